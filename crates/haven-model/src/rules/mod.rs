@@ -1,0 +1,18 @@
+//! The derivation rules of `shared/reference/datasets.md` §11, implemented once.
+//!
+//! The generator uses them to make consistent data, the parsers to derive
+//! platform columns, and the indicators to classify activity; a rule that
+//! lives here is never re-implemented elsewhere (ARCHITECTURE.md, invariant
+//! "one implementation of each derivation rule").
+
+pub mod codes;
+pub mod commissioner;
+pub mod emergency_care;
+pub mod pricing;
+pub mod spell;
+
+pub use codes::*;
+pub use commissioner::{responsible_commissioner, NhseReason, OrgLookup, Responsibility, ResponsibilityOrigin};
+pub use emergency_care::{minutes_since_arrival, FourHour};
+pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};
+pub use spell::{continuous_inpatient_spells, derive_spells, Episode, Spell, SpellLinkFields};

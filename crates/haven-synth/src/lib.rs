@@ -1,0 +1,2 @@
+//! placeholder
+pub mod rng; pub mod geography; pub mod clinical;
