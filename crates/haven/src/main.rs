@@ -1,1 +1,10 @@
-fn main() {}
+//! The `haven` command: parses arguments and hands over to [`commands`].
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    commands::run(cli::Cli::parse())
+}

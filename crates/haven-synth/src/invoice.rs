@@ -1,0 +1,425 @@
+//! Providers' invoices to the focus ICB, with backing data, and deliberate
+//! errors recorded in a ground-truth file.
+//!
+//! Every billable local record (APC spell, attended outpatient appointment,
+//! ECDS attendance) becomes a candidate line. The assembler bills the focus
+//! ICB for lines that are its responsibility, priced as SUS priced them
+//! (APC through haven-model's single repricing rule), and injects a known
+//! share of wrong lines: another commissioner's patient, duplicates, prices
+//! above tariff, activity absent from SUS+, activity after death, and
+//! non-contracted activity billed to the wrong ICB (datasets.md §6, §11.9).
+
+use std::collections::BTreeMap;
+
+use haven_model::rules::{price_apc_spell, SpellForPricing, SsemAgeRule, TariffRow};
+use haven_model::Date;
+
+use crate::activity::{Ctx, SpellSpec};
+use crate::clinical;
+use crate::people::Person;
+use crate::rng::Rng;
+use crate::sink::{RowSink, Sink};
+
+/// The kinds of deliberate error, as written to the ground truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotResponsibleCommissioner,
+    Duplicate,
+    PriceAboveTariff,
+    NoSusRecord,
+    ActivityAfterDeath,
+    NcaWrongCommissioner,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotResponsibleCommissioner => "NOT_RESPONSIBLE_COMMISSIONER",
+            Self::Duplicate => "DUPLICATE",
+            Self::PriceAboveTariff => "PRICE_ABOVE_TARIFF",
+            Self::NoSusRecord => "NO_SUS_RECORD",
+            Self::ActivityAfterDeath => "ACTIVITY_AFTER_DEATH",
+            Self::NcaWrongCommissioner => "NCA_WRONG_COMMISSIONER",
+        }
+    }
+}
+
+/// One billable record before it is put on an invoice.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub activity_type: &'static str,
+    pub person_idx: u64,
+    pub nhs: String,
+    pub dob: Date,
+    pub sex: &'static str,
+    pub lsoa: usize,
+    pub gpprac: String,
+    pub procode3: String,
+    pub site: String,
+    pub sus_key: String,
+    pub provspno: String,
+    pub activity_date: Date,
+    pub discharge_date: Option<Date>,
+    pub admimeth: &'static str,
+    pub classpat: &'static str,
+    pub firstatt: &'static str,
+    pub tretspef: &'static str,
+    pub hrg: &'static str,
+    pub los: i32,
+    pub age: u8,
+    pub mff: f64,
+    /// SUS price with MFF, pence.
+    pub amount: i64,
+    pub responsible_icb: Option<String>,
+    pub death: Option<Date>,
+}
+
+impl Candidate {
+    pub fn apc(p: &Person, ctx: &Ctx, susspellid: u64, provspno: &str, s: &SpellSpec<'_>, los: i32, mff: f64) -> Self {
+        let mut c = Candidate {
+            activity_type: "APC",
+            sus_key: format!("{susspellid:019}"),
+            provspno: provspno.to_string(),
+            discharge_date: Some(s.dis),
+            admimeth: s.admimeth,
+            classpat: s.classpat,
+            hrg: s.hrg,
+            tretspef: s.tretspef,
+            los,
+            mff,
+            ..Self::base(p, ctx, s.adm)
+        };
+        c.amount = price(&c).total;
+        c
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn other(p: &Person, ctx: &Ctx, kind: &'static str, key: u64, day: Date, hrg: &'static str, tretspef: &'static str, firstatt: &'static str, amount: i64, mff: f64) -> Self {
+        Candidate {
+            activity_type: kind,
+            sus_key: if kind == "OP" { format!("{key:014}") } else { format!("{key:015}") },
+            hrg,
+            tretspef,
+            firstatt,
+            amount,
+            mff,
+            ..Self::base(p, ctx, day)
+        }
+    }
+
+    fn base(p: &Person, ctx: &Ctx, day: Date) -> Self {
+        Candidate {
+            activity_type: "",
+            person_idx: p.idx,
+            nhs: p.nhs.expose(),
+            dob: p.dob,
+            sex: if p.sex == 1 { "1" } else { "2" },
+            lsoa: ctx.lsoa,
+            gpprac: ctx.gpprac.clone(),
+            procode3: ctx.procode3.clone(),
+            site: ctx.site.clone(),
+            sus_key: String::new(),
+            provspno: String::new(),
+            activity_date: day,
+            discharge_date: None,
+            admimeth: "",
+            classpat: "",
+            firstatt: "",
+            tretspef: "",
+            hrg: "",
+            los: 0,
+            age: p.age_on(day).clamp(0, 120) as u8,
+            mff: 1.0,
+            amount: 0,
+            responsible_icb: ctx.icb().map(str::to_string),
+            death: None,
+        }
+    }
+}
+
+/// The tariff row the generator prices an HRG with (`tariff_apc`).
+pub fn tariff_row(hrg: &str) -> TariffRow {
+    let (el, nel, el_trim, nel_trim) = clinical::hrg_prices(hrg);
+    TariffRow {
+        hrg: hrg.to_string(),
+        combined_dc_el_price: None,
+        dc_price: Some(el * 8 / 10),
+        el_price: Some(el),
+        el_trim_point_days: Some(el_trim),
+        nel_price: Some(nel),
+        nel_trim_point_days: Some(nel_trim),
+        long_stay_per_day: 30_000,
+        ssem_price: Some(nel * 4 / 10),
+        ssem_applicable: true,
+    }
+}
+
+struct Priced {
+    unit: i64,
+    trim: Option<i32>,
+    ebd: i32,
+    ebd_amount: i64,
+    ssem: bool,
+    total: i64,
+}
+
+fn price(c: &Candidate) -> Priced {
+    if c.activity_type == "APC" {
+        let spell = SpellForPricing { admimeth: c.admimeth, classpat: c.classpat, los_net: c.los, age_years: c.age };
+        if let Some(p) = price_apc_spell(spell, &tariff_row(c.hrg), c.mff, SsemAgeRule::default()) {
+            return Priced { unit: p.base, trim: p.trim_point_days, ebd: p.excess_bed_days, ebd_amount: p.ebd_amount, ssem: p.ssem_applied, total: p.total };
+        }
+    }
+    Priced { unit: (c.amount as f64 / c.mff).round() as i64, trim: None, ebd: 0, ebd_amount: 0, ssem: false, total: c.amount }
+}
+
+/// Assembles invoices in the order candidates arrive.
+pub struct Assembler {
+    focus_icb: &'static str,
+    rng: Rng,
+    invoices: BTreeMap<(String, i32, bool), Header>,
+    pub lines: Vec<u8>,
+    pub truth: Vec<u8>,
+    pub line_count: u64,
+    pub error_counts: BTreeMap<&'static str, u64>,
+    postcode: Box<dyn Fn(usize, u64) -> String + Send>,
+    hosted: Box<dyn Fn(&str) -> bool + Send>,
+}
+
+struct Header {
+    number: String,
+    id: String,
+    lines: u32,
+    total: i64,
+    provider: String,
+    month: i32,
+}
+
+/// Error shares (of eligible lines); about 4% of lines carry an error.
+const P_DUPLICATE: f64 = 0.010;
+const P_PRICE: f64 = 0.012;
+const P_NO_SUS: f64 = 0.006;
+const P_WRONG_ICB: f64 = 0.05;
+const P_AFTER_DEATH: f64 = 0.15;
+
+impl Assembler {
+    pub fn new(
+        focus_icb: &'static str,
+        seed: u64,
+        postcode: Box<dyn Fn(usize, u64) -> String + Send>,
+        hosted: Box<dyn Fn(&str) -> bool + Send>,
+    ) -> Self {
+        Assembler {
+            focus_icb,
+            rng: Rng::stream(seed, &[0x1A7]),
+            invoices: BTreeMap::new(),
+            lines: Vec::new(),
+            truth: Vec::new(),
+            line_count: 0,
+            error_counts: BTreeMap::new(),
+            postcode,
+            hosted,
+        }
+    }
+
+    pub fn header_row() -> Vec<u8> {
+        crate::sink::header(|h| line_row(h, &LineFields::default()))
+    }
+
+    /// Takes one chunk's candidates, in order.
+    pub fn take(&mut self, candidates: Vec<Candidate>) {
+        let mut last_by_person: Option<Candidate> = None;
+        for c in candidates {
+            let ours = c.responsible_icb.as_deref() == Some(self.focus_icb);
+            if ours {
+                let mut err = None;
+                let mut amount = c.amount;
+                if self.rng.chance(P_PRICE) {
+                    amount += amount * self.rng.range(5, 25) / 100;
+                    err = Some(ErrorKind::PriceAboveTariff);
+                }
+                self.bill(&c, amount, err);
+                if self.rng.chance(P_DUPLICATE) {
+                    // The same activity billed again on next month's invoice.
+                    self.bill_in_month(&c, c.amount, Some(ErrorKind::Duplicate), 1);
+                }
+                if self.rng.chance(P_NO_SUS) {
+                    let mut ghost = c.clone();
+                    ghost.activity_date = c.activity_date.add_days(self.rng.range(20, 50) as i32);
+                    ghost.discharge_date = c.discharge_date.map(|d| d.add_days(ghost.activity_date.days_since(c.activity_date)));
+                    ghost.sus_key = String::new();
+                    self.bill(&ghost, ghost.amount, Some(ErrorKind::NoSusRecord));
+                }
+            } else if c.responsible_icb.is_some() && self.rng.chance(P_WRONG_ICB) {
+                let kind = if (self.hosted)(&c.procode3) { ErrorKind::NotResponsibleCommissioner } else { ErrorKind::NcaWrongCommissioner };
+                self.bill(&c, c.amount, Some(kind));
+            }
+            // Activity after death: one per dead person at most.
+            if let Some(prev) = last_by_person.take() {
+                if prev.person_idx != c.person_idx {
+                    self.maybe_after_death(&prev);
+                }
+            }
+            last_by_person = Some(c);
+        }
+        if let Some(prev) = last_by_person {
+            self.maybe_after_death(&prev);
+        }
+    }
+
+    fn maybe_after_death(&mut self, c: &Candidate) {
+        let Some(death) = c.death else { return };
+        if c.responsible_icb.as_deref() != Some(self.focus_icb) || !self.rng.chance(P_AFTER_DEATH) {
+            return;
+        }
+        let mut ghost = c.clone();
+        ghost.activity_date = death.add_days(self.rng.range(3, 40) as i32);
+        ghost.discharge_date = ghost.discharge_date.map(|_| ghost.activity_date.add_days(c.los));
+        ghost.sus_key = String::new();
+        self.bill(&ghost, ghost.amount, Some(ErrorKind::ActivityAfterDeath));
+    }
+
+    fn bill(&mut self, c: &Candidate, amount: i64, err: Option<ErrorKind>) {
+        self.bill_in_month(c, amount, err, 0);
+    }
+
+    fn bill_in_month(&mut self, c: &Candidate, amount: i64, err: Option<ErrorKind>, months_later: i32) {
+        let (y, m, _) = c.activity_date.ymd();
+        let month = y * 12 + m as i32 - 1 + months_later;
+        let contracted = (self.hosted)(&c.procode3);
+        let key = (c.procode3.clone(), month, contracted);
+        let focus = self.focus_icb;
+        let header = self.invoices.entry(key).or_insert_with(|| {
+            let number = format!("{}-{}{:02}-{}", c.procode3, month / 12, month % 12 + 1, if contracted { "C" } else { "N" });
+            Header { id: invoice_id(&number, focus), number, lines: 0, total: 0, provider: c.procode3.clone(), month }
+        });
+        header.lines += 1;
+        header.total += amount;
+        let line_no = header.lines;
+        let (number, id) = (header.number.clone(), header.id.clone());
+        let priced = price(c);
+        let postcode = (self.postcode)(c.lsoa, c.person_idx);
+        let elective = matches!(c.admimeth, "11" | "12" | "13") || c.firstatt == "1";
+        let fields = LineFields {
+            invoice_id: &id,
+            line_no,
+            c: Some(c),
+            postcode: &postcode,
+            prior_approval: if !contracted && elective { format!("NCA{:07}", c.person_idx % 10_000_000) } else { String::new() },
+            priced: Some(&priced),
+            amount,
+        };
+        let mut sink = RowSink::new(&mut self.lines);
+        line_row(&mut sink, &fields);
+        sink.end();
+        self.line_count += 1;
+        if let Some(e) = err {
+            *self.error_counts.entry(e.code()).or_default() += 1;
+            self.truth.extend_from_slice(format!("{number}|{line_no}|{}\n", e.code()).as_bytes());
+        }
+    }
+
+    /// Header rows, once every line is in.
+    pub fn headers(&self) -> (Vec<u8>, u64) {
+        let mut out = crate::sink::header(|h| header_row(h, None, ""));
+        for h in self.invoices.values() {
+            let mut sink = RowSink::new(&mut out);
+            header_row(&mut sink, Some(h), self.focus_icb);
+            sink.end();
+        }
+        (out, self.invoices.len() as u64)
+    }
+}
+
+fn invoice_id(number: &str, icb: &str) -> String {
+    use siphasher::sip128::{Hasher128, SipHasher13};
+    use std::hash::Hasher;
+    let mut h = SipHasher13::new_with_keys(0x1A7, 0x1D);
+    h.write(number.as_bytes());
+    h.write(icb.as_bytes());
+    let x = h.finish128().as_u128();
+    let s = format!("{x:032x}");
+    format!("{}-{}-{}-{}-{}", &s[0..8], &s[8..12], &s[12..16], &s[16..20], &s[20..32])
+}
+
+fn header_row<S: Sink>(s: &mut S, h: Option<&Header>, icb: &str) {
+    let month = h.map_or(0, |h| h.month);
+    let start = Date::from_ymd(month / 12, (month % 12) as u32 + 1, 1).ok();
+    let end = Date::from_ymd((month + 1) / 12, ((month + 1) % 12) as u32 + 1, 1).ok().map(|d| d.add_days(-1));
+    s.str("INVOICE_ID", h.map_or("", |h| &h.id));
+    s.str("INVOICE_NUMBER", h.map_or("", |h| &h.number));
+    s.str("PROVIDER_CODE", h.map_or("", |h| &h.provider));
+    s.str("COMMISSIONER_CODE", icb);
+    s.str("CONTRACT_TYPE", h.map_or("", |h| if h.number.ends_with('C') { "CONTRACTED" } else { "NCA" }));
+    s.str("COMMISSIONING_SERIAL_NO", h.map_or("", |h| if h.number.ends_with('C') { "000001" } else { "" }));
+    s.date("INVOICE_DATE", end.map(|d| d.add_days(10)));
+    s.date("ACTIVITY_PERIOD_START", start);
+    s.date("ACTIVITY_PERIOD_END", end);
+    s.str("FYEAR", &start.map(|d| d.fyear_code()).unwrap_or_default());
+    s.int("TOTAL_NET", h.map(|h| h.total));
+    s.int("VAT", h.map(|_| 0));
+    s.str("BACKING_DATA_REF", &h.map(|h| format!("PLCM-{}", h.number)).unwrap_or_default());
+    s.str("RECEIVED_AT", &end.map(|d| format!("{}T09:00:00", d.add_days(12))).unwrap_or_default());
+}
+
+#[derive(Default)]
+struct LineFields<'a> {
+    invoice_id: &'a str,
+    line_no: u32,
+    c: Option<&'a Candidate>,
+    postcode: &'a str,
+    prior_approval: String,
+    priced: Option<&'a Priced>,
+    amount: i64,
+}
+
+fn line_row<S: Sink>(s: &mut S, f: &LineFields<'_>) {
+    let c = f.c;
+    let p = f.priced;
+    s.str("INVOICE_ID", f.invoice_id);
+    s.int("LINE_NO", c.map(|_| i64::from(f.line_no)));
+    s.str("NEWNHSNO", c.map_or("", |c| &c.nhs));
+    s.date("DOB", c.map(|c| c.dob));
+    s.str("POSTCODE", f.postcode);
+    s.str("PROVSPNO", c.map_or("", |c| &c.provspno));
+    s.str("ACTIVITY_TYPE", c.map_or("", |c| c.activity_type));
+    s.str("POD", c.map_or("", pod));
+    s.str("GPPRAC", c.map_or("", |c| &c.gpprac));
+    s.str("SEX", c.map_or("", |c| c.sex));
+    s.str("PROCODE3", c.map_or("", |c| &c.procode3));
+    s.str("SITETRET", c.map_or("", |c| &c.site));
+    s.str("PRIOR_APPROVAL_REF", &f.prior_approval);
+    s.str("SUS_RECORD_KEY", c.map_or("", |c| &c.sus_key));
+    s.date("ACTIVITY_DATE", c.map(|c| c.activity_date));
+    s.date("DISCHARGE_DATE", c.and_then(|c| c.discharge_date));
+    s.str("ADMIMETH", c.map_or("", |c| c.admimeth));
+    s.str("CLASSPAT", c.map_or("", |c| c.classpat));
+    s.str("FIRSTATT", c.map_or("", |c| c.firstatt));
+    s.str("TRETSPEF", c.map_or("", |c| c.tretspef));
+    s.str("HRG", c.map_or("", |c| c.hrg));
+    s.int("LOS_DAYS", c.filter(|c| c.activity_type == "APC").map(|c| i64::from(c.los)));
+    s.int("TRIM_POINT_DAYS", p.and_then(|p| p.trim).map(i64::from));
+    s.int("EXCESS_BED_DAYS", p.map(|p| i64::from(p.ebd)));
+    s.int("UNIT_PRICE", p.map(|p| p.unit));
+    s.int("EBD_AMOUNT", p.map(|p| p.ebd_amount));
+    s.str("SSEM_APPLIED", p.map_or("", |p| if p.ssem { "true" } else { "false" }));
+    s.float("MFF", c.map(|c| c.mff));
+    s.int("OTHER_ADJUSTMENTS", c.map(|_| 0));
+    s.float("QUANTITY", c.map(|_| 1.0));
+    s.int("LINE_AMOUNT", c.map(|_| f.amount));
+    let _ = p.map(|p| p.total);
+}
+
+/// National point of delivery of a line (datasets.md §6.1).
+fn pod(c: &Candidate) -> &'static str {
+    match c.activity_type {
+        "APC" if matches!(c.admimeth, "11" | "12" | "13") && c.classpat == "2" => "DC",
+        "APC" if matches!(c.admimeth, "11" | "12" | "13") => "EL",
+        "APC" if c.admimeth.starts_with('2') && c.los <= 1 => "NELST",
+        "APC" if c.admimeth.starts_with('2') => "NEL",
+        "APC" => "NELNE",
+        "OP" if c.firstatt == "1" || c.firstatt == "3" => "OPFASPCL",
+        "OP" => "OPFUPSPCL",
+        _ => "AE",
+    }
+}

@@ -1,0 +1,123 @@
+//! Command implementations: each turns parsed arguments into calls on the
+//! library crates and prints a result. `anyhow` lives only here, at the edge.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::cli::{BenchCommand, Cli, Command, DemoArgs, SynthArgs};
+use haven_synth::{Manifest, Scale, SynthConfig};
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Synth(a) => synth(a, cli.json).map(|_| ()),
+        Command::Demo(a) => demo(&cli, a),
+        Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(a: &SynthArgs) -> Result<SynthConfig> {
+    let scale = Scale::parse(&a.scale).ok_or_else(|| anyhow!("--scale must be small, icb or national, not {:?}", a.scale))?;
+    Ok(SynthConfig { seed: a.seed, scale, icb: a.icb.to_uppercase(), start_fy: a.start_fy, years: a.years, apc_only: a.apc_only })
+}
+
+fn generate(cfg: &SynthConfig, out: &Path, quiet: bool) -> Result<Manifest> {
+    let mut last = Instant::now();
+    let mut progress = |done: u64, total: u64| {
+        if !quiet && (last.elapsed().as_millis() > 500 || done == total) {
+            eprint!("\rgenerating people: {done}/{total} ({:.0}%)", 100.0 * done as f64 / total.max(1) as f64);
+            last = Instant::now();
+        }
+    };
+    let m = haven_synth::generate_with_progress(cfg, out, &mut progress).with_context(|| format!("generating into {}", out.display()))?;
+    if !quiet {
+        eprintln!();
+    }
+    Ok(m)
+}
+
+fn synth(a: &SynthArgs, json: bool) -> Result<Manifest> {
+    let cfg = config(a)?;
+    let started = Instant::now();
+    let m = generate(&cfg, &a.out, json)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        print_summary(&m, &a.out, started.elapsed().as_secs_f64());
+    }
+    Ok(m)
+}
+
+fn print_summary(m: &Manifest, out: &Path, secs: f64) {
+    println!("Synthetic England written to {} in {secs:.1} s", out.display());
+    println!(
+        "  scale {:?} (1 person in {:.0}), seed {}, period {} to {}, {} people",
+        m.config.scale,
+        1.0 / m.population_fraction,
+        m.config.seed,
+        m.period_start,
+        m.period_end,
+        m.people
+    );
+    println!("  {:<48} {:>12}", "file", "rows");
+    for (file, rows) in &m.files {
+        println!("  {file:<48} {rows:>12}");
+    }
+    if !m.invoice_errors.is_empty() {
+        let total: u64 = m.invoice_errors.values().sum();
+        println!("  deliberate invoice errors (ground truth): {total}");
+        for (kind, n) in &m.invoice_errors {
+            println!("    {kind:<32} {n:>8}");
+        }
+    }
+}
+
+fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
+    let out = a.out.clone().unwrap_or_else(|| cli.data_dir.join("synth"));
+    let args = SynthArgs { out, seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
+    synth(&args, cli.json)?;
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn bench_synth(a: &SynthArgs, json: bool) -> Result<()> {
+    let cfg = config(a)?;
+    let started = Instant::now();
+    let m = generate(&cfg, &a.out, json)?;
+    let secs = started.elapsed().as_secs_f64();
+    let apc = m.files.get("national/apc_episode.psv").copied().unwrap_or(0);
+    let total: u64 = m.files.values().sum();
+    let peak = peak_rss_mib().unwrap_or(f64::NAN);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"bench": "synth", "scale": a.scale, "years": a.years, "apc_only": a.apc_only,
+                "seconds": secs, "national_apc_episodes": apc, "rows_written": total,
+                "apc_episodes_per_second": apc as f64 / secs, "peak_rss_mib": peak, "threads": threads})
+        );
+    } else {
+        println!("bench synth: scale {} years {} apc_only {} on {threads} threads", a.scale, a.years, a.apc_only);
+        println!("  wall time            {secs:>10.1} s");
+        println!("  national APC episodes {apc:>10}  ({:.0} per second)", apc as f64 / secs);
+        println!("  all rows written     {total:>10}  ({:.0} per second)", total as f64 / secs);
+        println!("  peak memory (VmHWM)  {peak:>10.0} MiB");
+    }
+    Ok(())
+}
