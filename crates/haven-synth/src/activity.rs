@@ -137,13 +137,13 @@ impl<'a, 'p> Sim<'a, 'p> {
             _ => 0.13,
         };
         let rel = ((self.p.log_risk - base_log_risk(age)) * 0.6).exp();
-        let t = self.rng.exponential(annual * rel / 365.0);
+        let t = self.rng.exponential(0.85 * annual * rel / 365.0);
         (t < f64::from(self.plan.end.days_since(self.plan.start))).then(|| self.plan.start.add_days(t as i32))
     }
 
     /// Emergency admissions, readmissions and in-hospital deaths.
     fn emergencies(&mut self) {
-        let rate = self.p.log_risk.exp() / 365.0;
+        let rate = 1.2 * self.p.log_risk.exp() / 365.0;
         let mut t = self.plan.start.add_days(-1);
         let mut forced: Option<Date> = None;
         loop {
@@ -161,7 +161,7 @@ impl<'a, 'p> Sim<'a, 'p> {
             }
             let age = self.age(dis);
             // Readmission within 30 days: more likely for high-risk people.
-            let p_re = (0.075 * (self.p.log_risk - base_log_risk(age)).exp().powf(0.35)).min(0.5);
+            let p_re = (0.10 * (self.p.log_risk - base_log_risk(age)).exp().powf(0.35)).min(0.5);
             if self.rng.chance(p_re) {
                 forced = Some(dis.add_days(self.rng.range(1, 29) as i32));
             }
@@ -238,7 +238,7 @@ impl<'a, 'p> Sim<'a, 'p> {
         if meth == "21" && !self.plan.apc_only {
             self.ed_attendance(adm, Some(first_epikey), trust);
         }
-        if age >= 16 && self.rng.chance(0.018) && !self.plan.apc_only {
+        if age >= 16 && self.rng.chance(0.04) && !self.plan.apc_only {
             self.critical_care(first_epikey, adm, dis, dies, local);
         }
         if dies {
@@ -296,7 +296,7 @@ impl<'a, 'p> Sim<'a, 'p> {
             _ => 0.30,
         };
         let decile = self.decile(self.plan.start);
-        let rate = base * (1.0 + 0.15 * f64::from(self.p.condition_count())) / deprivation_factor(decile, 0.1);
+        let rate = 1.1 * base * (1.0 + 0.15 * f64::from(self.p.condition_count())) / deprivation_factor(decile, 0.1);
         let years = f64::from(self.plan.end.days_since(self.plan.start)) / 365.0;
         let mut n = self.rng.poisson(rate * years);
         if self.p.has(clinical::Condition::Cancer) && self.rng.chance(0.3) {
@@ -409,7 +409,7 @@ impl<'a, 'p> Sim<'a, 'p> {
         self.spell_seq += 1;
         let los = s.dis.days_since(s.adm);
         let n_eps = if los >= 2 && s.epitype == "1" && s.elective.is_none() {
-            1 + usize::from(self.rng.chance(0.25)) + usize::from(self.rng.chance(0.07))
+            1 + usize::from(self.rng.chance(0.45)) + usize::from(self.rng.chance(0.12))
         } else {
             1
         };
@@ -835,7 +835,7 @@ impl Sim<'_, '_> {
         let rel = ((self.p.log_risk - base_log_risk(age)) * 0.5).exp();
         let decile = self.decile(self.plan.start);
         let years = f64::from(self.alive_until().days_since(self.plan.start).max(0)) / 365.0;
-        let n = self.rng.poisson(base * rel * deprivation_factor(decile, 0.3) * years);
+        let n = self.rng.poisson(1.2 * base * rel * deprivation_factor(decile, 0.3) * years);
         for _ in 0..n {
             let span = self.alive_until().days_since(self.plan.start).max(1);
             let day = self.plan.start.add_days(self.rng.below(span as u64) as i32);
