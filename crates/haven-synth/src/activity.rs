@@ -184,8 +184,8 @@ impl<'a, 'p> Sim<'a, 'p> {
     fn emergency_spell(&mut self, adm: Date, die_on: Option<Date>) -> Option<Date> {
         let age = self.age(adm);
         let (diag, tretspef, hrg) = self.presentation(age);
-        let mut los = if die_on.is_some() {
-            die_on.unwrap().days_since(adm)
+        let mut los = if let Some(d) = die_on {
+            d.days_since(adm)
         } else if self.rng.chance(if age < 65 { 0.36 } else { 0.22 }) {
             0
         } else {
