@@ -72,12 +72,9 @@ pub struct Sim<'a, 'p> {
     in_care_home: bool,
 }
 
+/// The national extract's person token for person `idx`.
 pub fn token(key: (u64, u64), idx: u64) -> String {
-    use siphasher::sip128::{Hasher128, SipHasher13};
-    use std::hash::Hasher;
-    let mut h = SipHasher13::new_with_keys(key.0, key.1);
-    h.write_u64(idx);
-    format!("{:032x}", h.finish128().as_u128())
+    crate::rng::keyed_hex(key, &[&idx.to_ne_bytes()])
 }
 
 impl<'a, 'p> Sim<'a, 'p> {
@@ -627,11 +624,7 @@ fn episode_cuts(los: i32, n: usize, rng: &mut Rng) -> Vec<i32> {
 }
 
 fn pseudonymise_spell(key: (u64, u64), provspno: &str) -> String {
-    use siphasher::sip128::{Hasher128, SipHasher13};
-    use std::hash::Hasher;
-    let mut h = SipHasher13::new_with_keys(key.1, key.0);
-    h.write(provspno.as_bytes());
-    format!("{:032x}", h.finish128().as_u128())
+    crate::rng::keyed_hex((key.1, key.0), &[provspno.as_bytes()])
 }
 
 /// What one spell looks like before it becomes episodes.

@@ -332,13 +332,7 @@ impl Assembler {
 }
 
 fn invoice_id(number: &str, icb: &str) -> String {
-    use siphasher::sip128::{Hasher128, SipHasher13};
-    use std::hash::Hasher;
-    let mut h = SipHasher13::new_with_keys(0x1A7, 0x1D);
-    h.write(number.as_bytes());
-    h.write(icb.as_bytes());
-    let x = h.finish128().as_u128();
-    let s = format!("{x:032x}");
+    let s = crate::rng::keyed_hex((0x1A7, 0x1D), &[number.as_bytes(), icb.as_bytes()]);
     format!("{}-{}-{}-{}-{}", &s[0..8], &s[8..12], &s[12..16], &s[16..20], &s[20..32])
 }
 

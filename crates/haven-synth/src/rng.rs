@@ -118,6 +118,21 @@ impl Rng {
     }
 }
 
+/// A 128-bit keyed hash (SipHash-1-3) of the concatenated parts, as 32 hex
+/// characters: the synthetic national person token, pseudonymised provider
+/// spell numbers and invoice ids. This stands in for NHS England's own
+/// tokenisation of the national extract; Haven's pseudonyms (HMAC-SHA-256 per
+/// zone) are made at ingest, not here.
+pub fn keyed_hex(key: (u64, u64), parts: &[&[u8]]) -> String {
+    use siphasher::sip128::{Hasher128, SipHasher13};
+    use std::hash::Hasher;
+    let mut h = SipHasher13::new_with_keys(key.0, key.1);
+    for part in parts {
+        h.write(part);
+    }
+    format!("{:032x}", h.finish128().as_u128())
+}
+
 /// Cumulative weights for repeated O(log n) picks from a large table.
 #[derive(Clone, Debug)]
 pub struct Cumulative {
