@@ -15,7 +15,10 @@ pub fn workspace_root() -> PathBuf {
 const LAYERS: &[(&str, &[&str])] = &[
     ("haven-model", &[]),
     ("haven-synth", &["haven-model"]),
-    ("haven", &["haven-model", "haven-synth"]),
+    ("haven-store", &["haven-model"]),
+    // haven-synth only as a dev-dependency: generated fixtures for the tests.
+    ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
+    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest"]),
 ];
 
 pub fn check(root: &Path) -> Result<(), Vec<String>> {

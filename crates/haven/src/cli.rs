@@ -11,6 +11,10 @@ pub struct Cli {
     /// Where Haven keeps its zones and metadata.
     #[arg(long, global = true, env = "HAVEN_DATA_DIR", default_value = "./haven-data")]
     pub data_dir: PathBuf,
+    /// Where the zone pseudonymisation keys live; keep it outside the data
+    /// directory and out of any repository [default: <data-dir>.keys].
+    #[arg(long, global = true, env = "HAVEN_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -22,7 +26,18 @@ pub struct Cli {
 pub enum Command {
     /// Generate a synthetic England: DSCRO flows for one ICB, a national extract, reference data and ground truth.
     Synth(SynthArgs),
-    /// Run the embedded demo: generate the synthetic data and summarise it.
+    /// Load an extract into the zones: validate, quarantine, opt-outs, minimise, pseudonymise.
+    Ingest(IngestArgs),
+    /// Create or list the per-zone pseudonymisation keys.
+    Keys {
+        #[command(subcommand)]
+        what: KeysCommand,
+    },
+    /// List loads with their lineage counts.
+    Loads(LoadsArgs),
+    /// Data-quality report (completeness and validity per provider and field).
+    Dq(DqArgs),
+    /// Run the embedded demo: generate the synthetic data and ingest it.
     Demo(DemoArgs),
     /// Benchmarks that report throughput and peak memory.
     Bench {
@@ -74,4 +89,75 @@ pub struct DemoArgs {
 pub enum BenchCommand {
     /// Time the generator and report rows per second and peak memory.
     Synth(SynthArgs),
+    /// Time ingesting one file end to end, optionally beside DuckDB converting it to Parquet.
+    Ingest(BenchIngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Dataset: a table name (apc_episode, op_attendance, ..., org) for a local
+    /// flow or reference table, or national.<table> for the national extract.
+    #[arg(long, requires = "file", conflicts_with = "from")]
+    pub dataset: Option<String>,
+    /// The file to load (pipe-delimited, CSV or Parquet).
+    #[arg(long, requires = "dataset")]
+    pub file: Option<PathBuf>,
+    /// Load a whole `haven synth` output folder in dependency order.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// The Data Sharing Agreement this load runs under (recorded in lineage).
+    #[arg(long)]
+    pub dsa: Option<String>,
+    /// The controller ICB (ODS code); remembered by the data directory after the first load.
+    #[arg(long)]
+    pub icb: Option<String>,
+    /// Which links keep a record: registered, resident, hosted (comma-separated).
+    #[arg(long, default_value = "registered,resident,hosted")]
+    pub minimise: String,
+    /// Reload a file already loaded, superseding the earlier load.
+    #[arg(long)]
+    pub replace: bool,
+    /// Who is running the load [default: $USER].
+    #[arg(long)]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create any missing zone keys (existing keys are never replaced).
+    Init,
+    /// Show each zone's key id (a fingerprint; never the key).
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadsArgs {
+    /// Show one load in full.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DqArgs {
+    /// The load to report on [default: every committed load].
+    #[arg(long)]
+    pub load: Option<String>,
+    /// Also write dq.csv and dq.json into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIngestArgs {
+    /// The file to ingest.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Its dataset name.
+    #[arg(long, default_value = "national.apc_episode")]
+    pub dataset: String,
+    /// Also time DuckDB (Python package) converting the same file to Parquet.
+    #[arg(long)]
+    pub duckdb: bool,
+    /// Scratch folder for the bench's data directory [default: a temporary folder].
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
 }

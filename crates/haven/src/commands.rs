@@ -7,14 +7,20 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::cli::{BenchCommand, Cli, Command, DemoArgs, SynthArgs};
+use crate::cli::{BenchCommand, Cli, Command, DemoArgs, IngestArgs, SynthArgs};
+use crate::ingest;
 use haven_synth::{Manifest, Scale, SynthConfig};
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Synth(a) => synth(a, cli.json).map(|_| ()),
         Command::Demo(a) => demo(&cli, a),
+        Command::Ingest(a) => ingest::run_ingest(&cli, a).map(|_| ()),
+        Command::Keys { what } => ingest::keys(&cli, what),
+        Command::Loads(a) => ingest::loads(&cli, a),
+        Command::Dq(a) => ingest::dq(&cli, a),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
+        Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,15 +87,34 @@ fn print_summary(m: &Manifest, out: &Path, secs: f64) {
     }
 }
 
+/// Generates the synthetic ICB and national extract, creates the zone keys
+/// if missing, and ingests everything.
 fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     let out = a.out.clone().unwrap_or_else(|| cli.data_dir.join("synth"));
-    let args = SynthArgs { out, seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
+    let args = SynthArgs { out: out.clone(), seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
     synth(&args, cli.json)?;
+    haven_ingest::Keys::init(&ingest::keys_dir(cli))?;
+    let started = Instant::now();
+    let ingest_args = IngestArgs {
+        dataset: None,
+        file: None,
+        from: Some(out),
+        dsa: Some("DSA-HAVEN-DEMO".into()),
+        icb: Some(a.icb.clone()),
+        minimise: "registered,resident,hosted".into(),
+        replace: false,
+        operator: Some("haven-demo".into()),
+    };
+    let reports = ingest::run_ingest(cli, &ingest_args)?;
+    if !cli.json {
+        let rows: u64 = reports.iter().map(|r| r.rows_read).sum();
+        println!("Ingested {} files ({rows} rows) into {} in {:.1} s", reports.len(), cli.data_dir.display(), started.elapsed().as_secs_f64());
+    }
     Ok(())
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod ingest;
 
 use clap::Parser;
 

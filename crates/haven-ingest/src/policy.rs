@@ -1,0 +1,236 @@
+//! What a load is allowed to keep: the controller ICB, the minimisation rule,
+//! which opt-out purposes each zone needs, and the reference data and opt-out
+//! lists those rules are checked against.
+//!
+//! The governance issue turns this into a Data Sharing Agreement read from a
+//! reviewed file; until then the defaults follow datasets.md §7 and the
+//! DSfC agreements: opt-outs for commissioning and risk stratification apply
+//! to the pseudonymised zone and never to invoice validation (CEfF).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, StringArray};
+use haven_store::{Store, Zone};
+use serde::Serialize;
+
+use crate::error::IngestError;
+use crate::validate::{normalise_postcode, KnownCodes};
+
+/// Which of the commissioner's links to a patient keep a record (DESIGN.md
+/// §2: registered with, resident in, or treated by a provider it hosts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Minimisation {
+    pub registered: bool,
+    pub resident: bool,
+    pub hosted_provider: bool,
+}
+
+impl Minimisation {
+    /// Parses a comma-separated list of `registered`, `resident`, `hosted`.
+    pub fn parse(text: &str) -> Result<Minimisation, String> {
+        let mut m = Minimisation { registered: false, resident: false, hosted_provider: false };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "registered" => m.registered = true,
+                "resident" => m.resident = true,
+                "hosted" => m.hosted_provider = true,
+                other => return Err(format!("unknown minimisation rule {other:?} (expected registered, resident, hosted)")),
+            }
+        }
+        if !(m.registered || m.resident || m.hosted_provider) {
+            return Err("minimisation needs at least one of registered, resident, hosted".into());
+        }
+        Ok(m)
+    }
+}
+
+/// The rules a load runs under.
+#[derive(Clone, Debug, Serialize)]
+pub struct IngestPolicy {
+    /// The controller ICB (ODS code, e.g. `QMJ`).
+    pub icb: String,
+    /// The Data Sharing Agreement id, recorded in lineage.
+    pub dsa: Option<String>,
+    pub minimisation: Minimisation,
+    /// Opt-out clean-list purposes a person must be on to reach each zone.
+    pub optout_purposes: BTreeMap<Zone, Vec<String>>,
+    /// Who ran the load.
+    pub operator: String,
+}
+
+impl IngestPolicy {
+    /// The defaults for an ICB: all three minimisation links; the
+    /// pseudonymised zone needs the COMMISSIONING and RISK_STRATIFICATION
+    /// clean lists; CEfF and direct care need none (datasets.md §7: the
+    /// national data opt-out does not apply to invoice validation or to
+    /// direct care).
+    pub fn for_icb(icb: &str) -> IngestPolicy {
+        IngestPolicy {
+            icb: icb.to_ascii_uppercase(),
+            dsa: None,
+            minimisation: Minimisation { registered: true, resident: true, hosted_provider: true },
+            optout_purposes: BTreeMap::from([(
+                Zone::Pseudonymised,
+                vec!["COMMISSIONING".to_owned(), "RISK_STRATIFICATION".to_owned()],
+            )]),
+            operator: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+        }
+    }
+}
+
+/// Reference data and opt-out lists loaded from the store for one load.
+#[derive(Default)]
+pub struct Context {
+    pub known: Arc<KnownCodes>,
+    /// Practice → ICB (through its sub-ICB parent).
+    pub practice_icb: HashMap<String, String>,
+    /// LSOA 2021 → ICB.
+    pub lsoa_icb: HashMap<String, String>,
+    /// Provider → the ICB that hosts it.
+    pub provider_host: HashMap<String, String>,
+    /// Clean list per purpose: NHS numbers that have not opted out.
+    pub clean: HashMap<String, HashSet<u64>>,
+}
+
+fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> Option<StringArray> {
+    let col = batch.column_by_name(name)?;
+    col.as_any().downcast_ref::<StringArray>().cloned()
+}
+
+fn get(a: &Option<StringArray>, i: usize) -> Option<&str> {
+    a.as_ref().filter(|a| a.is_valid(i)).map(|a| a.value(i))
+}
+
+impl Context {
+    /// Loads what the reference zone and staging hold. Missing reference data
+    /// leaves the matching map empty; [`Context::require`] says what a feed
+    /// cannot do without.
+    pub fn load(store: &Store, need_optouts: bool) -> Result<Context, IngestError> {
+        let mut known = KnownCodes::default();
+        let mut parent: HashMap<String, (String, String)> = HashMap::new();
+        let mut ctx = Context::default();
+        store.scan(Zone::Reference, "org", &["ORG_CODE", "ORG_TYPE", "PARENT_CODE", "HOST_ICB"], |b| {
+            let (code, kind, par, host) =
+                (strings(b, "ORG_CODE"), strings(b, "ORG_TYPE"), strings(b, "PARENT_CODE"), strings(b, "HOST_ICB"));
+            for i in 0..b.num_rows() {
+                let Some(c) = get(&code, i) else { continue };
+                known.orgs.insert(c.to_owned());
+                parent.insert(
+                    c.to_owned(),
+                    (get(&kind, i).unwrap_or("").to_owned(), get(&par, i).unwrap_or("").to_owned()),
+                );
+                if let Some(h) = get(&host, i).filter(|h| !h.is_empty()) {
+                    ctx.provider_host.insert(c.to_owned(), h.to_owned());
+                }
+            }
+            Ok(())
+        })?;
+        for (code, (kind, _)) in &parent {
+            if kind == "GP_PRACTICE" {
+                if let Some(icb) = icb_of(&parent, code) {
+                    ctx.practice_icb.insert(code.clone(), icb);
+                }
+            }
+        }
+        store.scan(Zone::Reference, "lsoa_lookup", &["LSOA21", "ICB"], |b| {
+            let (lsoa, icb) = (strings(b, "LSOA21"), strings(b, "ICB"));
+            for i in 0..b.num_rows() {
+                if let (Some(l), Some(c)) = (get(&lsoa, i), get(&icb, i)) {
+                    ctx.lsoa_icb.insert(l.to_owned(), c.to_owned());
+                }
+            }
+            Ok(())
+        })?;
+        store.scan(Zone::Reference, "postcode_lookup", &["POSTCODE", "LSOA21"], |b| {
+            let (pc, lsoa) = (strings(b, "POSTCODE"), strings(b, "LSOA21"));
+            for i in 0..b.num_rows() {
+                if let (Some(p), Some(l)) = (get(&pc, i), get(&lsoa, i)) {
+                    known.postcode_lsoa.insert(normalise_postcode(p), l.to_owned());
+                }
+            }
+            Ok(())
+        })?;
+        if need_optouts {
+            store.scan(Zone::Staging, "optout_clean_list", &["PURPOSE", "NEWNHSNO"], |b| {
+                let (purpose, nhs) = (strings(b, "PURPOSE"), strings(b, "NEWNHSNO"));
+                for i in 0..b.num_rows() {
+                    if let (Some(p), Some(n)) = (get(&purpose, i), get(&nhs, i).and_then(|n| n.parse().ok())) {
+                        ctx.clean.entry(p.to_owned()).or_default().insert(n);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        ctx.known = Arc::new(known);
+        Ok(ctx)
+    }
+
+    /// Refuses a load that would write a zone whose opt-out list or
+    /// minimisation lookups are not loaded, rather than let data through
+    /// unfiltered.
+    pub fn require(&self, policy: &IngestPolicy, zones: &[Zone], person_level: bool) -> Result<(), IngestError> {
+        for zone in zones {
+            if !person_level {
+                break;
+            }
+            for purpose in policy.optout_purposes.get(zone).into_iter().flatten() {
+                if !self.clean.contains_key(purpose) {
+                    return Err(IngestError::Prerequisite(format!(
+                        "zone {zone} needs the national data opt-out clean list for {purpose}, and none is loaded; \
+                         load optout_clean_list first"
+                    )));
+                }
+            }
+        }
+        let minimised = zones.iter().any(|z| matches!(z, Zone::Ceff | Zone::Pseudonymised | Zone::DirectCare));
+        if minimised && person_level && self.practice_icb.is_empty() && self.lsoa_icb.is_empty() {
+            return Err(IngestError::Prerequisite(
+                "minimisation needs the org and lsoa_lookup reference tables, and neither is loaded; load reference data first"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn icb_of(parent: &HashMap<String, (String, String)>, code: &str) -> Option<String> {
+    let mut cur = code;
+    for _ in 0..5 {
+        let (kind, up) = parent.get(cur)?;
+        if kind == "ICB" {
+            return Some(cur.to_owned());
+        }
+        cur = up;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimisation_parses_named_links_only() {
+        let m = Minimisation::parse("registered, hosted").unwrap();
+        assert!(m.registered && !m.resident && m.hosted_provider);
+        assert!(Minimisation::parse("").is_err());
+        assert!(Minimisation::parse("registered,everyone").unwrap_err().contains("everyone"));
+    }
+
+    #[test]
+    fn icb_is_found_through_the_parent_chain() {
+        let parent: HashMap<String, (String, String)> = [
+            ("A81001", ("GP_PRACTICE", "93C")),
+            ("93C", ("SUB_ICB", "QMJ")),
+            ("QMJ", ("ICB", "Y56")),
+            ("LOOP", ("GP_PRACTICE", "LOOP")),
+        ]
+        .into_iter()
+        .map(|(a, (b, c))| (a.to_owned(), (b.to_owned(), c.to_owned())))
+        .collect();
+        assert_eq!(icb_of(&parent, "A81001").as_deref(), Some("QMJ"));
+        assert_eq!(icb_of(&parent, "LOOP"), None);
+        assert_eq!(icb_of(&parent, "ZZZ"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! The store's promises: a load is visible all at once or not at all,
+//! debris from a dead load is removed, `--replace` supersedes, and a session
+//! sees only its zones.
+
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use haven_store::{LoadRecord, LoadStatus, Store, StoreError, Zone, ZoneCounts, ZoneScope, ZoneSession};
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("EPIKEY", DataType::Utf8, false),
+        Field::new("N", DataType::Int64, true),
+    ]))
+}
+
+fn batch(keys: &[&str]) -> RecordBatch {
+    let n: Vec<i64> = (0..keys.len() as i64).collect();
+    RecordBatch::try_new(
+        schema(),
+        vec![Arc::new(StringArray::from(keys.to_vec())), Arc::new(Int64Array::from(n))],
+    )
+    .unwrap()
+}
+
+fn record(id: &str, sha: &str) -> LoadRecord {
+    LoadRecord {
+        id: id.into(),
+        dataset: "apc_episode".into(),
+        source_path: "/in/apc_episode.psv".into(),
+        source_sha256: sha.into(),
+        source_bytes: 10,
+        dsa: Some("DSA-1".into()),
+        operator: "tester".into(),
+        started_at: haven_store::timestamp_now(),
+        finished_at: haven_store::timestamp_now(),
+        status: LoadStatus::Committed,
+        key_ids: "{}".into(),
+        summary: "{}".into(),
+    }
+}
+
+/// Writes `keys` into zone `zone` and commits; returns the load id.
+fn load(store: &mut Store, zone: Zone, keys: &[&str], sha: &str, replaces: &[String]) -> String {
+    let mut txn = store.begin_load().unwrap();
+    let mut w = txn.part_writer(zone, "apc_episode", schema(), 0).unwrap();
+    w.write(&batch(keys)).unwrap();
+    txn.add_file(w.finish().unwrap());
+    let id = txn.id().to_owned();
+    let counts = [ZoneCounts { zone: Some(zone), read: keys.len() as u64, written: keys.len() as u64, ..Default::default() }];
+    store.commit(txn, &record(&id, sha), &counts, &[], replaces).unwrap();
+    id
+}
+
+fn count(store: &Store, zone: Zone) -> u64 {
+    let session = ZoneSession::open(store, ZoneScope::new(&[zone])).unwrap();
+    session.count_rows(zone, "apc_episode").unwrap()
+}
+
+#[test]
+fn a_committed_load_is_visible_with_lineage_and_file_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    let id = load(&mut store, Zone::Pseudonymised, &["1", "2", "3"], "aa", &[]);
+    assert_eq!(count(&store, Zone::Pseudonymised), 3);
+    let files = store.catalog().load_files(&id).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].rows, 3);
+    assert_eq!(files[0].sha256.len(), 64);
+    let on_disk = std::fs::read(dir.path().join(&files[0].path)).unwrap();
+    assert_eq!(on_disk.len() as u64, files[0].bytes);
+    let counts = store.catalog().counts(&id).unwrap();
+    assert!(counts[0].reconciles() && counts[0].written == 3);
+    assert_eq!(store.catalog().committed_load("apc_episode", "aa").unwrap().unwrap().id, id);
+    assert!(store.catalog().committed_load("apc_episode", "bb").unwrap().is_none());
+}
+
+#[test]
+fn an_abandoned_or_killed_load_leaves_nothing_visible_and_is_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    load(&mut store, Zone::Staging, &["1"], "aa", &[]);
+    // A load that is dropped before commit removes its own folder.
+    {
+        let txn = store.begin_load().unwrap();
+        let mut w = txn.part_writer(Zone::Staging, "apc_episode", schema(), 0).unwrap();
+        w.write(&batch(&["9"])).unwrap();
+    }
+    // A load whose process dies (no destructor runs) leaves debris, both in
+    // tmp/ and, if it died mid-publish, inside a zone.
+    let txn = store.begin_load().unwrap();
+    let mut w = txn.part_writer(Zone::Staging, "apc_episode", schema(), 0).unwrap();
+    w.write(&batch(&["7", "8"])).unwrap();
+    std::mem::forget(w);
+    let dead_id = txn.id().to_owned();
+    std::mem::forget(txn);
+    let fake = dir.path().join("zones/staging/apc_episode").join(&dead_id);
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("part-00000.parquet"), b"partial").unwrap();
+    assert_eq!(count(&store, Zone::Staging), 1, "debris is never read");
+    drop(store);
+    let store = Store::open_for_write(dir.path()).unwrap();
+    assert!(!fake.exists());
+    assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(count(&store, Zone::Staging), 1);
+}
+
+#[test]
+fn replace_supersedes_and_deletes_the_old_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    let old = load(&mut store, Zone::Staging, &["1", "2"], "aa", &[]);
+    let old_files = store.catalog().load_files(&old).unwrap();
+    load(&mut store, Zone::Staging, &["1", "2", "3"], "aa", std::slice::from_ref(&old));
+    assert_eq!(count(&store, Zone::Staging), 3, "not 5: the old load no longer counts");
+    assert_eq!(store.catalog().load(&old).unwrap().unwrap().status, LoadStatus::Superseded);
+    assert!(!dir.path().join(&old_files[0].path).exists());
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Store::open_for_write(dir.path()).unwrap();
+    assert!(matches!(Store::open_for_write(dir.path()), Err(StoreError::Locked(_))));
+    let reader = Store::open(dir.path()).unwrap();
+    assert!(reader.begin_load().is_err(), "a read-only store cannot load");
+}
+
+#[test]
+fn a_session_sees_only_its_zones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    load(&mut store, Zone::Staging, &["1"], "aa", &[]);
+    load(&mut store, Zone::Pseudonymised, &["1", "2"], "bb", &[]);
+    let session = ZoneSession::open(&store, ZoneScope::new(&[Zone::Pseudonymised])).unwrap();
+    assert_eq!(session.count_rows(Zone::Pseudonymised, "apc_episode").unwrap(), 2);
+    assert!(matches!(
+        session.count_rows(Zone::Staging, "apc_episode"),
+        Err(StoreError::ZoneNotInScope { .. })
+    ));
+    let err = session.sql("SELECT * FROM staging.apc_episode").unwrap_err().to_string();
+    assert!(err.to_lowercase().contains("staging"), "{err}");
+}

@@ -1,0 +1,383 @@
+//! `haven ingest`, `haven keys`, `haven loads`, `haven dq` and
+//! `haven bench ingest`: the DSCRO stage at the command line.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use haven_ingest::{dir, ingest, Feed, IngestPolicy, IngestReport, IngestRequest, Keys, Minimisation, Origin, Outcome};
+use haven_store::{Catalog, DqRow, Store, Zone};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{BenchIngestArgs, Cli, DqArgs, IngestArgs, KeysCommand, LoadsArgs};
+
+const ICB_SETTING: &str = "controller_icb";
+
+/// Where the keys live: `--keys-dir`, or `<data-dir>.keys` beside the data.
+pub fn keys_dir(cli: &Cli) -> PathBuf {
+    cli.keys_dir.clone().unwrap_or_else(|| {
+        let mut name = cli.data_dir.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "haven-data".into());
+        name.push(".keys");
+        cli.data_dir.with_file_name(name)
+    })
+}
+
+pub fn keys(cli: &Cli, what: &KeysCommand) -> Result<()> {
+    let dir = keys_dir(cli);
+    match what {
+        KeysCommand::Init => {
+            let created = Keys::init(&dir)?;
+            if cli.json {
+                let names: Vec<&str> = created.iter().map(|z| z.name()).collect();
+                println!("{}", serde_json::json!({"keys_dir": dir, "created": names}));
+            } else if created.is_empty() {
+                println!("All zone keys already exist in {}; nothing changed.", dir.display());
+            } else {
+                for z in &created {
+                    println!("created key for zone {z} in {}", dir.display());
+                }
+            }
+        }
+        KeysCommand::List => {
+            let zones: Vec<Zone> = Zone::ALL.into_iter().filter(|z| z.has_key()).collect();
+            let keys = Keys::load(&dir, &zones)?;
+            if cli.json {
+                println!("{}", keys.ids_json());
+            } else {
+                for z in zones {
+                    println!("{:<14} key id {}", z.name(), keys.get(z).map(|k| k.id()).unwrap_or_default());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `haven ingest`.
+pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
+    let mut store = Store::open_for_write(&cli.data_dir)?;
+    let minimisation = Minimisation::parse(&a.minimise).map_err(|e| anyhow!("--minimise: {e}"))?;
+    let (icb_hint, files) = match (&a.from, &a.dataset, &a.file) {
+        (Some(from), _, _) => {
+            let plan = dir::plan(from)?;
+            (plan.icb, plan.files)
+        }
+        (None, Some(dataset), Some(file)) => (None, vec![(Feed::parse(dataset)?, file.clone())]),
+        _ => bail!("give --from DIR, or --dataset NAME with --file PATH"),
+    };
+    let icb = controller_icb(&mut store, a.icb.as_deref().or(icb_hint.as_deref()), &files)?;
+    let mut policy = IngestPolicy::for_icb(&icb);
+    policy.minimisation = minimisation;
+    policy.dsa = a.dsa.clone();
+    if let Some(op) = &a.operator {
+        policy.operator = op.clone();
+    }
+    let mut reports = Vec::new();
+    for (feed, path) in files {
+        let mut req = IngestRequest::new(feed, &path, policy.clone(), &keys_dir(cli));
+        req.replace = a.replace;
+        let report = load_one(&mut store, &req, cli.json).with_context(|| format!("loading {}", path.display()))?;
+        if !cli.json {
+            print_report(&report);
+        }
+        reports.push(report);
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(reports)
+}
+
+fn controller_icb(store: &mut Store, given: Option<&str>, files: &[(Feed, PathBuf)]) -> Result<String> {
+    let saved = store.catalog().setting(ICB_SETTING)?;
+    let needs = files.iter().any(|(f, _)| f.origin == Origin::Local);
+    match (given, saved) {
+        (Some(g), Some(s)) if !g.eq_ignore_ascii_case(&s) => {
+            bail!("this data directory belongs to ICB {s}; refusing to load flows for {g} into it")
+        }
+        (Some(g), _) => {
+            let g = g.to_ascii_uppercase();
+            store.catalog_mut().set_setting(ICB_SETTING, &g)?;
+            Ok(g)
+        }
+        (None, Some(s)) => Ok(s),
+        (None, None) if needs => bail!("no controller ICB known for this data directory: pass --icb ODS"),
+        (None, None) => Ok(String::new()),
+    }
+}
+
+fn load_one(store: &mut Store, req: &IngestRequest, quiet: bool) -> Result<IngestReport> {
+    let total = std::fs::metadata(&req.path).map(|m| m.len()).unwrap_or(0);
+    let bar = if quiet || total < (64 << 20) { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(req.feed.name());
+    let report = ingest(store, req, &mut |p| bar.set_position(p.bytes))?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+fn print_report(r: &IngestReport) {
+    if r.outcome == Outcome::AlreadyLoaded {
+        println!("{:<28} {}", r.dataset, r.warnings.join("; "));
+        return;
+    }
+    println!(
+        "{:<28} load {}  {} rows read in {:.1} s  ({})",
+        r.dataset,
+        r.load_id,
+        r.rows_read,
+        r.seconds,
+        Path::new(&r.file).file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    );
+    for c in &r.counts {
+        println!(
+            "    {:<14} rejected {:>8}  opted out {:>8}  out of area {:>8}  written {:>10}",
+            c.zone.map(|z| z.name()).unwrap_or("-"),
+            c.rejected,
+            c.opted_out,
+            c.out_of_area,
+            c.written
+        );
+    }
+    if let Some(q) = &r.quarantine {
+        println!("    quarantine: {q}");
+        for (reason, n) in r.faults.iter().take(8) {
+            println!("      {n:>8}  {reason}");
+        }
+        if r.faults.len() > 8 {
+            println!("      ... {} more kinds (see the quarantine file and `haven dq`)", r.faults.len() - 8);
+        }
+    }
+    if !r.unused_columns.is_empty() {
+        println!("    columns not used ({}): {}", r.unused_columns.len(), abbreviate(&r.unused_columns));
+    }
+    for w in &r.warnings {
+        println!("    warning: {w}");
+    }
+}
+
+fn abbreviate(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(12).map(String::as_str).collect();
+    if items.len() > 12 {
+        format!("{}, ... ({} more)", shown.join(", "), items.len() - 12)
+    } else {
+        shown.join(", ")
+    }
+}
+
+pub fn loads(cli: &Cli, a: &LoadsArgs) -> Result<()> {
+    let store = Store::open(&cli.data_dir)?;
+    let cat = store.catalog();
+    let loads = match &a.id {
+        Some(id) => vec![cat.load(id)?.ok_or_else(|| anyhow!("no load {id}"))?],
+        None => cat.loads()?,
+    };
+    if cli.json {
+        let out: Vec<_> = loads
+            .iter()
+            .map(|l| -> Result<serde_json::Value> {
+                Ok(serde_json::json!({"load": l, "counts": cat.counts(&l.id)?, "files": cat.load_files(&l.id)?}))
+            })
+            .collect::<Result<_>>()?;
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    for l in &loads {
+        println!(
+            "{}  {:<26} {:<10} {}  by {}  dsa {}  sha256 {}",
+            l.id,
+            l.dataset,
+            format!("{:?}", l.status).to_lowercase(),
+            l.finished_at,
+            l.operator,
+            l.dsa.as_deref().unwrap_or("-"),
+            &l.source_sha256[..12.min(l.source_sha256.len())]
+        );
+        for c in cat.counts(&l.id)? {
+            println!(
+                "    {:<14} read {:>9} = rejected {} + opted out {} + out of area {} + written {}",
+                c.zone.map(|z| z.name()).unwrap_or("-"),
+                c.read,
+                c.rejected,
+                c.opted_out,
+                c.out_of_area,
+                c.written
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn dq(cli: &Cli, a: &DqArgs) -> Result<()> {
+    let store = Store::open(&cli.data_dir)?;
+    let cat = store.catalog();
+    let loads: Vec<_> = match &a.load {
+        Some(id) => vec![cat.load(id)?.ok_or_else(|| anyhow!("no load {id}"))?],
+        None => cat.loads()?.into_iter().filter(|l| l.status == haven_store::LoadStatus::Committed).collect(),
+    };
+    let mut rows: Vec<(String, String, DqRow)> = Vec::new();
+    for l in &loads {
+        for r in cat.dq(&l.id)? {
+            rows.push((l.id.clone(), l.dataset.clone(), r));
+        }
+    }
+    if let Some(out) = &a.out {
+        write_dq(out, &rows)?;
+    }
+    if cli.json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(id, ds, r)| serde_json::json!({"load": id, "dataset": ds, "provider": r.provider, "field": r.field,
+                "rows": r.rows, "filled": r.filled, "valid": r.valid,
+                "completeness": ratio(r.filled, r.rows), "validity": ratio(r.valid, r.filled)}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    print_dq_summary(cat, &loads, &rows)
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// One line per load and provider: overall completeness and validity, then the
+/// weakest fields, in the spirit of NHS England's Data Quality Maturity Index.
+fn print_dq_summary(_: &dyn Catalog, loads: &[haven_store::LoadRecord], rows: &[(String, String, DqRow)]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for l in loads {
+        let mine: Vec<&DqRow> = rows.iter().filter(|(id, _, _)| *id == l.id).map(|(_, _, r)| r).collect();
+        let mut providers: Vec<&str> = mine.iter().map(|r| r.provider.as_str()).collect();
+        providers.sort();
+        providers.dedup();
+        writeln!(out, "{} {} ({} providers)", l.dataset, l.id, providers.len())?;
+        writeln!(out, "  {:<10} {:>10} {:>13} {:>10}  weakest fields (validity)", "provider", "rows", "completeness", "validity")?;
+        for p in providers {
+            let fields: Vec<&&DqRow> = mine.iter().filter(|r| r.provider == p).collect();
+            let rows_seen = fields.first().map_or(0, |r| r.rows);
+            let (filled, cells, valid) = fields.iter().fold((0, 0, 0), |(f, c, v), r| (f + r.filled, c + r.rows, v + r.valid));
+            let mut weak: Vec<(f64, &str)> = fields
+                .iter()
+                .filter(|r| r.filled > 0 && r.valid < r.filled)
+                .map(|r| (r.valid as f64 / r.filled as f64, r.field.as_str()))
+                .collect();
+            weak.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let weak: Vec<String> = weak.iter().take(3).map(|(v, f)| format!("{f} {:.1}%", 100.0 * v)).collect();
+            writeln!(
+                out,
+                "  {:<10} {:>10} {:>12.1}% {:>9.1}%  {}",
+                p,
+                rows_seen,
+                100.0 * ratio(filled, cells).unwrap_or(0.0),
+                100.0 * ratio(valid, filled).unwrap_or(1.0),
+                weak.join(", ")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_dq(out: &Path, rows: &[(String, String, DqRow)]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut csv = String::from("load,dataset,provider,field,rows,filled,valid,completeness,validity\n");
+    let mut json = Vec::new();
+    for (id, ds, r) in rows {
+        let c = ratio(r.filled, r.rows);
+        let v = ratio(r.valid, r.filled);
+        let fmt = |x: Option<f64>| x.map(|x| format!("{x:.6}")).unwrap_or_default();
+        csv.push_str(&format!("{id},{ds},{},{},{},{},{},{},{}\n", r.provider, r.field, r.rows, r.filled, r.valid, fmt(c), fmt(v)));
+        json.push(serde_json::json!({"load": id, "dataset": ds, "provider": r.provider, "field": r.field,
+            "rows": r.rows, "filled": r.filled, "valid": r.valid, "completeness": c, "validity": v}));
+    }
+    std::fs::write(out.join("dq.csv"), csv)?;
+    std::fs::write(out.join("dq.json"), serde_json::to_string_pretty(&json)?)?;
+    Ok(())
+}
+
+/// `haven bench ingest`: one file into a fresh data directory, with peak
+/// memory, and optionally DuckDB converting the same file to Parquet.
+pub fn bench_ingest(cli: &Cli, a: &BenchIngestArgs) -> Result<()> {
+    let scratch_holder;
+    let scratch = match &a.scratch {
+        Some(s) => s.clone(),
+        None => {
+            scratch_holder = std::env::temp_dir().join(format!("haven-bench-{}", std::process::id()));
+            scratch_holder.clone()
+        }
+    };
+    let data = scratch.join("data");
+    let _ = std::fs::remove_dir_all(&data);
+    let keys = scratch.join("keys");
+    Keys::init(&keys)?;
+    let feed = Feed::parse(&a.dataset)?;
+    let bytes = std::fs::metadata(&a.file).with_context(|| a.file.display().to_string())?.len();
+    let duck = if a.duckdb { Some(duckdb_convert(&a.file, &scratch)?) } else { None };
+    let mut store = Store::open_for_write(&data)?;
+    let mut req = IngestRequest::new(feed, &a.file, IngestPolicy::for_icb("QMJ"), &keys);
+    req.replace = true;
+    let started = Instant::now();
+    let report = load_one(&mut store, &req, cli.json)?;
+    let secs = started.elapsed().as_secs_f64();
+    let peak = crate::commands::peak_rss_mib().unwrap_or(f64::NAN);
+    let rows = report.rows_read;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let result = serde_json::json!({
+        "bench": "ingest", "file": a.file, "dataset": a.dataset, "bytes": bytes, "rows": rows,
+        "seconds": secs, "rows_per_second": rows as f64 / secs, "mib_per_second": bytes as f64 / secs / 1048576.0,
+        "peak_rss_mib": peak, "threads": threads,
+        "duckdb_seconds": duck.as_ref().map(|d| d.0), "duckdb_peak_rss_mib": duck.as_ref().map(|d| d.1),
+        "ratio_duckdb_over_haven": duck.as_ref().map(|d| d.0 / secs),
+    });
+    if cli.json {
+        println!("{result}");
+    } else {
+        println!("bench ingest: {} ({:.0} MiB, {} rows) on {threads} threads", a.file.display(), bytes as f64 / 1048576.0, rows);
+        println!("  haven ingest          {secs:>8.1} s  {:>10.0} rows/s  peak {peak:.0} MiB", rows as f64 / secs);
+        if let Some((d, m)) = duck {
+            println!("  duckdb CSV -> Parquet {d:>8.1} s  {:>10.0} rows/s  peak {m:.0} MiB", rows as f64 / d);
+            println!("  ratio (duckdb time / haven time): {:.2}", d / secs);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+/// Times DuckDB's CSV → Parquet of the same file in a child Python process;
+/// returns (seconds, peak RSS MiB of that process).
+fn duckdb_convert(file: &Path, scratch: &Path) -> Result<(f64, f64)> {
+    std::fs::create_dir_all(scratch)?;
+    let out = scratch.join("duckdb.parquet");
+    let script = r#"
+import sys, time, resource, duckdb
+src, dst = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+t = time.time()
+con.execute(f"COPY (SELECT * FROM read_csv('{src}', delim='|', header=true, all_varchar=false)) TO '{dst}' (FORMAT parquet, COMPRESSION snappy)")
+secs = time.time() - t
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(file)
+        .arg(&out)
+        .output()
+        .context("running python3 for the DuckDB comparison")?;
+    if !output.status.success() {
+        bail!(
+            "DuckDB comparison failed (install it with `pip install duckdb`): {}",
+            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+        );
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut parts = text.split_whitespace().map(|x| x.parse::<f64>());
+    let (Some(Ok(secs)), Some(Ok(peak))) = (parts.next(), parts.next()) else {
+        bail!("unexpected DuckDB output: {text}");
+    };
+    let _ = std::fs::remove_file(&out);
+    Ok((secs, peak))
+}

@@ -1,0 +1,301 @@
+//! `haven ingest` as an operator runs it: whole folders, reruns, lineage and
+//! data-quality output, and the failures that must leave the data directory
+//! exactly as it was — a process killed mid-load, a crash at each commit
+//! step, a full disk and a permission error.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn haven() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_haven"))
+}
+
+/// A `small` synthetic folder shared by the tests of this binary.
+fn synth() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("synth");
+        let done = haven().args(["synth", "--scale", "small", "--out"]).arg(&out).output().unwrap();
+        assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+        (dir, out)
+    })
+    .1
+}
+
+struct Dirs {
+    tmp: tempfile::TempDir,
+}
+
+impl Dirs {
+    fn new() -> Dirs {
+        let d = Dirs { tmp: tempfile::tempdir().unwrap() };
+        assert!(d.run(&["keys", "init"]).status.success());
+        d
+    }
+    fn data(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = haven();
+        c.arg("--data-dir").arg(self.data()).arg("--keys-dir").arg(self.tmp.path().join("keys")).args(args);
+        c
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+    /// Loads reference data and the opt-out list so a local flow can load.
+    fn prepare(&self) {
+        for t in ["org", "lsoa_lookup", "postcode_lookup"] {
+            let f = synth().join(format!("reference/{t}.psv"));
+            let out = self.run(&["ingest", "--icb", "QMJ", "--dataset", t, "--file", f.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let f = synth().join("dscro/QMJ/optout_clean_list.psv");
+        assert!(self.run(&["ingest", "--dataset", "optout_clean_list", "--file", f.to_str().unwrap()]).status.success());
+    }
+    /// Everything a reader could see: the catalog's loads and every file
+    /// under the zones, quarantine and tmp folders.
+    fn snapshot(&self) -> (String, BTreeSet<String>) {
+        let loads = self.run(&["--json", "loads"]);
+        assert!(loads.status.success(), "{}", String::from_utf8_lossy(&loads.stderr));
+        let mut files = BTreeSet::new();
+        let mut stack = vec![self.data().join("zones"), self.data().join("quarantine"), self.data().join("tmp")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.insert(p.strip_prefix(self.data()).unwrap().display().to_string());
+                }
+            }
+        }
+        (String::from_utf8(loads.stdout).unwrap(), files)
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_folder_loads_once_and_a_rerun_is_a_no_op_that_says_so() {
+    let d = Dirs::new();
+    let out = d.run(&["--json", "ingest", "--from", synth().to_str().unwrap(), "--dsa", "DSA-TEST"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert!(reports.len() >= 20);
+    for r in reports {
+        assert_eq!(r["outcome"], "loaded");
+        for c in r["counts"].as_array().unwrap() {
+            let n = |k: &str| c[k].as_u64().unwrap();
+            assert_eq!(n("read"), n("rejected") + n("opted_out") + n("out_of_area") + n("written"));
+        }
+    }
+    let before = d.snapshot();
+    let again = d.run(&["ingest", "--from", synth().to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(text.matches("already loaded").count(), reports.len(), "{text}");
+    assert_eq!(d.snapshot(), before, "a rerun changes nothing");
+
+    // Lineage names the DSA, the file hash and reconciling counts.
+    let loads: serde_json::Value = serde_json::from_str(&before.0).unwrap();
+    let first = &loads[0];
+    assert_eq!(first["load"]["dsa"], "DSA-TEST");
+    assert_eq!(first["load"]["source_sha256"].as_str().unwrap().len(), 64);
+    assert!(!first["files"].as_array().unwrap().is_empty());
+
+    // The data-quality report, as text, CSV and JSON.
+    let dq_dir = d.tmp.path().join("dq");
+    let dq = d.run(&["dq", "--out", dq_dir.to_str().unwrap()]);
+    assert!(dq.status.success(), "{}", stderr(&dq));
+    assert!(String::from_utf8_lossy(&dq.stdout).contains("completeness"));
+    let csv = std::fs::read_to_string(dq_dir.join("dq.csv")).unwrap();
+    assert!(csv.starts_with("load,dataset,provider,field,rows,filled,valid,completeness,validity\n"));
+    assert!(csv.lines().any(|l| l.contains(",apc_episode,") && l.contains(",DIAG_4_01,")));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dq_dir.join("dq.json")).unwrap()).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), csv.lines().count() - 1);
+
+    // No NHS number from the flows appears in anything printed.
+    let apc = std::fs::read_to_string(synth().join("dscro/QMJ/apc_episode.psv")).unwrap();
+    let printed = format!("{}{}{}{}", before.0, String::from_utf8_lossy(&out.stdout), text, String::from_utf8_lossy(&dq.stdout));
+    for line in apc.lines().skip(1).take(200) {
+        let nhs = line.split('|').nth(2).unwrap();
+        assert!(!printed.contains(nhs));
+    }
+}
+
+#[test]
+fn a_crash_at_any_commit_step_leaves_the_data_directory_as_before_or_fully_loaded() {
+    let file = synth().join("dscro/QMJ/op_attendance.psv");
+    for point in ["before-publish", "after-publish", "after-catalog"] {
+        let d = Dirs::new();
+        d.prepare();
+        let before = d.snapshot();
+        let out = d
+            .cmd(&["ingest", "--dataset", "op_attendance", "--file", file.to_str().unwrap()])
+            .env("HAVEN_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the process was aborted");
+        // The next writer recovers: debris is removed on open.
+        let rerun = d.run(&["ingest", "--dataset", "op_attendance", "--file", file.to_str().unwrap()]);
+        assert!(rerun.status.success(), "{point}: {}", stderr(&rerun));
+        let said = String::from_utf8_lossy(&rerun.stdout).into_owned();
+        if point == "after-catalog" {
+            // The catalog committed before the crash: the load happened once.
+            assert!(said.contains("already loaded"), "{point}: {said}");
+        } else {
+            assert!(!said.contains("already loaded"), "{point}: {said}");
+        }
+        let after = d.snapshot();
+        let loads: serde_json::Value = serde_json::from_str(&after.0).unwrap();
+        let before_loads: serde_json::Value = serde_json::from_str(&before.0).unwrap();
+        assert_eq!(loads.as_array().unwrap().len(), before_loads.as_array().unwrap().len() + 1, "{point}");
+        assert!(!after.1.iter().any(|f| f.starts_with("tmp")), "{point}: no scratch left");
+        // Every file on disk belongs to a catalogued load.
+        for f in &after.1 {
+            assert!(after.0.contains(f.as_str()) || f.starts_with("quarantine"), "{point}: stray {f}");
+        }
+    }
+}
+
+#[test]
+fn a_load_killed_mid_way_leaves_the_zones_unchanged_and_a_rerun_succeeds() {
+    let file = synth().join("national/op_attendance.psv");
+    let d = Dirs::new();
+    let before = d.snapshot();
+    let mut saw_unfinished = false;
+    for delay_ms in [150u64, 400, 800] {
+        let mut child = d
+            .cmd(&["ingest", "--dataset", "national.op_attendance", "--file", file.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup
+        let status = child.wait().unwrap();
+        if status.success() {
+            break; // finished before the kill: nothing more to test at this delay
+        }
+        saw_unfinished = true;
+        let (loads, _) = d.snapshot();
+        assert_eq!(loads, before.0, "killed after {delay_ms} ms: the catalog is unchanged");
+    }
+    assert!(saw_unfinished, "the load always finished before it could be killed");
+    let rerun = d.run(&["ingest", "--dataset", "national.op_attendance", "--file", file.to_str().unwrap()]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    let after = d.snapshot();
+    assert!(!after.1.iter().any(|f| f.starts_with("tmp")));
+    for f in &after.1 {
+        assert!(after.0.contains(f.as_str()), "stray file {f} after recovery");
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_load_cleanly_and_a_rerun_succeeds() {
+    let d = Dirs::new();
+    d.prepare();
+    let before = d.snapshot();
+    let file = synth().join("national/op_attendance.psv");
+    // RLIMIT_FSIZE makes writes past 2 MB fail with EFBIG, as a full disk
+    // or quota would; SIGXFSZ is ignored so the write returns the error.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 4000; exec \"$0\" --data-dir {} --keys-dir {} ingest --dataset national.op_attendance --file {}",
+        d.data().display(),
+        d.tmp.path().join("keys").display(),
+        file.display()
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).arg(env!("CARGO_BIN_EXE_haven")).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("File too large") || err.contains("os error 27"), "{err}");
+    assert_eq!(d.snapshot(), before, "nothing changed");
+    let rerun = d.run(&["ingest", "--dataset", "national.op_attendance", "--file", file.to_str().unwrap()]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+}
+
+#[test]
+fn a_read_only_data_directory_is_refused_with_nothing_changed() {
+    let d = Dirs::new();
+    d.prepare();
+    let before = d.snapshot();
+    // The source sits where an unprivileged user can read it, so only the
+    // data directory's permissions can cause the failure.
+    let file = d.tmp.path().join("death.psv");
+    std::fs::copy(synth().join("dscro/QMJ/death.psv"), &file).unwrap();
+    set_mode_tree(&d.data(), 0o555, 0o444);
+    std::fs::set_permissions(d.tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    set_mode_tree(&d.tmp.path().join("keys"), 0o755, 0o444);
+    let args = [
+        "--data-dir",
+        d.data().to_str().unwrap(),
+        "--keys-dir",
+        d.tmp.path().join("keys").to_str().unwrap(),
+        "ingest",
+        "--dataset",
+        "death",
+        "--file",
+        file.to_str().unwrap(),
+    ];
+    // Root ignores permission bits, so run as an unprivileged user when root.
+    let out = if unsafe_is_root() {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_haven"))
+            .args(args)
+            .output()
+            .expect("setpriv (util-linux) is needed to drop root for this test")
+    } else {
+        haven().args(args).output().unwrap()
+    };
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.to_lowercase().contains("permission denied") || err.contains("readonly") || err.contains("unable to open"), "{err}");
+    set_mode_tree(&d.data(), 0o755, 0o644);
+    assert_eq!(d.snapshot(), before, "nothing changed");
+}
+
+fn unsafe_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+fn set_mode_tree(root: &Path, dir_mode: u32, file_mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap().flatten() {
+                stack.push(e.path());
+            }
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+        } else {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(file_mode)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn single_file_loads_need_a_known_icb_and_refuse_another_icbs_flows() {
+    let d = Dirs::new();
+    let f = synth().join("dscro/QMJ/death.psv");
+    let out = d.run(&["ingest", "--dataset", "death", "--file", f.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--icb"), "{}", stderr(&out));
+    d.prepare();
+    let out = d.run(&["ingest", "--icb", "QWE", "--dataset", "death", "--file", f.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("belongs to ICB QMJ"), "{}", stderr(&out));
+    let out = d.run(&["ingest", "--dataset", "nonsense", "--file", f.to_str().unwrap()]);
+    assert!(stderr(&out).contains("unknown dataset"), "{}", stderr(&out));
+}
