@@ -219,7 +219,10 @@ impl Validator {
             dq: DqAcc::default(),
         };
         let mut fields: Vec<&[u8]> = Vec::with_capacity(self.header_len);
-        let mut last_provider: Option<(Vec<u8>, String)> = None;
+        // Per provider (raw bytes, so the hot loop does not allocate): index
+        // into `tallies`.
+        let mut slots: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut tallies: Vec<(Vec<u8>, Vec<[u64; 3]>)> = Vec::new();
         for row in 0..n {
             let line = chunk.rows[row].0;
             out.lines.push(line);
@@ -238,12 +241,16 @@ impl Validator {
                 }
                 continue;
             }
-            let provider = self.provider_of(&fields, &mut last_provider);
-            let counts = out
-                .dq
-                .by_provider
-                .entry(provider)
-                .or_insert_with(|| vec![[0; 3]; self.plans.len()]);
+            let provider = self.provider_raw(&fields);
+            let slot = match slots.get(provider) {
+                Some(&i) => i,
+                None => {
+                    slots.insert(provider.to_vec(), tallies.len());
+                    tallies.push((provider.to_vec(), vec![[0; 3]; self.plans.len()]));
+                    tallies.len() - 1
+                }
+            };
+            let counts = &mut tallies[slot].1;
             for (c, plan) in self.plans.iter().enumerate() {
                 let raw = plan.input.map_or(&b""[..], |i| trim(fields[i]));
                 counts[c][0] += 1;
@@ -289,6 +296,9 @@ impl Validator {
                 out.keys[row] = Some(self.key_of(&fields));
             }
         }
+        for (raw, counts) in tallies {
+            out.dq.merge(DqAcc { by_provider: HashMap::from([(provider_name(&raw), counts)]) });
+        }
         let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
         out.batch = RecordBatch::try_new(self.schema.clone(), columns).expect("builders match the schema");
         self.check_date_order(&mut out);
@@ -296,22 +306,11 @@ impl Validator {
         out
     }
 
-    fn provider_of(&self, fields: &[&[u8]], last: &mut Option<(Vec<u8>, String)>) -> String {
-        let Some(raw) = self.provider_col.and_then(|c| self.plans[c].input).map(|i| trim(fields[i])) else {
-            return "ALL".into();
-        };
-        if let Some((bytes, name)) = last {
-            if bytes.as_slice() == raw {
-                return name.clone();
-            }
+    fn provider_raw<'f>(&self, fields: &[&'f [u8]]) -> &'f [u8] {
+        match self.provider_col.and_then(|c| self.plans[c].input) {
+            Some(i) => trim(fields[i]),
+            None => b"ALL",
         }
-        let name = match std::str::from_utf8(raw) {
-            Ok("") => "(blank)".to_owned(),
-            Ok(s) if s.len() <= 8 => s.to_ascii_uppercase(),
-            _ => "(invalid)".to_owned(),
-        };
-        *last = Some((raw.to_vec(), name.clone()));
-        name
     }
 
     fn key_of(&self, fields: &[&[u8]]) -> RowKey {
@@ -380,6 +379,7 @@ impl Validator {
                 Err(_) => Err(("is not a valid NHS number (format or check digit)", Action::Rejected)),
             },
             Kind::Icd10 => match Icd10::normalise(text) {
+                Ok(code) if code.as_str() == text => Ok(Value::Str(text)),
                 Ok(code) => Ok(Value::Owned(code.as_str().to_owned())),
                 Err(_) => Err(("is not an ICD-10 code", Action::Nulled)),
             },
@@ -387,27 +387,36 @@ impl Validator {
                 Ok(None) => Ok(Value::Blank),
                 Ok(Some(ProcedureField::NoOperation)) => Ok(Value::Str("-")),
                 Ok(Some(ProcedureField::NotKnown)) => Ok(Value::Str("&")),
+                Ok(Some(ProcedureField::Code(c))) if c.as_str() == text => Ok(Value::Str(text)),
                 Ok(Some(ProcedureField::Code(c))) => Ok(Value::Owned(c.as_str().to_owned())),
                 Err(_) => Err(("is not an OPCS-4 code", Action::Nulled)),
             },
             Kind::Practice => match PracticeField::parse(text) {
-                Ok(PracticeField::Practice(code)) => self.known_org(code.as_str().to_owned()),
+                Ok(PracticeField::Practice(code)) if code.as_str() == text => self.known_org(Value::Str(text)),
+                Ok(PracticeField::Practice(code)) => self.known_org(Value::Owned(code.as_str().to_owned())),
                 Ok(default) => Ok(Value::Owned(default.as_code().to_owned())),
                 Err(_) => Err(("is not a GP practice code", Action::Nulled)),
             },
             Kind::Org => {
                 if text.len() > 9 || !text.bytes().all(|b| b.is_ascii_alphanumeric()) {
                     Err(("is not an organisation code", Action::Nulled))
+                } else if text.bytes().any(|b| b.is_ascii_lowercase()) {
+                    self.known_org(Value::Owned(text.to_ascii_uppercase()))
                 } else {
-                    self.known_org(text.to_ascii_uppercase())
+                    self.known_org(Value::Str(text))
                 }
             }
         }
     }
 
-    fn known_org<'a>(&self, code: String) -> Parsed<'a> {
-        if self.known.orgs.is_empty() || self.known.orgs.contains(&code) {
-            Ok(Value::Owned(code))
+    fn known_org<'a>(&self, code: Value<'a>) -> Parsed<'a> {
+        let text = match &code {
+            Value::Str(s) => *s,
+            Value::Owned(s) => s.as_str(),
+            _ => "",
+        };
+        if self.known.orgs.is_empty() || self.known.orgs.contains(text) {
+            Ok(code)
         } else {
             Err(("is not an organisation code in the reference data", Action::Kept))
         }
@@ -486,6 +495,15 @@ impl Validator {
 }
 
 use arrow::array::Array;
+
+/// The data-quality report's name for a provider value.
+fn provider_name(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok("") => "(blank)".to_owned(),
+        Ok(s) if s.len() <= 8 => s.to_ascii_uppercase(),
+        _ => "(invalid)".to_owned(),
+    }
+}
 
 /// Upper case with one space before the inward code: `za14 1aa` → `ZA14 1AA`.
 pub fn normalise_postcode(text: &str) -> String {
@@ -698,6 +716,74 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::split_lines;
+    use proptest::prelude::*;
+
+    /// Validates pipe-delimited `rows` (no header) of `op_attendance` with
+    /// the given header.
+    fn run(header: &[&str], body: &[u8]) -> Validated {
+        let feed = Feed::parse("op_attendance").unwrap();
+        let names: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+        let map = HeaderMap::new(std::path::Path::new("t.psv"), feed, &names).unwrap();
+        let v = Validator::new(feed, &map, Arc::new(KnownCodes::default()));
+        v.validate(&split_lines(0, 2, body.to_vec()))
+    }
+
+    const HEADER: [&str; 6] = ["ATTENDKEY", "NEWNHSNO", "APPTDATE", "REQDATE", "ATTENDED", "GPPRAC"];
+
+    proptest! {
+        /// Whatever the bytes, every row is accounted for, faults name a
+        /// line and a field of the header, and no fault repeats a value.
+        #[test]
+        fn faults_locate_rows_and_never_repeat_values(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(proptest::collection::vec(
+                    prop_oneof![Just(b'9'), Just(b'4'), Just(b'-'), Just(b'A'), Just(b'|'), Just(0xffu8), Just(b' '), (b'0'..=b'9')],
+                    0..12), 6), 1..20),
+        ) {
+            let mut body = Vec::new();
+            for r in &rows {
+                body.extend(r.join(&b'|'));
+                body.push(b'\n');
+            }
+            let v = run(&HEADER, &body);
+            prop_assert_eq!(v.lines.len(), v.rejected.len());
+            prop_assert_eq!(v.batch.num_rows(), v.lines.len());
+            let last = 1 + v.lines.len() as u64 + rows.len() as u64;
+            for f in &v.faults {
+                prop_assert!(f.line >= 2 && f.line <= last);
+                prop_assert!(f.field == "-" || v.batch.schema().field_with_name(&f.field).is_ok());
+                for r in &rows {
+                    for value in r.iter().filter(|x| x.len() >= 4) {
+                        let shown = String::from_utf8_lossy(value);
+                        prop_assert!(!f.reason.contains(shown.as_ref()), "reason {:?} repeats a value", f.reason);
+                    }
+                }
+            }
+            // A row is rejected exactly when some fault rejected it.
+            for (i, line) in v.lines.iter().enumerate() {
+                let has = v.faults.iter().any(|f| f.line == *line && f.action == Action::Rejected);
+                prop_assert_eq!(has, v.rejected[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_valid_row_passes_and_each_kind_of_fault_is_classified() {
+        // 9434765919 is a valid NHS number (check digit 9).
+        let v = run(&HEADER, b"1|9434765919|2024-05-01|2024-04-01|5|A81001\n2|9434765918|2024-05-01||5|\n3||2024-05-01|2024-06-01|5|\n4||01/05/2024||x|a81001\n");
+        assert_eq!(v.rejected, [false, true, true, false]);
+        assert_eq!(v.nhs[0], Some(9_434_765_919));
+        let by_line = |l: u64| v.faults.iter().filter(|f| f.line == l).map(|f| (f.field.as_str(), f.action)).collect::<Vec<_>>();
+        assert!(by_line(2).is_empty());
+        assert_eq!(by_line(3), [("NEWNHSNO", Action::Rejected)]);
+        assert_eq!(by_line(4), [("APPTDATE", Action::Rejected)], "the appointment precedes its referral");
+        assert!(by_line(5).is_empty(), "DD/MM/YYYY dates and lower-case codes are standardised");
+        let gp = v.batch.column_by_name("GPPRAC").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
+        assert_eq!(gp.value(3), "A81001");
+        let date = v.batch.column_by_name("APPTDATE").unwrap().as_any().downcast_ref::<Date32Array>().unwrap().clone();
+        assert_eq!(date.value(3), Date::from_ymd(2024, 5, 1).unwrap().days());
+    }
 
     #[test]
     fn numbers_money_and_times_parse_as_documented() {

@@ -234,11 +234,12 @@ fn a_read_only_data_directory_is_refused_with_nothing_changed() {
     set_mode_tree(&d.data(), 0o555, 0o444);
     std::fs::set_permissions(d.tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     set_mode_tree(&d.tmp.path().join("keys"), 0o755, 0o444);
+    let (data, keys) = (d.data(), d.tmp.path().join("keys"));
     let args = [
         "--data-dir",
-        d.data().to_str().unwrap(),
+        data.to_str().unwrap(),
         "--keys-dir",
-        d.tmp.path().join("keys").to_str().unwrap(),
+        keys.to_str().unwrap(),
         "ingest",
         "--dataset",
         "death",
