@@ -73,7 +73,7 @@ impl HeaderMap {
         let mut required: Vec<&str> = feed.table.primary_key().to_vec();
         required.extend(feed.roles().required);
         if feed.origin == Origin::National {
-            required.retain(|c| !schema.field_with_name(c).is_ok_and(|f| is_identifiable(f)));
+            required.retain(|c| !schema.field_with_name(c).is_ok_and(is_identifiable));
         }
         let absent: Vec<&str> = required.into_iter().filter(|c| !by_canonical.contains_key(*c)).collect();
         if !absent.is_empty() {

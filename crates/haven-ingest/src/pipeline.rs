@@ -155,27 +155,22 @@ pub fn ingest(
     let mut bytes_done = 0u64;
     let total_bytes = std::fs::metadata(&req.path).map(|m| m.len()).unwrap_or(0);
 
-    let (tx, rx) = sync_channel::<Result<Chunk, IngestError>>(slots * 2);
+    let (tx, rx) = sync_channel::<Result<Chunk, IngestError>>(slots * 4);
     let reader_source = Source::open(&req.path)?;
     let chunk_bytes = req.chunk_bytes;
     let reader = std::thread::spawn(move || reader_source.stream(chunk_bytes, tx));
     let window = slots * 2;
-    let mut done = false;
-    while !done {
+    let next_window = |rx: &std::sync::mpsc::Receiver<Result<Chunk, IngestError>>| -> Result<Vec<Chunk>, IngestError> {
         let mut batch = Vec::with_capacity(window);
         while batch.len() < window {
             match rx.recv() {
                 Ok(chunk) => batch.push(chunk?),
-                Err(_) => {
-                    done = true;
-                    break;
-                }
+                Err(_) => break,
             }
         }
-        if batch.is_empty() {
-            break;
-        }
-        bytes_done += batch.iter().map(chunk_len).sum::<u64>();
+        Ok(batch)
+    };
+    let validate_window = |batch: Vec<Chunk>| -> Vec<Validated> {
         let mut validated: Vec<Validated> = batch
             .into_par_iter()
             .map(|chunk| {
@@ -187,13 +182,9 @@ pub fn ingest(
             })
             .collect();
         validated.sort_by_key(|v| v.index);
-        for v in &mut validated {
-            seen.mark_duplicates(v, feed.table.primary_key());
-            rows_read += v.lines.len() as u64;
-            v.faults.sort();
-            quarantine.record(&v.faults)?;
-            dq.merge(std::mem::take(&mut v.dq));
-        }
+        validated
+    };
+    let write_window = |writers: &mut Vec<Vec<PartWriter>>, validated: &[Validated]| -> Result<Vec<ZoneCounts>, IngestError> {
         let per_slot: Vec<Result<Vec<ZoneCounts>, IngestError>> = writers
             .par_iter_mut()
             .enumerate()
@@ -208,16 +199,52 @@ pub fn ingest(
                 Ok(c)
             })
             .collect();
+        let mut total: Vec<ZoneCounts> = plans.iter().map(|_| ZoneCounts::default()).collect();
         for slot_counts in per_slot {
-            for (total, c) in counts.iter_mut().zip(slot_counts?) {
-                total.read += c.read;
-                total.rejected += c.rejected;
-                total.opted_out += c.opted_out;
-                total.out_of_area += c.out_of_area;
-                total.written += c.written;
+            for (t, c) in total.iter_mut().zip(slot_counts?) {
+                t.read += c.read;
+                t.rejected += c.rejected;
+                t.opted_out += c.opted_out;
+                t.out_of_area += c.out_of_area;
+                t.written += c.written;
             }
         }
+        Ok(total)
+    };
+    // A two-stage pipeline: while one window is shaped and written, the next
+    // is validated, so neither stage waits for the other's slowest chunk.
+    let mut pending: Vec<Validated> = Vec::new();
+    loop {
+        let batch = next_window(&rx)?;
+        bytes_done += batch.iter().map(chunk_len).sum::<u64>();
+        let finished = batch.is_empty();
+        let (written, validated) = rayon::join(
+            || write_window(&mut writers, &pending),
+            || -> Result<Vec<Validated>, IngestError> {
+                let mut validated = validate_window(batch);
+                for v in &mut validated {
+                    seen.mark_duplicates(v, feed.table.primary_key());
+                    rows_read += v.lines.len() as u64;
+                    v.faults.sort();
+                    quarantine.record(&v.faults)?;
+                    dq.merge(std::mem::take(&mut v.dq));
+                }
+                Ok(validated)
+            },
+        );
+        for (total, c) in counts.iter_mut().zip(written?) {
+            total.read += c.read;
+            total.rejected += c.rejected;
+            total.opted_out += c.opted_out;
+            total.out_of_area += c.out_of_area;
+            total.written += c.written;
+        }
+        let validated = validated?;
+        pending = validated;
         progress(Progress { bytes: bytes_done, total_bytes, rows: rows_read });
+        if finished {
+            break;
+        }
     }
     drop(rx);
     let (sha256, bytes_read) = reader.join().map_err(|_| IngestError::Prerequisite("reader thread panicked".into()))??;

@@ -207,7 +207,10 @@ impl Validator {
     /// Validates one chunk.
     pub fn validate(&self, chunk: &RawChunk) -> Validated {
         let n = chunk.rows.len();
-        let mut builders: Vec<Builder> = self.plans.iter().map(|p| Builder::new(p.kind, n)).collect();
+        // Columns the file does not supply are filled with nulls in one go at
+        // the end; only mapped columns have builders.
+        let mut builders: Vec<Option<Builder>> =
+            self.plans.iter().map(|p| p.input.map(|_| Builder::new(p.kind, n))).collect();
         let mut out = Validated {
             index: chunk.index,
             batch: RecordBatch::new_empty(self.schema.clone()),
@@ -236,7 +239,7 @@ impl Validator {
                 };
                 out.faults.push(Fault { line, field: "-".into(), reason, action: Action::Rejected });
                 out.rejected[row] = true;
-                for b in &mut builders {
+                for b in builders.iter_mut().flatten() {
                     b.null();
                 }
                 continue;
@@ -252,8 +255,13 @@ impl Validator {
             };
             let counts = &mut tallies[slot].1;
             for (c, plan) in self.plans.iter().enumerate() {
-                let raw = plan.input.map_or(&b""[..], |i| trim(fields[i]));
                 counts[c][0] += 1;
+                let (Some(input), Some(builder)) = (plan.input, builders[c].as_mut()) else { continue };
+                let raw = trim(fields[input]);
+                if raw.is_empty() && !plan.required {
+                    builder.null();
+                    continue;
+                }
                 let parsed = match std::str::from_utf8(raw) {
                     Err(_) => Err(("is not valid UTF-8 text", Action::Nulled)),
                     Ok("") => Ok(Value::Blank),
@@ -277,7 +285,7 @@ impl Validator {
                                 out.nhs[row] = s.parse().ok();
                             }
                         }
-                        builders[c].push(v);
+                        builder.push(v);
                     }
                     Err((reason, action)) => {
                         out.faults.push(Fault { line, field: plan.name.clone(), reason: reason.into(), action });
@@ -285,9 +293,9 @@ impl Validator {
                             out.rejected[row] = true;
                         }
                         if action == Action::Kept {
-                            builders[c].push(Value::Str(std::str::from_utf8(raw).unwrap_or("")));
+                            builder.push(Value::Str(std::str::from_utf8(raw).unwrap_or("")));
                         } else {
-                            builders[c].null();
+                            builder.null();
                         }
                     }
                 }
@@ -299,7 +307,14 @@ impl Validator {
         for (raw, counts) in tallies {
             out.dq.merge(DqAcc { by_provider: HashMap::from([(provider_name(&raw), counts)]) });
         }
-        let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
+        let columns: Vec<ArrayRef> = builders
+            .into_iter()
+            .zip(self.schema.fields())
+            .map(|(b, f)| match b {
+                Some(b) => b.finish(),
+                None => arrow::array::new_null_array(f.data_type(), n),
+            })
+            .collect();
         out.batch = RecordBatch::try_new(self.schema.clone(), columns).expect("builders match the schema");
         self.check_date_order(&mut out);
         out.batch = self.standardise(out.batch);
@@ -669,7 +684,7 @@ impl Builder {
             Kind::Date => Builder::Date(Date32Builder::with_capacity(n)),
             Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(n)),
             Kind::DateTime => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(n)),
-            _ => Builder::Str(StringBuilder::with_capacity(n, n * 4)),
+            _ => Builder::Str(StringBuilder::with_capacity(n, n * 8)),
         }
     }
 

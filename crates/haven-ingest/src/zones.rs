@@ -175,7 +175,12 @@ impl ZonePlan {
             counts.written += 1;
             keep.push(true);
         }
-        let kept = filter_record_batch(&v.batch, &BooleanArray::from(keep.clone()))?;
+        // Most national rows are all kept: skip the copy a filter would make.
+        let kept = if keep.iter().all(|k| *k) {
+            v.batch.clone()
+        } else {
+            filter_record_batch(&v.batch, &BooleanArray::from(keep.clone()))?
+        };
         let nhs: Vec<Option<u64>> = v.nhs.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| *n).collect();
         let columns: Vec<ArrayRef> = self
             .columns

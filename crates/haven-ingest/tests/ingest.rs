@@ -258,7 +258,7 @@ fn minimisation_keeps_only_the_icbs_population() {
     let strict_pseudo = s.counts.iter().find(|c| c.zone == Some(Zone::Pseudonymised)).unwrap();
     assert!(strict_pseudo.out_of_area >= pseudo.out_of_area);
     assert!(strict_pseudo.written <= pseudo.written);
-    assert_eq!(s.replaced, [r.load_id.clone()]);
+    assert_eq!(s.replaced, std::slice::from_ref(&r.load_id));
 }
 
 /// Writes an APC file from the synthetic header and the first `n` rows,

@@ -290,10 +290,17 @@ impl LoadTxn {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(256 * 1024))
-            .build();
+            .set_max_row_group_row_count(Some(256 * 1024));
+        // Keys and tokens are (nearly) unique per row: a dictionary only costs
+        // time before the writer falls back to plain encoding.
+        for field in schema.fields() {
+            if is_unique_column(field.name()) {
+                props = props.set_column_dictionary_enabled(field.name().as_str().into(), false);
+            }
+        }
+        let props = props.build();
         let writer = ArrowWriter::try_new(sink, schema, Some(props))
             .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
         Ok(PartWriter {
@@ -329,6 +336,16 @@ impl Drop for LoadTxn {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Columns whose values are (nearly) unique per row: record keys, person and
+/// spell tokens.
+fn is_unique_column(name: &str) -> bool {
+    matches!(
+        name,
+        "EPIKEY" | "ATTENDKEY" | "AEKEY" | "EC_IDENT" | "SUSRECID" | "SUSSPELLID" | "TOKEN_PERSON_ID" | "PROVSPNOPS"
+            | "PROVSPNO" | "SPELL_KEY" | "INVOICE_ID"
+    )
 }
 
 /// Writes one Parquet part file, hashing the bytes as they go.

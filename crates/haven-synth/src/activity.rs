@@ -9,6 +9,9 @@
 //! the identifiable DSCRO flow; invoice candidates are handed back for the
 //! focus ICB's invoices.
 
+// `*rng.pick(&[...])` names the element type that inference needs here.
+#![allow(clippy::explicit_auto_deref)]
+
 use haven_model::rules::{self, responsible_commissioner, Responsibility};
 use haven_model::{AgeCode, Date};
 

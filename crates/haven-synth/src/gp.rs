@@ -3,6 +3,9 @@
 //! deficits, observations) and medication issues, for everyone registered
 //! with one of the focus ICB's practices during the period.
 
+// `*rng.pick(&[...])` names the element type that inference needs here.
+#![allow(clippy::explicit_auto_deref)]
+
 use haven_model::Date;
 
 use crate::activity::ChunkOut;
@@ -14,6 +17,7 @@ use crate::sink::Sink;
 use crate::Out;
 
 /// Writes one person's GP records if any focus practice held them.
+#[allow(clippy::too_many_arguments)]
 pub fn write(p: &Person, death: Option<Date>, start: Date, end: Date, focus: usize, geo: &Geography, rng: &mut Rng, out: &mut ChunkOut) {
     let periods = registrations(p, start, end, death);
     if !periods.iter().any(|(pr, _, _)| geo.practices[*pr].icb == focus) {

@@ -261,7 +261,7 @@ pub fn generate_with_progress(cfg: &SynthConfig, out_dir: &Path, progress: &mut 
     }
     let outs: Vec<Out> = Out::ALL.into_iter().filter(|o| !cfg.apc_only || o.is_apc()).collect();
     let mut writers: Vec<Option<BufWriter<File>>> = (0..Out::COUNT).map(|_| None).collect();
-    let mut rows = vec![0u64; Out::COUNT];
+    let mut rows = [0u64; Out::COUNT];
     for o in &outs {
         let path = out_dir.join(o.path(&cfg.icb));
         let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| SynthError::io(&path, e))?);

@@ -355,6 +355,7 @@ fn duckdb_convert(file: &Path, scratch: &Path) -> Result<(f64, f64)> {
 import sys, time, resource, duckdb
 src, dst = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.time()
 con.execute(f"COPY (SELECT * FROM read_csv('{src}', delim='|', header=true, all_varchar=false)) TO '{dst}' (FORMAT parquet, COMPRESSION snappy)")
 secs = time.time() - t
@@ -374,7 +375,8 @@ print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
         );
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    let mut parts = text.split_whitespace().map(|x| x.parse::<f64>());
+    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut parts = last.split_whitespace().map(|x| x.parse::<f64>());
     let (Some(Ok(secs)), Some(Ok(peak))) = (parts.next(), parts.next()) else {
         bail!("unexpected DuckDB output: {text}");
     };
