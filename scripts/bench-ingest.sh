@@ -17,4 +17,4 @@ if [ ! -s "$scratch/synth/national/apc_episode.psv" ]; then
   "$bin" bench synth --scale national --years 1 --apc-only --out "$scratch/synth"
 fi
 "$bin" bench ingest --file "$scratch/synth/national/apc_episode.psv" \
-  --dataset national.apc_episode --duckdb --scratch "$scratch/run"
+  --dataset national.apc_episode --reference "$scratch/synth" --duckdb --scratch "$scratch/run"

@@ -202,11 +202,7 @@ pub fn ingest(
         let mut total: Vec<ZoneCounts> = plans.iter().map(|_| ZoneCounts::default()).collect();
         for slot_counts in per_slot {
             for (t, c) in total.iter_mut().zip(slot_counts?) {
-                t.read += c.read;
-                t.rejected += c.rejected;
-                t.opted_out += c.opted_out;
-                t.out_of_area += c.out_of_area;
-                t.written += c.written;
+                t.add(&c);
             }
         }
         Ok(total)
@@ -233,11 +229,7 @@ pub fn ingest(
             },
         );
         for (total, c) in counts.iter_mut().zip(written?) {
-            total.read += c.read;
-            total.rejected += c.rejected;
-            total.opted_out += c.opted_out;
-            total.out_of_area += c.out_of_area;
-            total.written += c.written;
+            total.add(&c);
         }
         let validated = validated?;
         pending = validated;

@@ -88,6 +88,15 @@ pub struct ZoneCounts {
 }
 
 impl ZoneCounts {
+    /// Adds another tally of the same zone.
+    pub fn add(&mut self, other: &ZoneCounts) {
+        self.read += other.read;
+        self.rejected += other.rejected;
+        self.opted_out += other.opted_out;
+        self.out_of_area += other.out_of_area;
+        self.written += other.written;
+    }
+
     /// Whether the counts reconcile.
     pub fn reconciles(&self) -> bool {
         self.read == self.rejected + self.opted_out + self.out_of_area + self.written

@@ -157,6 +157,9 @@ pub struct BenchIngestArgs {
     /// Also time DuckDB (Python package) converting the same file to Parquet.
     #[arg(long)]
     pub duckdb: bool,
+    /// Load the reference tables of this folder first (not timed), so organisation codes are checked.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
     /// Scratch folder for the bench's data directory [default: a temporary folder].
     #[arg(long)]
     pub scratch: Option<PathBuf>,

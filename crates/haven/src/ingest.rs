@@ -317,6 +317,11 @@ pub fn bench_ingest(cli: &Cli, a: &BenchIngestArgs) -> Result<()> {
     let bytes = std::fs::metadata(&a.file).with_context(|| a.file.display().to_string())?.len();
     let duck = if a.duckdb { Some(duckdb_convert(&a.file, &scratch)?) } else { None };
     let mut store = Store::open_for_write(&data)?;
+    if let Some(reference) = &a.reference {
+        for (feed, path) in dir::plan(reference)?.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference) {
+            load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), &keys), true)?;
+        }
+    }
     let mut req = IngestRequest::new(feed, &a.file, IngestPolicy::for_icb("QMJ"), &keys);
     req.replace = true;
     let started = Instant::now();
