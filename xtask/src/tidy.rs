@@ -16,9 +16,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-model", &[]),
     ("haven-synth", &["haven-model"]),
     ("haven-store", &["haven-model"]),
+    ("haven-governance", &["haven-model", "haven-store"]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
-    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest"]),
+    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance"]),
 ];
 
 pub fn check(root: &Path) -> Result<(), Vec<String>> {

@@ -15,6 +15,9 @@ pub struct Cli {
     /// directory and out of any repository [default: <data-dir>.keys].
     #[arg(long, global = true, env = "HAVEN_KEYS_DIR")]
     pub keys_dir: Option<PathBuf>,
+    /// Folder of reviewed Data Sharing Agreement files (TOML).
+    #[arg(long, global = true, env = "HAVEN_DSA_DIR", default_value = "./dsa")]
+    pub dsa_dir: PathBuf,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -35,6 +38,21 @@ pub enum Command {
     },
     /// List loads with their lineage counts.
     Loads(LoadsArgs),
+    /// Manage users and their roles (passwords are Argon2id-hashed).
+    Users {
+        #[command(subcommand)]
+        what: UsersCommand,
+    },
+    /// List, show or check Data Sharing Agreements.
+    Dsa {
+        #[command(subcommand)]
+        what: DsaCommand,
+    },
+    /// Verify or export the hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Data-quality report (completeness and validity per provider and field).
     Dq(DqArgs),
     /// Run the embedded demo: generate the synthetic data and ingest it.
@@ -128,6 +146,60 @@ pub enum KeysCommand {
     Init,
     /// Show each zone's key id (a fingerprint; never the key).
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; the password is read from --password-file or HAVEN_PASSWORD.
+    Add {
+        name: String,
+        /// dscro, ceff, gp, analyst, viewer, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// The practice (ODS code) a gp user is bound to.
+        #[arg(long)]
+        practice: Option<String>,
+        /// File holding the password (first line).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// List users (never their passwords).
+    List,
+    /// Disable a user; users are never deleted, for the audit trail.
+    Disable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DsaCommand {
+    /// Every agreement in the DSA folder, with whether it is in force today.
+    List,
+    /// One agreement in full.
+    Show { id: String },
+    /// Whether processing under an agreement is allowed (today, or --on DATE), optionally for a purpose and role.
+    Check {
+        id: String,
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long, requires = "role")]
+        purpose: Option<String>,
+        #[arg(long, requires = "purpose")]
+        role: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain and say where it breaks.
+    Verify,
+    /// Write the log for an NHS England audit.
+    Export {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Args)]

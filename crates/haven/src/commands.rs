@@ -19,6 +19,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Keys { what } => ingest::keys(&cli, what),
         Command::Loads(a) => ingest::loads(&cli, a),
         Command::Dq(a) => ingest::dq(&cli, a),
+        Command::Users { what } => crate::governance::users(&cli, what),
+        Command::Audit { what } => crate::governance::audit_command(&cli, what),
+        Command::Dsa { what } => crate::governance::dsa(&cli, what),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
     };

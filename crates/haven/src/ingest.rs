@@ -28,6 +28,9 @@ pub fn keys(cli: &Cli, what: &KeysCommand) -> Result<()> {
     match what {
         KeysCommand::Init => {
             let created = Keys::init(&dir)?;
+            let names: Vec<&str> = created.iter().map(|z| z.name()).collect();
+            let ids = Keys::load(&dir, &created)?.ids_json();
+            crate::governance::audit(&cli.data_dir, crate::governance::event("admin", "administration", "", "keys.init", &dir.display().to_string(), "ok", serde_json::json!({"created": names, "key_ids": ids})))?;
             if cli.json {
                 let names: Vec<&str> = created.iter().map(|z| z.name()).collect();
                 println!("{}", serde_json::json!({"keys_dir": dir, "created": names}));
@@ -69,7 +72,12 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
     let icb = controller_icb(&mut store, a.icb.as_deref().or(icb_hint.as_deref()), &files)?;
     let mut policy = IngestPolicy::for_icb(&icb);
     policy.minimisation = minimisation;
-    policy.dsa = a.dsa.clone();
+    if let Some(id) = &a.dsa {
+        if let Err(e) = apply_dsa(cli, id, &mut policy, &files) {
+            crate::governance::audit(&cli.data_dir, crate::governance::event("dscro", "dscro_processing", id, "ingest", "-", "refused", serde_json::json!({"reason": format!("{e:#}")})))?;
+            return Err(e);
+        }
+    }
     if let Some(op) = &a.operator {
         policy.operator = op.clone();
     }
@@ -77,7 +85,9 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
     for (feed, path) in files {
         let mut req = IngestRequest::new(feed, &path, policy.clone(), &keys_dir(cli));
         req.replace = a.replace;
-        let report = load_one(&mut store, &req, cli.json).with_context(|| format!("loading {}", path.display()))?;
+        let result = load_one(&mut store, &req, cli.json);
+        audit_load(cli, &req, &result)?;
+        let report = result.with_context(|| format!("loading {}", path.display()))?;
         if !cli.json {
             print_report(&report);
         }
@@ -87,6 +97,39 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(reports)
+}
+
+/// Runs the load under a Data Sharing Agreement: it must be in force today and
+/// name the ICB as a controller; its minimisation rules and the opt-out
+/// purposes it marks replace the defaults.
+fn apply_dsa(cli: &Cli, id: &str, policy: &mut IngestPolicy, files: &[(Feed, PathBuf)]) -> Result<()> {
+    let dsa = crate::governance::find_dsa(&cli.dsa_dir, id)?;
+    dsa.in_force(crate::governance::today())?;
+    let local = files.iter().any(|(f, _)| f.origin == Origin::Local);
+    if local && !dsa.controllers.iter().any(|c| c.eq_ignore_ascii_case(&policy.icb)) {
+        bail!("DSA {id} does not name ICB {} as a controller (controllers: {})", policy.icb, dsa.controllers.join(", "));
+    }
+    if !dsa.minimisation.is_empty() {
+        policy.minimisation = Minimisation::parse(&dsa.minimisation.join(",")).map_err(|e| anyhow!("DSA {id}: {e}"))?;
+    }
+    let purposes: Vec<String> = dsa.optout_purposes().into_iter().map(str::to_owned).collect();
+    policy.optout_purposes.insert(Zone::Pseudonymised, purposes);
+    policy.dsa = Some(id.to_owned());
+    Ok(())
+}
+
+/// Every load, no-op or failure goes into the audit chain (errors name files,
+/// lines and fields, never patient values, so they are safe to keep).
+fn audit_load(cli: &Cli, req: &IngestRequest, result: &Result<IngestReport>) -> Result<()> {
+    let (outcome, detail) = match result {
+        Ok(r) => (
+            if r.outcome == Outcome::Loaded { "ok" } else { "already_loaded" },
+            serde_json::json!({"load": r.load_id, "file": r.file, "sha256": r.sha256, "rows_read": r.rows_read, "counts": r.counts}),
+        ),
+        Err(e) => ("failed", serde_json::json!({"file": req.path, "error": format!("{e:#}")})),
+    };
+    let dsa = req.policy.dsa.as_deref().unwrap_or("");
+    crate::governance::audit(&cli.data_dir, crate::governance::event("dscro", "dscro_processing", dsa, "ingest", &req.feed.name(), outcome, detail))
 }
 
 fn controller_icb(store: &mut Store, given: Option<&str>, files: &[(Feed, PathBuf)]) -> Result<String> {

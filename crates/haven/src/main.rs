@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod governance;
 mod ingest;
 
 use clap::Parser;

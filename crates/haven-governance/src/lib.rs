@@ -1,0 +1,16 @@
+//! Governance core (DESIGN.md §2): the rules that no code path may break.
+//!
+//! - [`disclosure`]: the one choke point every aggregate passes before it
+//!   leaves (methods.md §1).
+//! - [`dsa`]: Data Sharing Agreements read from reviewed TOML files and
+//!   enforced as policy.
+//! - [`audit`]: the append-only, hash-chained audit log and its verifier.
+//! - [`users`]: users, roles and Argon2id password hashes.
+
+pub mod audit;
+pub mod disclosure;
+pub mod dsa;
+mod error;
+pub mod users;
+
+pub use error::GovernanceError;
