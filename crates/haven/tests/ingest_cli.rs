@@ -85,7 +85,7 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn a_folder_loads_once_and_a_rerun_is_a_no_op_that_says_so() {
     let d = Dirs::new();
-    let out = d.run(&["--json", "ingest", "--from", synth().to_str().unwrap(), "--dsa", "DSA-TEST"]);
+    let out = d.run(&["--json", "ingest", "--from", synth().to_str().unwrap(), "--dsa", "DSA-HAVEN-DEMO"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reports = reports.as_array().unwrap();
@@ -107,7 +107,7 @@ fn a_folder_loads_once_and_a_rerun_is_a_no_op_that_says_so() {
     // Lineage names the DSA, the file hash and reconciling counts.
     let loads: serde_json::Value = serde_json::from_str(&before.0).unwrap();
     let first = &loads[0];
-    assert_eq!(first["load"]["dsa"], "DSA-TEST");
+    assert_eq!(first["load"]["dsa"], "DSA-HAVEN-DEMO");
     assert_eq!(first["load"]["source_sha256"].as_str().unwrap().len(), 64);
     assert!(!first["files"].as_array().unwrap().is_empty());
 
