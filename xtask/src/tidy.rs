@@ -34,6 +34,7 @@ pub fn check(root: &Path) -> Result<(), Vec<String>> {
         }
         check_layering(&dir, &name, &mut problems);
         let is_lib = dir.join("src/lib.rs").exists();
+        check_grant_implementors(&dir, &name, &mut problems);
         for file in rust_files(&dir.join("src")) {
             let text = std::fs::read_to_string(&file).expect("readable source");
             if !text.trim_start().starts_with("//!") {
@@ -52,6 +53,22 @@ pub fn check(root: &Path) -> Result<(), Vec<String>> {
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+/// Only haven-governance issues read grants; the store's own tests may use a
+/// bare one. Anything else implementing `ReadGrant` would be an ungoverned
+/// way into the zones.
+fn check_grant_implementors(dir: &Path, name: &str, problems: &mut Vec<String>) {
+    let mut files = rust_files(&dir.join("src"));
+    files.extend(rust_files(&dir.join("tests")));
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let implements = text.lines().any(|l| l.contains("impl") && l.contains("ReadGrant for"));
+        let allowed = name == "haven-governance" || (name == "haven-store" && file.starts_with(dir.join("tests")));
+        if implements && !allowed {
+            problems.push(format!("{}: implements ReadGrant outside haven-governance", file.display()));
+        }
     }
 }
 
@@ -102,11 +119,11 @@ mod tests {
         let krate = dir.join("crates/haven-model");
         std::fs::create_dir_all(krate.join("src")).unwrap();
         std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"haven-model\"\n[dependencies]\nhaven-synth = {}\n").unwrap();
-        std::fs::write(krate.join("src/lib.rs"), "pub fn f() { println!(\"x\"); }\n").unwrap();
+        std::fs::write(krate.join("src/lib.rs"), "pub fn f() { println!(\"x\"); }\nimpl haven_store::ReadGrant for X {}\n").unwrap();
         std::fs::write(dir.join("ARCHITECTURE.md"), "nothing\n").unwrap();
         let problems = check(&dir).unwrap_err();
         let all = problems.join("\n");
-        assert!(all.contains("doc comment") && all.contains("println!") && all.contains("ARCHITECTURE.md") && all.contains("not below it"), "{all}");
+        assert!(all.contains("doc comment") && all.contains("println!") && all.contains("ARCHITECTURE.md") && all.contains("not below it") && all.contains("implements ReadGrant outside haven-governance"), "{all}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -6,11 +6,13 @@
 //!   enforced as policy.
 //! - [`audit`]: the append-only, hash-chained audit log and its verifier.
 //! - [`users`]: users, roles and Argon2id password hashes.
+//! - [`grant`]: access grants, the only way to open a zone for reading.
 
 pub mod audit;
 pub mod disclosure;
 pub mod dsa;
 mod error;
+pub mod grant;
 pub mod users;
 
 pub use error::GovernanceError;

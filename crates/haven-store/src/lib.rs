@@ -28,7 +28,7 @@ pub use catalog::{
 };
 pub use error::StoreError;
 pub use load::{LoadTxn, PartWriter, Store, WriteLock};
-pub use session::{ZoneScope, ZoneSession};
+pub use session::{ReadGrant, ZoneScope, ZoneSession};
 pub use zone::Zone;
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -1,14 +1,17 @@
 //! Zone-scoped DataFusion sessions: a session registers only the zones its
-//! scope names, so a query cannot reach another zone's tables.
+//! grant names, so a query cannot reach another zone's tables.
 //!
 //! Tables are named `<zone>.<dataset>` (e.g. `pseudonymised.apc_episode`)
-//! and cover exactly the committed files the catalog lists. The governance
-//! layer decides which scope a caller gets; this module only enforces it.
+//! and cover exactly the committed files the catalog lists. A session can
+//! only be opened with a [`ReadGrant`]; the governance layer is the one
+//! implementor (xtask's tidy check refuses any other), so a read that has not
+//! passed policy does not compile. A grant bound to a GP practice sees, in
+//! every person-level table, only the patients registered with it.
 
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -16,6 +19,14 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::error::StoreError;
 use crate::load::Store;
 use crate::zone::Zone;
+
+/// Permission to read: which zones, and for a GP which practice's patients.
+pub trait ReadGrant {
+    /// The zones the holder may read.
+    fn zones(&self) -> &[Zone];
+    /// The practice whose registered patients alone are visible, for a GP.
+    fn practice(&self) -> Option<&str>;
+}
 
 /// The zones a session may read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +36,7 @@ pub struct ZoneScope {
 
 impl ZoneScope {
     /// A scope over these zones.
-    pub fn new(zones: &[Zone]) -> ZoneScope {
+    fn new(zones: &[Zone]) -> ZoneScope {
         let mut zones = zones.to_vec();
         zones.sort();
         zones.dedup();
@@ -57,8 +68,11 @@ pub struct ZoneSession {
 }
 
 impl ZoneSession {
-    /// Registers every committed dataset of the scope's zones.
-    pub fn open(store: &Store, scope: ZoneScope) -> Result<ZoneSession, StoreError> {
+    /// Registers every committed dataset of the grant's zones, filtered to a
+    /// GP's own patients when the grant names a practice.
+    pub fn open(store: &Store, grant: &dyn ReadGrant) -> Result<ZoneSession, StoreError> {
+        let scope = ZoneScope::new(grant.zones());
+        let practice = grant.practice().map(str::to_owned);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -73,8 +87,12 @@ impl ZoneSession {
             catalog.register_schema(zone.name(), schema.clone())?;
             for dataset in store.catalog().datasets(zone)? {
                 let paths = store.dataset_files(zone, &dataset)?;
-                let table = runtime.block_on(listing_table(&ctx, &paths))?;
-                schema.register_table(dataset, Arc::new(table))?;
+                let table: Arc<dyn TableProvider> = Arc::new(runtime.block_on(listing_table(&ctx, &paths))?);
+                let table = match &practice {
+                    Some(p) => runtime.block_on(own_patients(store, &ctx, table, p))?,
+                    None => table,
+                };
+                schema.register_table(dataset, table)?;
             }
         }
         Ok(ZoneSession { ctx, scope, runtime })
@@ -112,6 +130,34 @@ impl ZoneSession {
             .ok_or_else(|| StoreError::Inconsistent("COUNT(*) was not Int64".into()))?;
         Ok(counts.value(0) as u64)
     }
+}
+
+/// `table` restricted to the patients registered with `practice`, by the
+/// direct-care map from pseudonymised tokens to practices. Tables without a
+/// person token (reference data) pass unchanged; with no map loaded, nothing
+/// person-level is visible.
+async fn own_patients(
+    store: &Store,
+    ctx: &SessionContext,
+    table: Arc<dyn TableProvider>,
+    practice: &str,
+) -> Result<Arc<dyn TableProvider>, StoreError> {
+    use datafusion::logical_expr::{ident, lit, JoinType};
+    if table.schema().index_of("TOKEN_PERSON_ID").is_err() {
+        return Ok(table);
+    }
+    let map_files = store.dataset_files(Zone::DirectCare, "gp_registration")?;
+    let df = ctx.read_table(table)?;
+    if map_files.is_empty() {
+        return Ok(df.limit(0, Some(0))?.into_view());
+    }
+    let map = ctx
+        .read_table(Arc::new(listing_table(ctx, &map_files).await?))?
+        .filter(ident("PRACTICE").eq(lit(practice)))?
+        .select(vec![ident("TOKEN_PERSON_ID").alias("OWN_TOKEN")])?
+        .distinct()?;
+    let own = df.join_on(map, JoinType::LeftSemi, [ident("TOKEN_PERSON_ID").eq(ident("OWN_TOKEN"))])?;
+    Ok(own.into_view())
 }
 
 async fn listing_table(

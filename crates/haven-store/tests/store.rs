@@ -7,7 +7,20 @@ use std::sync::Arc;
 use arrow::array::{Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use haven_store::{LoadRecord, LoadStatus, Store, StoreError, Zone, ZoneCounts, ZoneScope, ZoneSession};
+use haven_store::{LoadRecord, LoadStatus, ReadGrant, Store, StoreError, Zone, ZoneCounts, ZoneSession};
+
+/// A bare grant for the store's own tests; outside them only
+/// haven-governance implements `ReadGrant` (xtask tidy).
+struct TestGrant(Vec<Zone>);
+
+impl ReadGrant for TestGrant {
+    fn zones(&self) -> &[Zone] {
+        &self.0
+    }
+    fn practice(&self) -> Option<&str> {
+        None
+    }
+}
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -55,7 +68,7 @@ fn load(store: &mut Store, zone: Zone, keys: &[&str], sha: &str, replaces: &[Str
 }
 
 fn count(store: &Store, zone: Zone) -> u64 {
-    let session = ZoneSession::open(store, ZoneScope::new(&[zone])).unwrap();
+    let session = ZoneSession::open(store, &TestGrant(vec![zone])).unwrap();
     session.count_rows(zone, "apc_episode").unwrap()
 }
 
@@ -134,7 +147,7 @@ fn a_session_sees_only_its_zones() {
     let mut store = Store::open_for_write(dir.path()).unwrap();
     load(&mut store, Zone::Staging, &["1"], "aa", &[]);
     load(&mut store, Zone::Pseudonymised, &["1", "2"], "bb", &[]);
-    let session = ZoneSession::open(&store, ZoneScope::new(&[Zone::Pseudonymised])).unwrap();
+    let session = ZoneSession::open(&store, &TestGrant(vec![Zone::Pseudonymised])).unwrap();
     assert_eq!(session.count_rows(Zone::Pseudonymised, "apc_episode").unwrap(), 2);
     assert!(matches!(
         session.count_rows(Zone::Staging, "apc_episode"),
@@ -142,4 +155,52 @@ fn a_session_sees_only_its_zones() {
     ));
     let err = session.sql("SELECT * FROM staging.apc_episode").unwrap_err().to_string();
     assert!(err.to_lowercase().contains("staging"), "{err}");
+}
+
+struct GpGrant(Vec<Zone>, &'static str);
+
+impl ReadGrant for GpGrant {
+    fn zones(&self) -> &[Zone] {
+        &self.0
+    }
+    fn practice(&self) -> Option<&str> {
+        Some(self.1)
+    }
+}
+
+/// Writes a two-column string dataset and commits it.
+fn load_pairs(store: &mut Store, zone: Zone, dataset: &str, cols: [&str; 2], rows: &[(&str, &str)], sha: &str) {
+    let schema: SchemaRef = Arc::new(Schema::new(vec![
+        Field::new(cols[0], DataType::Utf8, true),
+        Field::new(cols[1], DataType::Utf8, true),
+    ]));
+    let a: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let b: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(a)), Arc::new(StringArray::from(b))]).unwrap();
+    let mut txn = store.begin_load().unwrap();
+    let mut w = txn.part_writer(zone, dataset, schema, 0).unwrap();
+    w.write(&batch).unwrap();
+    txn.add_file(w.finish().unwrap());
+    let id = txn.id().to_owned();
+    let mut rec = record(&id, sha);
+    rec.dataset = dataset.into();
+    store.commit(txn, &rec, &[], &[], &[]).unwrap();
+}
+
+#[test]
+fn a_gp_grant_sees_only_its_practices_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    // The re-identification map: tokens t1, t2 at A81001; t3 at B82002.
+    load_pairs(&mut store, Zone::DirectCare, "gp_registration", ["TOKEN_PERSON_ID", "PRACTICE"], &[("t1", "A81001"), ("t2", "A81001"), ("t3", "B82002")], "m");
+    // Pseudonymised activity: two rows for t1, one each for t3 and t4.
+    load_pairs(&mut store, Zone::Pseudonymised, "apc_episode", ["TOKEN_PERSON_ID", "EPIKEY"], &[("t1", "1"), ("t1", "2"), ("t3", "3"), ("t4", "4")], "a");
+    load_pairs(&mut store, Zone::Reference, "org", ["ORG_CODE", "ORG_TYPE"], &[("A81001", "GP_PRACTICE"), ("B82002", "GP_PRACTICE")], "o");
+    let gp = GpGrant(vec![Zone::Pseudonymised, Zone::DirectCare, Zone::Reference], "A81001");
+    let session = ZoneSession::open(&store, &gp).unwrap();
+    assert_eq!(session.count_rows(Zone::Pseudonymised, "apc_episode").unwrap(), 2, "only t1's two rows");
+    assert_eq!(session.count_rows(Zone::DirectCare, "gp_registration").unwrap(), 2, "only A81001's map rows");
+    assert_eq!(session.count_rows(Zone::Reference, "org").unwrap(), 2, "reference data is not person-level");
+    let all = ZoneSession::open(&store, &TestGrant(vec![Zone::Pseudonymised])).unwrap();
+    assert_eq!(all.count_rows(Zone::Pseudonymised, "apc_episode").unwrap(), 4);
 }
