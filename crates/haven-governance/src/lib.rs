@@ -7,12 +7,14 @@
 //! - [`audit`]: the append-only, hash-chained audit log and its verifier.
 //! - [`users`]: users, roles and Argon2id password hashes.
 //! - [`grant`]: access grants, the only way to open a zone for reading.
+//! - [`outputs`]: output release after two independent reviews.
 
 pub mod audit;
 pub mod disclosure;
 pub mod dsa;
 mod error;
 pub mod grant;
+pub mod outputs;
 pub mod users;
 
 pub use error::GovernanceError;

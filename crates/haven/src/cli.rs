@@ -48,6 +48,11 @@ pub enum Command {
         #[command(subcommand)]
         what: DsaCommand,
     },
+    /// Disclosure-controlled outputs: submit, review (two reviewers), export.
+    Outputs {
+        #[command(subcommand)]
+        what: OutputsCommand,
+    },
     /// Verify or export the hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -184,6 +189,43 @@ pub enum DsaCommand {
         purpose: Option<String>,
         #[arg(long, requires = "purpose")]
         role: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutputsCommand {
+    /// Apply disclosure control to a table of counts (CSV: row label, then one column per
+    /// category) and hold the result for review. The author is HAVEN_USER.
+    Submit {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        counts: PathBuf,
+        /// hes_ecds (1-7 suppressed, others to the nearest 5) or midpoint6.
+        #[arg(long, default_value = "hes_ecds")]
+        rule: String,
+        #[arg(long, default_value = "DSA-HAVEN-DEMO")]
+        dsa: String,
+        #[arg(long, default_value = "commissioning")]
+        purpose: String,
+    },
+    /// Every output and its status.
+    List,
+    /// One output with its reviews and content.
+    Show { id: String },
+    /// Approve as HAVEN_USER (two approvals from reviewers other than the author release it).
+    Approve { id: String },
+    /// Reject as HAVEN_USER, with a reason.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Write a released output to a file.
+    Export {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 

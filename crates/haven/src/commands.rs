@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Users { what } => crate::governance::users(&cli, what),
         Command::Audit { what } => crate::governance::audit_command(&cli, what),
         Command::Dsa { what } => crate::governance::dsa(&cli, what),
+        Command::Outputs { what } => crate::governance::outputs(&cli, what),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
     };

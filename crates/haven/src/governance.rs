@@ -10,7 +10,10 @@ use haven_governance::users::{UserRole, Users};
 use haven_governance::dsa::{Dsa, Purpose, Role};
 use haven_model::Date;
 
-use crate::cli::{AuditCommand, Cli, DsaCommand, UsersCommand};
+use haven_governance::disclosure::{Policy, Rule};
+use haven_governance::outputs::{Content, Outputs};
+
+use crate::cli::{AuditCommand, Cli, DsaCommand, OutputsCommand, UsersCommand};
 
 /// The demo's synthetic agreement, built in so `haven demo` works from any
 /// folder; a file of the same id in the DSA folder takes precedence.
@@ -209,6 +212,100 @@ pub fn audit_command(cli: &Cli, what: &AuditCommand) -> Result<()> {
             drop(log);
             audit(&cli.data_dir, event("auditor", "audit", "", "audit.export", &out.display().to_string(), "ok", serde_json::json!({"entries": n})))?;
             println!("wrote {n} audit entries to {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+/// A labelled table of counts: corner label, row labels, column labels, counts.
+type Counts = (String, Vec<String>, Vec<String>, Vec<Vec<u64>>);
+
+/// Reads a counts CSV: header `label,cat1,cat2,...`, then `row,n1,n2,...`.
+fn read_counts(path: &Path) -> Result<Counts> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> = lines.next().ok_or_else(|| anyhow!("{}: empty", path.display()))?.split(',').map(|s| s.trim().to_owned()).collect();
+    if header.len() < 2 {
+        bail!("{}, line 1: expected a label column and at least one count column", path.display());
+    }
+    let (mut rows, mut counts) = (Vec::new(), Vec::new());
+    for (i, line) in lines.enumerate() {
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if fields.len() != header.len() {
+            bail!("{}, line {}: {} fields, the header has {}", path.display(), i + 2, fields.len(), header.len());
+        }
+        rows.push(fields[0].to_owned());
+        let values = fields[1..]
+            .iter()
+            .enumerate()
+            .map(|(j, f)| f.parse::<u64>().map_err(|_| anyhow!("{}, line {}, field {}: not a count", path.display(), i + 2, header[j + 1])))
+            .collect::<Result<Vec<u64>>>()?;
+        counts.push(values);
+    }
+    Ok((header[0].clone(), rows, header[1..].to_vec(), counts))
+}
+
+pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
+    let mut outputs = Outputs::open(&cli.data_dir)?;
+    let me = actor();
+    match what {
+        OutputsCommand::Submit { title, counts, rule, dsa, purpose } => {
+            let rule = match rule.as_str() {
+                "hes_ecds" => Rule::HesEcds,
+                "midpoint6" => Rule::Midpoint6,
+                other => bail!("--rule must be hes_ecds or midpoint6, not {other:?}"),
+            };
+            let (corner, rows, cols, table) = read_counts(counts)?;
+            let policy = Policy { rule, ..Policy::default() };
+            let content = Content::from_protected(&corner, &rows, &cols, &policy.table(&table));
+            let out = outputs.submit(&me, title, dsa, purpose, &content)?;
+            audit(&cli.data_dir, event("analyst", purpose, dsa, "output.submit", &out.id, "ok", serde_json::json!({"title": title, "sha256": out.sha256})))?;
+            println!("{} held for review (needs {} approvals from reviewers other than {me})", out.id, haven_governance::outputs::APPROVALS_NEEDED);
+        }
+        OutputsCommand::List => {
+            let all = outputs.list()?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for o in all {
+                    println!("{}  {:<9} {:<12} {}  ({} reviews)", o.id, format!("{:?}", o.status).to_lowercase(), o.author, o.title, o.reviews.len());
+                }
+            }
+        }
+        OutputsCommand::Show { id } => {
+            let o = outputs.get(id)?.ok_or_else(|| anyhow!("no output {id}"))?;
+            println!("{}  {}  by {} under {} for {}  status {:?}", o.id, o.title, o.author, o.dsa, o.purpose, o.status);
+            for (who, decision, reason, at) in &o.reviews {
+                println!("  {at} {who}: {decision} {reason}");
+            }
+            let held = cli.data_dir.join("outputs").join(format!("{id}.csv"));
+            print!("{}", std::fs::read_to_string(held).unwrap_or_default());
+        }
+        OutputsCommand::Approve { id } | OutputsCommand::Reject { id, .. } => {
+            let (approve, reason) = match what {
+                OutputsCommand::Reject { reason, .. } => (false, reason.as_str()),
+                _ => (true, ""),
+            };
+            let users = Users::open(&cli.data_dir)?;
+            let result = outputs.review(&users, id, &me, approve, reason);
+            let action = if approve { "output.approve" } else { "output.reject" };
+            let detail = match &result {
+                Ok(o) => serde_json::json!({"status": o.status, "reason": reason}),
+                Err(e) => serde_json::json!({"reason": e.to_string()}),
+            };
+            audit(&cli.data_dir, event("reviewer", "output_release", "", action, id, if result.is_ok() { "ok" } else { "refused" }, detail))?;
+            let o = result?;
+            println!("{id}: {:?}", o.status);
+        }
+        OutputsCommand::Export { id, out } => {
+            let result = outputs.export(id, out);
+            let detail = match &result {
+                Ok(o) => serde_json::json!({"to": out, "sha256": o.sha256}),
+                Err(e) => serde_json::json!({"reason": e.to_string()}),
+            };
+            audit(&cli.data_dir, event("analyst", "output_release", "", "output.export", id, if result.is_ok() { "ok" } else { "refused" }, detail))?;
+            result?;
+            println!("exported {id} to {}", out.display());
         }
     }
     Ok(())

@@ -119,3 +119,54 @@ fn agreements_are_listed_checked_and_an_expired_one_refuses_processing() {
     assert!(exported.lines().any(|l| l.contains(",ingest,") && l.contains(",refused,") && l.contains("DARS-NIC-615974-Y3R7Q")));
     assert!(run(&["audit", "verify"]).status.success());
 }
+
+fn as_user(data: &Path, user: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_haven"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("HAVEN_USER", user)
+        .env("HAVEN_PASSWORD", "a long enough passphrase")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_output_is_disclosure_controlled_and_exported_only_after_two_independent_approvals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for (u, r) in [("ana", "analyst"), ("bea", "analyst"), ("ida", "auditor")] {
+        assert!(as_user(&data, "admin", &["users", "add", u, "--role", r]).status.success());
+    }
+    let counts = tmp.path().join("counts.csv");
+    // 5 and 2 are in 1-7 (primary); secondary suppression then hides 120
+    // (A81001's row would otherwise give 125 - 120) and 9 (likewise for
+    // A81002); each column then holds two hidden cells. Published values are
+    // rounded to 5: 64 -> 65, 33 -> 35, row total 97 -> 95.
+    std::fs::write(&counts, "practice,elective,emergency\nA81001,120,5\nA81002,9,2\nA81003,64,33\n").unwrap();
+    let sub = as_user(&data, "ana", &["outputs", "submit", "--title", "Admissions", "--counts", counts.to_str().unwrap()]);
+    assert!(sub.status.success(), "{}", text(&sub));
+    let show = as_user(&data, "ana", &["outputs", "show", "OUT-00001"]);
+    let body = text(&show);
+    assert!(body.contains("A81001,*,*,125\nA81002,*,*,10\nA81003,65,35,95\n"), "{body}");
+    for small in [",5,", ",2,", ",9,"] {
+        assert!(!body.contains(small), "{small} leaked: {body}");
+    }
+    let dest = tmp.path().join("released.csv");
+    let early = as_user(&data, "ana", &["outputs", "export", "OUT-00001", "--out", dest.to_str().unwrap()]);
+    assert!(!early.status.success() && text(&early).contains("pending"));
+    assert!(!as_user(&data, "ana", &["outputs", "approve", "OUT-00001"]).status.success(), "authors cannot approve");
+    assert!(as_user(&data, "bea", &["outputs", "approve", "OUT-00001"]).status.success());
+    assert!(as_user(&data, "ida", &["outputs", "approve", "OUT-00001"]).status.success());
+    let ok = as_user(&data, "ana", &["outputs", "export", "OUT-00001", "--out", dest.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(std::fs::read_to_string(&dest).unwrap().contains("A81001,*,*,125"));
+    let csv = tmp.path().join("audit.csv");
+    assert!(as_user(&data, "ida", &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
+    let log = std::fs::read_to_string(&csv).unwrap();
+    for action in ["output.submit", "output.approve", "output.export"] {
+        assert!(log.contains(action), "{action}");
+    }
+    assert!(log.lines().any(|l| l.contains("output.export") && l.contains(",refused,")));
+    assert!(log.lines().any(|l| l.contains("output.approve") && l.contains(",refused,")));
+}
