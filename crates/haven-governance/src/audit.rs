@@ -19,6 +19,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::csv_field;
 use crate::error::GovernanceError;
 
 /// The hash a chain starts from.
@@ -273,13 +274,6 @@ impl AuditLog {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;

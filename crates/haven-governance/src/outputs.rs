@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::disclosure::Protected;
 use crate::dsa::Role;
+use crate::csv_field;
 use crate::error::GovernanceError;
 use crate::users::Users;
 
@@ -242,13 +243,6 @@ impl Outputs {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
 
 #[cfg(test)]
 mod tests {
