@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, TransactionBehavior};
 use serde::Serialize;
+use haven_store::hex;
 use sha2::{Digest, Sha256};
 
 use crate::csv_field;
@@ -274,14 +275,6 @@ impl AuditLog {
     }
 }
 
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
 
 #[cfg(test)]
 mod tests {

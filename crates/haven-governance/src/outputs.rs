@@ -134,7 +134,7 @@ impl Outputs {
         let id = format!("OUT-{:05}", n + 1);
         let path = self.dir.join(format!("{id}.csv"));
         std::fs::write(&path, content.csv()).map_err(|source| GovernanceError::Io { path: path.display().to_string(), source })?;
-        let sha: String = Sha256::digest(content.csv().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sha = haven_store::hex(&Sha256::digest(content.csv().as_bytes()));
         self.conn.execute(
             "INSERT INTO outputs (id, title, author, dsa, purpose, created_at, status, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
             params![id, title, author, dsa, purpose, haven_store::timestamp_now(), sha],
@@ -234,7 +234,7 @@ impl Outputs {
         }
         let src = self.dir.join(format!("{id}.csv"));
         let bytes = std::fs::read(&src).map_err(|source| GovernanceError::Io { path: src.display().to_string(), source })?;
-        let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha = haven_store::hex(&Sha256::digest(&bytes));
         if sha != out.sha256 {
             return Err(GovernanceError::Refused(format!("output {id} changed after review; it cannot be exported")));
         }

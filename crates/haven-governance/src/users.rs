@@ -7,7 +7,7 @@ use std::path::Path;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use haven_model::{OdsCode, OdsKind};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::error::GovernanceError;
@@ -78,25 +78,25 @@ impl Users {
 
     /// One user.
     pub fn get(&self, name: &str) -> Result<Option<User>, GovernanceError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT name, role, practice, disabled, created_at FROM users WHERE name = ?1",
-                [name],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, i64>(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        row.map(|(name, role, practice, disabled, created_at)| {
-            Ok(User { name, role: role.parse()?, practice, disabled: disabled != 0, created_at })
-        })
-        .transpose()
+        Ok(self.query("WHERE name = ?1", [name])?.pop())
     }
 
     /// Every user, by name.
     pub fn list(&self) -> Result<Vec<User>, GovernanceError> {
-        let mut stmt = self.conn.prepare("SELECT name FROM users ORDER BY name")?;
-        let names: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        names.iter().filter_map(|n| self.get(n).transpose()).collect()
+        self.query("ORDER BY name", [])
+    }
+
+    fn query(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<User>, GovernanceError> {
+        let sql = format!("SELECT name, role, practice, disabled, created_at FROM users {tail}");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(args, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, i64>(3)?, r.get(4)?))
+        })?;
+        rows.map(|row| {
+            let (name, role, practice, disabled, created_at) = row?;
+            Ok(User { name, role: role.parse()?, practice, disabled: disabled != 0, created_at })
+        })
+        .collect()
     }
 
     /// Disables a user (kept for the audit trail, never deleted).

@@ -18,6 +18,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
 use crate::error::IngestError;
+pub use haven_store::hex;
 
 /// How a source file is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,7 +149,7 @@ impl Source {
             hasher.update(&buf[start..]);
             total += n as u64;
             let eof = n == 0;
-            let mut cut = if eof {
+            let cut = if eof {
                 buf.len()
             } else {
                 match memchr::memrchr(b'\n', &buf) {
@@ -163,11 +164,9 @@ impl Source {
             if !header_done {
                 let end = memchr::memchr(b'\n', &buf).map_or(buf.len(), |p| p + 1);
                 buf.drain(..end);
-                cut -= end;
                 line += 1;
                 header_done = true;
             }
-            let _ = cut;
             if !buf.is_empty() {
                 let lines_here = memchr::memchr_iter(b'\n', &buf).count() as u64;
                 let ends_open = buf.last() != Some(&b'\n');
@@ -409,15 +408,6 @@ fn csv_reason(e: &csv::Error) -> String {
 
 fn file_error(path: &Path, reason: &str) -> IngestError {
     IngestError::File { path: path.to_owned(), reason: reason.to_owned() }
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

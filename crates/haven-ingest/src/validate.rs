@@ -174,7 +174,7 @@ impl Validator {
             .iter()
             .map(|f| ColumnPlan {
                 name: f.name().clone(),
-                kind: kind_of(table, f, &roles, feed.origin),
+                kind: kind_of(table, f, &roles),
                 input: map.input_of(f.name()),
                 required: required.contains(&f.name().as_str()),
             })
@@ -531,10 +531,9 @@ pub fn normalise_postcode(text: &str) -> String {
     }
 }
 
-fn kind_of(table: Table, field: &Field, roles: &Roles, origin: Origin) -> Kind {
+fn kind_of(table: Table, field: &Field, roles: &Roles) -> Kind {
     let name = field.name().as_str();
     let canonical = field.metadata().get(CANONICAL_TYPE).map(String::as_str).unwrap_or("str");
-    let _ = origin;
     if Some(name) == roles.nhs {
         return Kind::Nhs;
     }

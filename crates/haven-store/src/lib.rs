@@ -27,7 +27,7 @@ pub use catalog::{
     Catalog, DqRow, FileRecord, LoadRecord, LoadStatus, SqliteCatalog, ZoneCounts,
 };
 pub use error::StoreError;
-pub use load::{LoadTxn, PartWriter, Store, WriteLock};
+pub use load::{hex, LoadTxn, PartWriter, Store, WriteLock};
 pub use session::{ReadGrant, ZoneScope, ZoneSession};
 pub use zone::Zone;
 

@@ -402,8 +402,8 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of bytes (hashes, keys, ids).
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");

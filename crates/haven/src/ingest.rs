@@ -344,14 +344,10 @@ fn write_dq(out: &Path, rows: &[(String, String, DqRow)]) -> Result<()> {
 /// `haven bench ingest`: one file into a fresh data directory, with peak
 /// memory, and optionally DuckDB converting the same file to Parquet.
 pub fn bench_ingest(cli: &Cli, a: &BenchIngestArgs) -> Result<()> {
-    let scratch_holder;
-    let scratch = match &a.scratch {
-        Some(s) => s.clone(),
-        None => {
-            scratch_holder = std::env::temp_dir().join(format!("haven-bench-{}", std::process::id()));
-            scratch_holder.clone()
-        }
-    };
+    let scratch = a
+        .scratch
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("haven-bench-{}", std::process::id())));
     let data = scratch.join("data");
     let _ = std::fs::remove_dir_all(&data);
     let keys = scratch.join("keys");
