@@ -17,6 +17,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-synth", &["haven-model"]),
     ("haven-store", &["haven-model"]),
     ("haven-governance", &["haven-model", "haven-store"]),
+    // Pure maths and pure SVG: no workspace dependencies at all.
+    ("haven-stats", &[]),
+    ("haven-charts", &[]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance"]),

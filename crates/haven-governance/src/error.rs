@@ -15,6 +15,9 @@ pub enum GovernanceError {
     /// A user or role operation was invalid.
     #[error("user: {0}")]
     User(String),
+    /// The zone store failed.
+    #[error("store: {0}")]
+    Store(#[from] haven_store::StoreError),
     /// The metadata database failed.
     #[error("metadata: {0}")]
     Db(#[from] rusqlite::Error),

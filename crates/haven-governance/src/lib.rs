@@ -8,6 +8,9 @@
 //! - [`users`]: users, roles and Argon2id password hashes.
 //! - [`grant`]: access grants, the only way to open a zone for reading.
 //! - [`outputs`]: output release after two independent reviews.
+//! - [`session`]: sign-in sessions, the form a grant takes between processes.
+//! - [`retention`]: deleting data outside an agreement's retention window,
+//!   with a destruction certificate.
 
 pub mod audit;
 pub mod disclosure;
@@ -15,6 +18,8 @@ pub mod dsa;
 mod error;
 pub mod grant;
 pub mod outputs;
+pub mod retention;
+pub mod session;
 pub mod users;
 
 pub use error::GovernanceError;

@@ -241,6 +241,30 @@ impl Table {
         }
     }
 
+    /// The date that places a row in time: HES assigns an episode to the
+    /// year its episode ends (HES Data Dictionary, EPIEND), and the other
+    /// activity tables to their appointment, arrival or issue date. Retention
+    /// and reporting periods use it. `None` for tables that describe a state
+    /// rather than an event (registrations, registers, patients) and for
+    /// reference data, which age out by other rules.
+    pub fn activity_date(self) -> Option<&'static str> {
+        Some(match self {
+            Table::ApcEpisode => "EPIEND",
+            Table::ApcSpell => "DISDATE",
+            Table::OpAttendance => "APPTDATE",
+            Table::AeAttendance => "ARRIVALDATE",
+            Table::EcdsAttendance => "ARRIVAL_DATE",
+            Table::CcPeriod => "CCSTARTDATE",
+            Table::Death => "REG_DATE_OF_DEATH",
+            Table::GpEvent => "EVENT_DATE",
+            Table::GpMedication => "ISSUE_DATE",
+            Table::MhsdsSummary => "REPORTING_PERIOD_START",
+            Table::InvoiceHeader => "INVOICE_DATE",
+            Table::InvoiceLine => "ACTIVITY_DATE",
+            _ => return None,
+        })
+    }
+
     /// Reference data (lookups and prices) rather than activity or person data.
     pub fn is_reference(self) -> bool {
         matches!(
@@ -1097,6 +1121,18 @@ mod tests {
         }
         let distinct: BTreeSet<_> = Table::ALL.iter().collect();
         assert_eq!(distinct.len(), Table::ALL.len());
+    }
+
+    #[test]
+    fn activity_dates_are_date_columns_of_their_table() {
+        for t in Table::ALL {
+            if let Some(col) = t.activity_date() {
+                let f = t.pseudonymised_schema().field_with_name(col).cloned();
+                let f = f.unwrap_or_else(|_| panic!("{t}.{col} is not a pseudonymised column"));
+                assert_eq!(f.data_type(), &DataType::Date32, "{t}.{col}");
+            }
+        }
+        assert_eq!(Table::Org.activity_date(), None, "reference data is not aged out by activity");
     }
 
     #[test]

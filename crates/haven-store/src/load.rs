@@ -128,6 +128,58 @@ impl Store {
         Ok(())
     }
 
+    /// Streams one catalogued file, batch by batch: every column, or only
+    /// `columns` when given.
+    pub fn read_file(
+        &self,
+        file: &FileRecord,
+        columns: Option<&[&str]>,
+        mut each: impl FnMut(&RecordBatch) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        use parquet::arrow::ProjectionMask;
+        let path = self.root.join(&file.path);
+        let pq = |source| StoreError::Parquet { path: path.clone(), source };
+        let handle = File::open(&path).map_err(StoreError::io("open", &path))?;
+        let mut builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(pq)?;
+        if let Some(columns) = columns {
+            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+            builder = builder.with_projection(mask);
+        }
+        for batch in builder.with_batch_size(65_536).build().map_err(pq)? {
+            each(&batch.map_err(|e| StoreError::Parquet { path: path.clone(), source: e.into() })?)?;
+        }
+        Ok(())
+    }
+
+    /// Carries a committed file unchanged into a new load (a hard link, so
+    /// no bytes are copied; Parquet files are never modified in place). The
+    /// new load owns the link; the old load's folder can then go.
+    pub fn carry_file(&self, txn: &mut LoadTxn, file: &FileRecord) -> Result<(), StoreError> {
+        let name = Path::new(&file.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let folder = txn.dir.join(file.zone.name()).join(&file.dataset);
+        fs::create_dir_all(&folder).map_err(StoreError::io("create directory", &folder))?;
+        let from = self.root.join(&file.path);
+        let to = folder.join(&name);
+        fs::hard_link(&from, &to).map_err(StoreError::io("link", &to))?;
+        txn.add_file(FileRecord {
+            load_id: txn.id.clone(),
+            path: format!("zones/{}/{}/{}/{}", file.zone.name(), file.dataset, txn.id, name),
+            ..file.clone()
+        });
+        Ok(())
+    }
+
+    /// Carries a committed load's quarantine report into a new load.
+    pub fn carry_quarantine(&self, txn: &LoadTxn, old_load: &str) -> Result<(), StoreError> {
+        let from = self.root.join("quarantine").join(format!("{old_load}.csv"));
+        if from.exists() {
+            let to = txn.quarantine_path();
+            fs::hard_link(&from, &to).map_err(StoreError::io("link", &to))?;
+        }
+        Ok(())
+    }
+
     /// Removes uncommitted debris: everything under `tmp/`, load folders and
     /// quarantine files the catalog does not list as committed. Returns the
     /// number of entries removed.

@@ -21,6 +21,9 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The session token from `haven login`.
+    #[arg(long, global = true, env = "HAVEN_SESSION", hide_env_values = true, hide = true)]
+    pub session: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -52,6 +55,17 @@ pub enum Command {
     Outputs {
         #[command(subcommand)]
         what: OutputsCommand,
+    },
+    /// Sign in as (user, role, purpose) under a Data Sharing Agreement; prints a session token for HAVEN_SESSION.
+    Login(LoginArgs),
+    /// End the session in HAVEN_SESSION; the token is refused from then on.
+    Logout,
+    /// Show who the session in HAVEN_SESSION signs in as.
+    Whoami,
+    /// Destroy data outside an agreement's retention window, with a destruction certificate.
+    Retention {
+        #[command(subcommand)]
+        what: RetentionCommand,
     },
     /// Verify or export the hash-chained audit log.
     Audit {
@@ -195,7 +209,7 @@ pub enum DsaCommand {
 #[derive(Debug, Subcommand)]
 pub enum OutputsCommand {
     /// Apply disclosure control to a table of counts (CSV: row label, then one column per
-    /// category) and hold the result for review. The author is HAVEN_USER.
+    /// category) and hold the result for review, authored by the signed-in analyst under the session's purpose and agreement.
     Submit {
         #[arg(long)]
         title: String,
@@ -204,18 +218,14 @@ pub enum OutputsCommand {
         /// hes_ecds (1-7 suppressed, others to the nearest 5) or midpoint6.
         #[arg(long, default_value = "hes_ecds")]
         rule: String,
-        #[arg(long, default_value = "DSA-HAVEN-DEMO")]
-        dsa: String,
-        #[arg(long, default_value = "commissioning")]
-        purpose: String,
     },
     /// Every output and its status.
     List,
     /// One output with its reviews and content.
     Show { id: String },
-    /// Approve as HAVEN_USER (two approvals from reviewers other than the author release it).
+    /// Approve as the signed-in reviewer (two approvals from reviewers other than the author release it).
     Approve { id: String },
-    /// Reject as HAVEN_USER, with a reason.
+    /// Reject as the signed-in reviewer, with a reason.
     Reject {
         id: String,
         #[arg(long)]
@@ -277,4 +287,44 @@ pub struct BenchIngestArgs {
     /// Scratch folder for the bench's data directory [default: a temporary folder].
     #[arg(long)]
     pub scratch: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The user name.
+    pub user: String,
+    /// The purpose of the work: invoice_validation, risk_stratification,
+    /// commissioning, direct_care or population_health_benchmarking.
+    #[arg(long, requires = "dsa")]
+    pub purpose: Option<String>,
+    /// The Data Sharing Agreement the work runs under.
+    #[arg(long)]
+    pub dsa: Option<String>,
+    /// How long the session lasts (1 to 12 hours).
+    #[arg(long, default_value_t = 8)]
+    pub hours: u64,
+    /// File holding the password (first line); else HAVEN_PASSWORD.
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete rows older than the agreement's window (all of them once it has ended) and write a certificate.
+    Apply(RetentionArgs),
+    /// List the destruction certificates.
+    Certificates,
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// The agreement whose loads are checked.
+    #[arg(long)]
+    pub dsa: String,
+    /// Report what would go, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the window as on this date (YYYY-MM-DD) instead of today.
+    #[arg(long)]
+    pub on: Option<String>,
 }

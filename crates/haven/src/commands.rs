@@ -12,6 +12,10 @@ use crate::ingest;
 use haven_synth::{Manifest, Scale, SynthConfig};
 
 pub fn run(cli: Cli) -> ExitCode {
+    match crate::access::authorize(&cli) {
+        Ok(session) => crate::governance::set_session(session),
+        Err(refusal) => return refuse(&cli, &refusal),
+    }
     let result = match &cli.command {
         Command::Synth(a) => synth(a, cli.json).map(|_| ()),
         Command::Demo(a) => demo(&cli, a),
@@ -23,6 +27,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Audit { what } => crate::governance::audit_command(&cli, what),
         Command::Dsa { what } => crate::governance::dsa(&cli, what),
         Command::Outputs { what } => crate::governance::outputs(&cli, what),
+        Command::Login(a) => crate::governance::login(&cli, a),
+        Command::Logout => crate::governance::logout(&cli),
+        Command::Whoami => crate::governance::whoami(&cli),
+        Command::Retention { what } => crate::governance::retention(&cli, what),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
     };
@@ -33,6 +41,26 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exit status of a command refused by access control.
+pub const REFUSED: u8 = 3;
+
+/// Reports and audits a refusal by the access table.
+fn refuse(cli: &Cli, refusal: &crate::access::Refusal) -> ExitCode {
+    let session = crate::access::session(cli).ok().flatten();
+    let mut e = crate::governance::event("", "", "", "refusal", crate::access::path(&cli.command), "refused", serde_json::json!({"reason": refusal.0}));
+    if let Some(s) = &session {
+        e.actor = s.user.clone();
+        e.role = s.role.name().into();
+        e.purpose = s.purpose.map(|p| p.name()).unwrap_or_default().into();
+        e.dsa = s.dsa.clone().unwrap_or_default();
+    }
+    if let Err(err) = crate::governance::audit(&cli.data_dir, e) {
+        eprintln!("error: could not audit the refusal: {err:#}");
+    }
+    eprintln!("error: {refusal}");
+    ExitCode::from(REFUSED)
 }
 
 fn config(a: &SynthArgs) -> Result<SynthConfig> {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use haven_governance::audit::{AuditLog, Event};
+use haven_governance::session::{Session, SessionKey, Sessions, SignIn};
 use haven_governance::users::{UserRole, Users};
 
 use haven_governance::dsa::{Dsa, Purpose, Role};
@@ -13,7 +14,7 @@ use haven_model::Date;
 use haven_governance::disclosure::{Policy, Rule};
 use haven_governance::outputs::{Content, Outputs};
 
-use crate::cli::{AuditCommand, Cli, DsaCommand, OutputsCommand, UsersCommand};
+use crate::cli::{AuditCommand, Cli, DsaCommand, LoginArgs, OutputsCommand, RetentionArgs, RetentionCommand, UsersCommand};
 
 /// The demo's synthetic agreement, built in so `haven demo` works from any
 /// folder; a file of the same id in the DSA folder takes precedence.
@@ -115,9 +116,27 @@ pub fn dsa(cli: &Cli, what: &DsaCommand) -> Result<()> {
     Ok(())
 }
 
-/// Who is running this command: `HAVEN_USER`, else the login name.
+/// The session this command runs in, once [`crate::access::authorize`]
+/// has verified it.
+static SESSION: std::sync::OnceLock<Option<Session>> = std::sync::OnceLock::new();
+
+/// Records the verified session for [`actor`] and [`event`].
+pub fn set_session(session: Option<Session>) {
+    let _ = SESSION.set(session);
+}
+
+/// The verified session, if the command runs in one.
+pub fn session() -> Option<&'static Session> {
+    SESSION.get().and_then(Option::as_ref)
+}
+
+/// Who is running this command: the signed-in user; without a session (an
+/// open or bootstrap command) the operating-system account, marked as such.
 pub fn actor() -> String {
-    std::env::var("HAVEN_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into())
+    match session() {
+        Some(s) => s.user.clone(),
+        None => format!("unsigned:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+    }
 }
 
 /// Appends an event to the data directory's audit log.
@@ -127,13 +146,16 @@ pub fn audit(data_dir: &Path, event: Event) -> Result<()> {
     Ok(())
 }
 
-/// An audit event by the current actor.
+/// An audit event by the current actor, in the session's role, purpose and
+/// agreement when there is one (the arguments say what the action is for
+/// otherwise).
 pub fn event(role: &str, purpose: &str, dsa: &str, action: &str, target: &str, outcome: &str, detail: serde_json::Value) -> Event {
+    let s = session();
     Event {
         actor: actor(),
-        role: role.into(),
-        purpose: purpose.into(),
-        dsa: dsa.into(),
+        role: s.map_or(role, |s| s.role.name()).into(),
+        purpose: s.and_then(|s| s.purpose).map_or(purpose, |p| p.name()).into(),
+        dsa: if dsa.is_empty() { s.and_then(|s| s.dsa.as_deref()).unwrap_or("") } else { dsa }.into(),
         action: action.into(),
         target: target.into(),
         outcome: outcome.into(),
@@ -141,20 +163,146 @@ pub fn event(role: &str, purpose: &str, dsa: &str, action: &str, target: &str, o
     }
 }
 
+/// The password from the first line of `file`, else `HAVEN_PASSWORD`.
+fn read_password(file: Option<&Path>) -> Result<String> {
+    match file {
+        Some(f) => Ok(std::fs::read_to_string(f)
+            .with_context(|| format!("reading {}", f.display()))?
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()),
+        None => std::env::var("HAVEN_PASSWORD").map_err(|_| anyhow!("give the password in --password-file FILE or HAVEN_PASSWORD")),
+    }
+}
+
+/// `haven login`: checks the password and the agreement, then prints the
+/// session token (alone on stdout, for `export HAVEN_SESSION=$(...)`).
+pub fn login(cli: &Cli, a: &LoginArgs) -> Result<()> {
+    let result = (|| -> Result<(Session, String)> {
+        let purpose: Option<Purpose> = a.purpose.as_deref().map(str::parse).transpose()?;
+        let users = Users::open(&cli.data_dir)?;
+        if let Some(id) = &a.dsa {
+            let account = users.get(&a.user)?;
+            let dsa = find_dsa(&cli.dsa_dir, id)?;
+            match (purpose, account) {
+                (Some(p), Some(u)) => dsa.check(today(), p, u.role).map(|_| ())?,
+                _ => dsa.in_force(today())?,
+            }
+        }
+        let password = read_password(a.password_file.as_deref())?;
+        let key = SessionKey::load_or_create(&crate::ingest::keys_dir(cli))?;
+        let mut sessions = Sessions::open(&cli.data_dir)?;
+        let ask = SignIn { user: &a.user, password: &password, purpose, dsa: a.dsa.as_deref(), hours: a.hours };
+        Ok(sessions.sign_in(&users, &key, &ask, haven_governance::session::now())?)
+    })();
+    let detail = match &result {
+        Ok((s, _)) => serde_json::json!({"expires_at": haven_store::format_timestamp(s.expires_at)}),
+        Err(e) => serde_json::json!({"reason": format!("{e:#}")}),
+    };
+    let mut e = event("", a.purpose.as_deref().unwrap_or(""), a.dsa.as_deref().unwrap_or(""), "session.login", &a.user, if result.is_ok() { "ok" } else { "refused" }, detail);
+    e.actor = a.user.clone();
+    if let Ok((s, _)) = &result {
+        e.role = s.role.name().into();
+    }
+    audit(&cli.data_dir, e)?;
+    let (s, token) = result?;
+    println!("{token}");
+    eprintln!(
+        "signed in as {} ({}{}) until {}; export HAVEN_SESSION=<the token above>",
+        s.user,
+        s.role,
+        s.purpose.map(|p| format!(", {p} under {}", s.dsa.as_deref().unwrap_or("-"))).unwrap_or_default(),
+        haven_store::format_timestamp(s.expires_at)
+    );
+    Ok(())
+}
+
+/// `haven logout`: revokes the presented token.
+pub fn logout(cli: &Cli) -> Result<()> {
+    let token = cli.session.as_deref().ok_or_else(|| anyhow!("no session to end: HAVEN_SESSION is not set"))?;
+    let who = crate::access::session(cli).ok().flatten();
+    let key = SessionKey::load(&crate::ingest::keys_dir(cli))?;
+    let result = Sessions::open(&cli.data_dir)?.sign_out(&key, token, haven_governance::session::now());
+    let mut e = event("", "", "", "session.logout", "-", if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({}));
+    if let Some(s) = &who {
+        (e.actor, e.role) = (s.user.clone(), s.role.name().into());
+    }
+    audit(&cli.data_dir, e)?;
+    result?;
+    println!("signed out");
+    Ok(())
+}
+
+/// `haven whoami`.
+pub fn whoami(cli: &Cli) -> Result<()> {
+    match crate::access::session(cli)? {
+        Some(s) if cli.json => println!("{}", serde_json::to_string_pretty(&s)?),
+        Some(s) => println!(
+            "{} as {}{}{}, until {}",
+            s.user,
+            s.role,
+            s.purpose.map(|p| format!(" for {p}")).unwrap_or_default(),
+            s.dsa.map(|d| format!(" under {d}")).unwrap_or_default(),
+            haven_store::format_timestamp(s.expires_at)
+        ),
+        None => println!("not signed in"),
+    }
+    Ok(())
+}
+
+/// `haven retention apply|certificates`.
+pub fn retention(cli: &Cli, what: &RetentionCommand) -> Result<()> {
+    match what {
+        RetentionCommand::Apply(a) => retention_apply(cli, a),
+        RetentionCommand::Certificates => {
+            for (id, text) in haven_governance::retention::certificates(&cli.data_dir)? {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                println!("{id}  {}  {} rows destroyed  by {}  {}", v["dsa"].as_str().unwrap_or(""), v["rows_destroyed"], v["run_by"].as_str().unwrap_or(""), v["at"].as_str().unwrap_or(""));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
+    let dsa = find_dsa(&cli.dsa_dir, &a.dsa)?;
+    let on = match &a.on {
+        Some(s) => Date::parse(s).map_err(|e| anyhow!("--on: {e}"))?,
+        None => today(),
+    };
+    let role = session().map_or("admin", |s| s.role.name());
+    let result = haven_store::Store::open_for_write(&cli.data_dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut store| Ok(haven_governance::retention::apply(&mut store, &dsa, on, &actor(), role, a.dry_run)?));
+    let action = if a.dry_run { "retention.plan" } else { "retention.apply" };
+    let detail = match &result {
+        Ok(c) if !a.dry_run => serde_json::json!({"certificate": c.id, "sha256": haven_governance::retention::certificate_sha256(&cli.data_dir, &c.id)?, "rows_destroyed": c.rows_destroyed, "keep_from": c.window.keep_from}),
+        Ok(c) => serde_json::json!({"rows_destroyed": c.rows_destroyed, "keep_from": c.window.keep_from}),
+        Err(e) => serde_json::json!({"reason": format!("{e:#}")}),
+    };
+    audit(&cli.data_dir, event(role, "", &dsa.id, action, &dsa.id, if result.is_ok() { "ok" } else { "failed" }, detail))?;
+    let cert = result?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&cert)?);
+        return Ok(());
+    }
+    println!("{}{}", cert.window.reason, if a.dry_run { " (dry run: nothing changed)" } else { "" });
+    for f in &cert.files {
+        println!("  {:<14} {:<16} load {}  {:>10} of {:>10} rows  years {}", f.zone, f.dataset, f.load_id, f.rows_destroyed, f.rows_before, f.years.join(","));
+    }
+    match a.dry_run {
+        true => println!("{} rows would be destroyed", cert.rows_destroyed),
+        false => println!("{} rows destroyed; certificate {} in {}", cert.rows_destroyed, cert.id, cli.data_dir.join("certificates").display()),
+    }
+    Ok(())
+}
+
 pub fn users(cli: &Cli, what: &UsersCommand) -> Result<()> {
     let mut users = Users::open(&cli.data_dir)?;
     match what {
         UsersCommand::Add { name, role, practice, password_file } => {
-            let password = match password_file {
-                Some(f) => std::fs::read_to_string(f)
-                    .with_context(|| format!("reading {}", f.display()))?
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_owned(),
-                None => std::env::var("HAVEN_PASSWORD")
-                    .map_err(|_| anyhow!("give the password in --password-file FILE or HAVEN_PASSWORD"))?,
-            };
+            let password = read_password(password_file.as_deref())?;
             let result = role.parse::<UserRole>().and_then(|r| users.add(name, r, practice.as_deref(), &password));
             let outcome = if result.is_ok() { "ok" } else { "refused" };
             let detail = match &result {
@@ -249,7 +397,9 @@ pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
     let mut outputs = Outputs::open(&cli.data_dir)?;
     let me = actor();
     match what {
-        OutputsCommand::Submit { title, counts, rule, dsa, purpose } => {
+        OutputsCommand::Submit { title, counts, rule } => {
+            let s = session().ok_or_else(|| anyhow!("submitting an output needs a sign-in"))?;
+            let (dsa, purpose) = (s.dsa.as_deref().unwrap_or(""), s.purpose.map_or("", |p| p.name()));
             let rule = match rule.as_str() {
                 "hes_ecds" => Rule::HesEcds,
                 "midpoint6" => Rule::Midpoint6,

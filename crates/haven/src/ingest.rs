@@ -72,14 +72,25 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
     let icb = controller_icb(&mut store, a.icb.as_deref().or(icb_hint.as_deref()), &files)?;
     let mut policy = IngestPolicy::for_icb(&icb);
     policy.minimisation = minimisation;
-    if let Some(id) = &a.dsa {
+    let session = crate::governance::session();
+    let dsa = match (a.dsa.as_deref(), session.and_then(|s| s.dsa.as_deref())) {
+        (Some(given), Some(signed)) if given != signed => {
+            bail!("refused: --dsa {given} differs from the agreement the session runs under ({signed})")
+        }
+        (given, signed) => given.or(signed),
+    };
+    if let Some(id) = dsa {
         if let Err(e) = apply_dsa(cli, id, &mut policy, &files) {
             crate::governance::audit(&cli.data_dir, crate::governance::event("dscro", "dscro_processing", id, "ingest", "-", "refused", serde_json::json!({"reason": format!("{e:#}")})))?;
             return Err(e);
         }
     }
-    if let Some(op) = &a.operator {
-        policy.operator = op.clone();
+    // A signed-in operator is who the lineage names; --operator only labels
+    // the demo's own loads.
+    match (session, &a.operator) {
+        (Some(s), _) => policy.operator = s.user.clone(),
+        (None, Some(op)) => policy.operator = op.clone(),
+        (None, None) => policy.operator = crate::governance::actor(),
     }
     let mut reports = Vec::new();
     for (feed, path) in files {

@@ -1,5 +1,6 @@
 //! The `haven` command: parses arguments and hands over to [`commands`].
 
+mod access;
 mod cli;
 mod commands;
 mod governance;

@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+mod common;
+
 fn haven() -> Command {
     Command::new(env!("CARGO_BIN_EXE_haven"))
 }
@@ -28,20 +30,26 @@ fn synth() -> &'static Path {
 
 struct Dirs {
     tmp: tempfile::TempDir,
+    haven: common::Haven,
+    /// A DSCRO signed in under the demo agreement.
+    token: String,
 }
 
 impl Dirs {
     fn new() -> Dirs {
-        let d = Dirs { tmp: tempfile::tempdir().unwrap() };
+        let tmp = tempfile::tempdir().unwrap();
+        let haven = common::Haven::new(tmp.path());
+        let token = haven.signed("dscro");
+        let d = Dirs { tmp, haven, token };
         assert!(d.run(&["keys", "init"]).status.success());
         d
     }
     fn data(&self) -> PathBuf {
-        self.tmp.path().join("data")
+        self.haven.data.clone()
     }
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = haven();
-        c.arg("--data-dir").arg(self.data()).arg("--keys-dir").arg(self.tmp.path().join("keys")).args(args);
+        let mut c = self.haven.cmd(args);
+        c.env("HAVEN_SESSION", &self.token);
         c
     }
     fn run(&self, args: &[&str]) -> Output {
@@ -213,7 +221,7 @@ fn a_full_disk_fails_the_load_cleanly_and_a_rerun_succeeds() {
         d.tmp.path().join("keys").display(),
         file.display()
     );
-    let out = Command::new("sh").arg("-c").arg(&script).arg(env!("CARGO_BIN_EXE_haven")).output().unwrap();
+    let out = Command::new("sh").arg("-c").arg(&script).arg(env!("CARGO_BIN_EXE_haven")).env("HAVEN_SESSION", &d.token).output().unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("File too large") || err.contains("os error 27"), "{err}");
@@ -252,10 +260,11 @@ fn a_read_only_data_directory_is_refused_with_nothing_changed() {
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
             .arg(env!("CARGO_BIN_EXE_haven"))
             .args(args)
+            .env("HAVEN_SESSION", &d.token)
             .output()
             .expect("setpriv (util-linux) is needed to drop root for this test")
     } else {
-        haven().args(args).output().unwrap()
+        haven().args(args).env("HAVEN_SESSION", &d.token).output().unwrap()
     };
     assert!(!out.status.success());
     let err = stderr(&out);

@@ -1,0 +1,112 @@
+//! Shared set-up for the CLI tests: a data directory with its keys folder,
+//! users of each role, and signed-in sessions.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The password every test user has.
+pub const PW: &str = "a long enough passphrase";
+
+/// A data directory and its keys folder, used through the real binary.
+pub struct Haven {
+    pub data: PathBuf,
+    pub keys: PathBuf,
+    /// The agreements folder [default: the repository's `dsa/`].
+    pub dsa_dir: PathBuf,
+    admin: std::cell::OnceCell<String>,
+}
+
+impl Haven {
+    /// `<root>/data` and `<root>/keys`.
+    pub fn new(root: &Path) -> Haven {
+        Haven { data: root.join("data"), keys: root.join("keys"), dsa_dir: dsa_dir(), admin: Default::default() }
+    }
+
+    /// The binary with this data directory, with no session.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_haven"));
+        c.arg("--data-dir").arg(&self.data).arg("--keys-dir").arg(&self.keys).arg("--dsa-dir").arg(&self.dsa_dir).args(args);
+        c.env_remove("HAVEN_SESSION").env_remove("HAVEN_SESSION_KEY").env("HAVEN_PASSWORD", PW);
+        c
+    }
+
+    /// Runs a command with no session.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs a command in a session.
+    pub fn as_(&self, token: &str, args: &[&str]) -> Output {
+        self.cmd(args).env("HAVEN_SESSION", token).output().unwrap()
+    }
+
+    /// Signs in; panics with the reason if refused.
+    pub fn login(&self, user: &str, purpose: Option<&str>, dsa: Option<&str>) -> String {
+        let mut args = vec!["login", user];
+        if let Some(d) = dsa {
+            args.extend(["--dsa", d]);
+        }
+        if let Some(p) = purpose {
+            args.extend(["--purpose", p]);
+        }
+        let out = self.run(&args);
+        assert!(out.status.success(), "login {user}: {}", text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// The administrator's session, adding the first administrator on a
+    /// fresh data directory (the bootstrap case).
+    pub fn admin(&self) -> String {
+        self.admin
+            .get_or_init(|| {
+                let out = self.run(&["users", "add", "admin", "--role", "admin"]);
+                assert!(out.status.success(), "bootstrap: {}", text(&out));
+                self.login("admin", None, None)
+            })
+            .clone()
+    }
+
+    /// Adds `name` with `role` (and practice, for a GP) as the administrator.
+    pub fn add_user(&self, name: &str, role: &str, practice: Option<&str>) {
+        let admin = self.admin();
+        let mut args = vec!["users", "add", name, "--role", role];
+        if let Some(p) = practice {
+            args.extend(["--practice", p]);
+        }
+        let out = self.as_(&admin, &args);
+        assert!(out.status.success(), "add {name}: {}", text(&out));
+    }
+
+    /// A session for a new user of `role`, signed in for the role's usual
+    /// purpose under the demo agreement.
+    pub fn signed(&self, role: &str) -> String {
+        let name = format!("{role}.user");
+        self.add_user(&name, role, (role == "gp").then_some("A81001"));
+        let (purpose, dsa) = usual_purpose(role);
+        self.login(&name, purpose, dsa)
+    }
+}
+
+/// The purpose and agreement each role signs in for in the tests.
+pub fn usual_purpose(role: &str) -> (Option<&'static str>, Option<&'static str>) {
+    const DEMO: Option<&str> = Some("DSA-HAVEN-DEMO");
+    match role {
+        "dscro" => (None, DEMO),
+        "ceff" => (Some("invoice_validation"), DEMO),
+        "gp" => (Some("direct_care"), DEMO),
+        "analyst" | "viewer" => (Some("commissioning"), DEMO),
+        _ => (None, None),
+    }
+}
+
+/// Stdout and stderr together.
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// The repository's agreements folder.
+pub fn dsa_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsa")
+}
