@@ -18,7 +18,7 @@ use haven_governance::session::{Session, SessionKey, Sessions};
 use haven_governance::users::Users;
 
 use crate::cli::{
-    AuditCommand, BenchCommand, Cli, Command, DsaCommand, KeysCommand, OutputsCommand, RetentionCommand, UsersCommand,
+    AuditCommand, BenchCommand, Cli, Command, DsaCommand, IndicatorsCommand, KeysCommand, OutputsCommand, RetentionCommand, UsersCommand,
 };
 
 /// What a command needs before it may run.
@@ -81,6 +81,9 @@ pub const TABLE: &[(&str, Need)] = &[
     ("audit export", signed(&[R::Auditor], N::None)),
     ("retention apply", signed(&[R::Dscro, R::Admin], N::None)),
     ("retention certificates", signed(&[R::Dscro, R::Auditor, R::Admin], N::None)),
+    ("indicators list", Need::Open),
+    ("indicators show", Need::Open),
+    ("indicators run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning]))),
     ("bench synth", Need::Open),
     ("bench ingest", Need::Open),
 ];
@@ -114,6 +117,9 @@ pub fn path(command: &Command) -> &'static str {
         Command::Audit { what: AuditCommand::Export { .. } } => "audit export",
         Command::Retention { what: RetentionCommand::Apply(_) } => "retention apply",
         Command::Retention { what: RetentionCommand::Certificates } => "retention certificates",
+        Command::Indicators { what: IndicatorsCommand::List } => "indicators list",
+        Command::Indicators { what: IndicatorsCommand::Show { .. } } => "indicators show",
+        Command::Indicators { what: IndicatorsCommand::Run(_) } => "indicators run",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",
     }

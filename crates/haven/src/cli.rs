@@ -67,6 +67,11 @@ pub enum Command {
         #[command(subcommand)]
         what: RetentionCommand,
     },
+    /// The indicator catalogue: list, show one, or run it over the pseudonymised zone.
+    Indicators {
+        #[command(subcommand)]
+        what: IndicatorsCommand,
+    },
     /// Verify or export the hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -327,4 +332,30 @@ pub struct RetentionArgs {
     /// Apply the window as on this date (YYYY-MM-DD) instead of today.
     #[arg(long)]
     pub on: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndicatorsCommand {
+    /// Every indicator with its method and source.
+    List,
+    /// One indicator in full, with the choices made where the source is partial.
+    Show { id: String },
+    /// Compute the catalogue (or --only IDs) by each breakdown; every table passes disclosure control.
+    Run(IndicatorsRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndicatorsRunArgs {
+    /// Folder for the tables (CSV and JSON per indicator and breakdown).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Financial year, e.g. 2024-25.
+    #[arg(long, default_value = "2024-25")]
+    pub period: String,
+    /// Comma-separated indicator ids [default: the whole catalogue].
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Comma-separated breakdowns [default: total,provider,sub_icb,age_band,sex,imd_quintile,admission_type].
+    #[arg(long, default_value = "total,provider,sub_icb,age_band,sex,imd_quintile,admission_type")]
+    pub by: String,
 }

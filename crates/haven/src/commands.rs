@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Logout => crate::governance::logout(&cli),
         Command::Whoami => crate::governance::whoami(&cli),
         Command::Retention { what } => crate::governance::retention(&cli, what),
+        Command::Indicators { what } => crate::analytics::indicators(&cli, what),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
     };

@@ -1,6 +1,7 @@
 //! The `haven` command: parses arguments and hands over to [`commands`].
 
 mod access;
+mod analytics;
 mod cli;
 mod commands;
 mod governance;

@@ -55,6 +55,9 @@ fn cases(out: &str) -> Vec<Case> {
         c("audit export", &["--out", "@/audit.csv", "--format", "bogus"], Some(&["auditor"])),
         c("retention apply", &["--dsa", "DSA-HAVEN-DEMO", "--dry-run"], Some(&["dscro", "admin"])),
         c("retention certificates", &[], Some(&["dscro", "auditor", "admin"])),
+        c("indicators list", &[], None),
+        c("indicators show", &["apc.los_mean"], None),
+        c("indicators run", &["--out", "@/ind"], Some(&["analyst"])),
         c("bench synth", &["--scale", "nope", "--out", "@/b"], None),
         c("bench ingest", &["--file", "@/missing.psv"], None),
         // Last: it ends the session it runs in.

@@ -1,0 +1,370 @@
+//! The indicator catalogue: what each indicator counts, from which data, by
+//! which method, and where the definition comes from.
+//!
+//! Definitions follow `shared/reference/methods.md` and `datasets.md`; where
+//! those mark a rule partial or unconfirmed, [`Indicator::choices`] says what
+//! Haven does instead, so the choice is visible in `haven indicators show`.
+
+use serde::Serialize;
+
+/// The record-level base an indicator reads, each with the same normalised
+/// breakdown columns (`provider`, `sub_icb`, `practice`, `age`, `sex`,
+/// `imd_decile`) — see [`crate::engine`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Base {
+    /// Provider spells built from APC episodes (one row per `PROVSPNOPS`).
+    Spells,
+    /// Spells with the person's next admission (for readmissions).
+    SpellPairs,
+    /// ECDS attendances.
+    Ecds,
+    /// Outpatient appointments.
+    Outpatients,
+}
+
+impl Base {
+    /// The zone dataset it is built from.
+    pub fn dataset(self) -> &'static str {
+        match self {
+            Base::Spells | Base::SpellPairs => "apc_episode",
+            Base::Ecds => "ecds_attendance",
+            Base::Outpatients => "op_attendance",
+        }
+    }
+}
+
+/// How the published value is formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// A count (the numerator); no denominator.
+    Count,
+    /// numerator ÷ denominator as a percentage, with a Wilson 95% interval
+    /// (methods.md §6.5).
+    Proportion,
+    /// numerator ÷ denominator (e.g. mean length of stay = bed days ÷ spells).
+    Mean,
+    /// A median computed by the query, published only when its denominator is.
+    Median,
+}
+
+/// Which direction is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    HigherIsBetter,
+    LowerIsBetter,
+    /// Context, not performance (e.g. activity volumes).
+    Neutral,
+}
+
+/// One indicator of the catalogue.
+#[derive(Clone, Debug, Serialize)]
+pub struct Indicator {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub numerator: &'static str,
+    pub denominator: &'static str,
+    pub base: Base,
+    pub method: Method,
+    pub polarity: Polarity,
+    pub unit: &'static str,
+    pub citation: &'static str,
+    /// Decisions where the source is partial or unconfirmed.
+    pub choices: &'static str,
+    /// SQL over the base's columns: rows counted (1) or summed.
+    #[serde(skip)]
+    pub num_sql: &'static str,
+    /// SQL over the base's columns: the denominator per row (`1` or `0`).
+    #[serde(skip)]
+    pub den_sql: &'static str,
+    /// An aggregate giving the value directly ([`Method::Median`]).
+    #[serde(skip)]
+    pub value_sql: Option<&'static str>,
+}
+
+/// Every indicator Haven computes.
+pub fn catalogue() -> Vec<Indicator> {
+    vec![
+        Indicator {
+            id: "apc.spells",
+            title: "Discharged provider spells",
+            numerator: "provider spells with a discharge date in the period",
+            denominator: "-",
+            base: Base::Spells,
+            method: Method::Count,
+            polarity: Polarity::Neutral,
+            unit: "spells",
+            citation: "HES APC; spells by PROVSPNOPS (datasets.md §10.2)",
+            choices: "Spells are grouped by the pseudonymised provider spell number; continuous inpatient spells across transfers are not linked yet.",
+            num_sql: "1",
+            den_sql: "0",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.bed_days",
+            title: "Bed days of discharged spells",
+            numerator: "sum over discharged spells of discharge date − admission date",
+            denominator: "-",
+            base: Base::Spells,
+            method: Method::Count,
+            polarity: Polarity::Neutral,
+            unit: "days",
+            citation: "HES APC SPELDUR convention (datasets.md §10.2)",
+            choices: "A same-day spell counts 0 bed days.",
+            num_sql: "los",
+            den_sql: "0",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.los_mean",
+            title: "Mean length of stay",
+            numerator: "bed days of discharged spells",
+            denominator: "discharged spells",
+            base: Base::Spells,
+            method: Method::Mean,
+            polarity: Polarity::LowerIsBetter,
+            unit: "days",
+            citation: "HES APC (datasets.md §10.2); break down by admission_type for elective/emergency",
+            choices: "",
+            num_sql: "los",
+            den_sql: "1",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.los_median",
+            title: "Median length of stay",
+            numerator: "median of (discharge date − admission date)",
+            denominator: "discharged spells",
+            base: Base::Spells,
+            method: Method::Median,
+            polarity: Polarity::LowerIsBetter,
+            unit: "days",
+            citation: "HES APC (datasets.md §10.2)",
+            choices: "Published only when its count of spells is.",
+            num_sql: "0",
+            den_sql: "1",
+            value_sql: Some("median(los)"),
+        },
+        Indicator {
+            id: "apc.zero_los_emergency",
+            title: "Emergency admissions with zero length of stay",
+            numerator: "emergency spells discharged the day of admission",
+            denominator: "emergency spells",
+            base: Base::Spells,
+            method: Method::Proportion,
+            polarity: Polarity::Neutral,
+            unit: "%",
+            citation: "Emergency = ADMIMETH 2x (datasets.md §11.3)",
+            choices: "",
+            num_sql: "CASE WHEN admimeth LIKE '2%' AND los = 0 THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN admimeth LIKE '2%' THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.elective_wait_median",
+            title: "Median elective wait (ELECDUR)",
+            numerator: "median days from decision to admit to admission",
+            denominator: "elective spells with a known wait",
+            base: Base::Spells,
+            method: Method::Median,
+            polarity: Polarity::LowerIsBetter,
+            unit: "days",
+            citation: "ELECDUR, NHS Data Dictionary DURATION OF ELECTIVE WAIT (methods.md §8.1)",
+            choices: "9998 (not applicable) and 9999 (not known) are excluded; HES waits include suspensions (methods.md §8.1).",
+            num_sql: "0",
+            den_sql: "CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN 1 ELSE 0 END",
+            value_sql: Some("median(CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN elecdur END)"),
+        },
+        Indicator {
+            id: "apc.rtt_within_18_weeks",
+            title: "Completed RTT pathways within 18 weeks (admitted)",
+            numerator: "admissions whose RTT period lasted 126 days or less",
+            denominator: "admissions with an RTT start and end date",
+            base: Base::Spells,
+            method: Method::Proportion,
+            polarity: Polarity::HigherIsBetter,
+            unit: "%",
+            citation: "NHS Constitution 18 weeks; CCG IAF 129a (methods.md §8.1)",
+            choices: "Length = RTTPEREND − RTTPERSTART (derived); 126 days counts as within, as the day-level boundary is unconfirmed.",
+            num_sql: "CASE WHEN rtt_days BETWEEN 0 AND 126 THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN rtt_days >= 0 THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.discharged_to_care_home",
+            title: "Discharges to a care home",
+            numerator: "spells discharged to a care home (DISDEST 54, 55, 56, 65, 85, 86)",
+            denominator: "spells discharged alive",
+            base: Base::Spells,
+            method: Method::Proportion,
+            polarity: Polarity::Neutral,
+            unit: "%",
+            citation: "Care-home codes, datasets.md §11.4",
+            choices: "",
+            num_sql: "CASE WHEN disdest IN ('54','55','56','65','85','86') THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN dismeth <> '4' OR dismeth IS NULL THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.delayed_discharge_days",
+            title: "Mean days from ready for discharge to discharge",
+            numerator: "days from DISREADYDATE to DISDATE",
+            denominator: "spells with a ready-for-discharge date",
+            base: Base::Spells,
+            method: Method::Mean,
+            polarity: Polarity::LowerIsBetter,
+            unit: "days",
+            citation: "DISREADYDATE, HES APC (datasets.md §10.1)",
+            choices: "Spells whose ready date is after discharge are ignored as invalid.",
+            num_sql: "CASE WHEN delay_days >= 0 THEN delay_days ELSE 0 END",
+            den_sql: "CASE WHEN delay_days >= 0 THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.emergency_readmission_30d",
+            title: "Emergency readmissions within 30 days of discharge",
+            numerator: "index spells followed by an emergency admission 0–29 days after discharge",
+            denominator: "index discharges",
+            base: Base::SpellPairs,
+            method: Method::Proportion,
+            polarity: Polarity::LowerIsBetter,
+            unit: "%",
+            citation: "NHS Digital Compendium I02040 v3 / CCG OIS 3.2 (methods.md §2.1)",
+            choices: "Index: discharged alive, not a day case or regular attender, not maternity. Readmission: emergency, 0–29 days, main specialty not obstetrics (501). Not yet: the cancer/chemotherapy exclusion and the specialty list (unconfirmed in the source), CIP linking across transfers, indirect standardisation.",
+            num_sql: "CASE WHEN next_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND 29 AND (next_mainspef IS NULL OR next_mainspef <> '501') THEN 1 ELSE 0 END",
+            den_sql: "1",
+            value_sql: None,
+        },
+        Indicator {
+            id: "ae.attendances",
+            title: "A&E attendances",
+            numerator: "ECDS attendances arriving in the period (break down by department_type)",
+            denominator: "-",
+            base: Base::Ecds,
+            method: Method::Count,
+            polarity: Polarity::Neutral,
+            unit: "attendances",
+            citation: "ECDS (datasets.md §10.5)",
+            choices: "",
+            num_sql: "1",
+            den_sql: "0",
+            value_sql: None,
+        },
+        Indicator {
+            id: "ae.four_hours",
+            title: "A&E attendances within four hours of arrival",
+            numerator: "attendances departing 240 minutes or less after arrival",
+            denominator: "attendances with a departure time",
+            base: Base::Ecds,
+            method: Method::Proportion,
+            polarity: Polarity::HigherIsBetter,
+            unit: "%",
+            citation: "NHS Digital A&E performance times; 95% standard from July 2010 (methods.md §8.3)",
+            choices: "Attendances with no departure interval are left out of both counts rather than counted as within four hours (the public code's choice, flagged for review in methods.md §8.3).",
+            num_sql: "CASE WHEN minutes <= 240 THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN minutes IS NOT NULL THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "ae.conversion",
+            title: "A&E attendances admitted (conversion rate)",
+            numerator: "attendances with an admitted discharge destination",
+            denominator: "attendances",
+            base: Base::Ecds,
+            method: Method::Proportion,
+            polarity: Polarity::Neutral,
+            unit: "%",
+            citation: "ECDS discharge destination 'Admitted' group (datasets.md §3.2)",
+            choices: "Short-stay/SDEC destinations are not counted as admissions.",
+            num_sql: "admitted",
+            den_sql: "1",
+            value_sql: None,
+        },
+        Indicator {
+            id: "ae.out_of_hours",
+            title: "A&E arrivals out of hours",
+            numerator: "arrivals outside 08:00–18:30 Monday to Friday",
+            denominator: "attendances with an arrival time",
+            base: Base::Ecds,
+            method: Method::Proportion,
+            polarity: Polarity::Neutral,
+            unit: "%",
+            citation: "GMS contract core hours, SI 2015/1879 reg. 3A (methods.md §8.4)",
+            choices: "Good Friday, Christmas Day and bank holidays are not yet treated as out of hours.",
+            num_sql: "CASE WHEN out_of_hours THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN out_of_hours IS NOT NULL THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "op.dna_rate",
+            title: "Outpatient did-not-attend rate",
+            numerator: "appointments not attended without warning (ATTENDED 3)",
+            denominator: "appointments attended or not attended (ATTENDED 3, 5, 6, 7)",
+            base: Base::Outpatients,
+            method: Method::Proportion,
+            polarity: Polarity::LowerIsBetter,
+            unit: "%",
+            citation: "NHS Data Dictionary ATTENDED OR DID NOT ATTEND (methods.md §8.2)",
+            choices: "DNA = 3 only; 7 (late, not seen) counts as an attendance slot, not a DNA, as which publications count 7 is unconfirmed.",
+            num_sql: "CASE WHEN attended = '3' THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN attended IN ('3','5','6','7') THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "op.patient_cancellation_rate",
+            title: "Outpatient appointments cancelled by the patient",
+            numerator: "ATTENDED 2",
+            denominator: "appointments with an outcome (ATTENDED 2–7)",
+            base: Base::Outpatients,
+            method: Method::Proportion,
+            polarity: Polarity::LowerIsBetter,
+            unit: "%",
+            citation: "methods.md §8.2",
+            choices: "",
+            num_sql: "CASE WHEN attended = '2' THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN attended IN ('2','3','4','5','6','7') THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+        Indicator {
+            id: "op.hospital_cancellation_rate",
+            title: "Outpatient appointments cancelled by the hospital",
+            numerator: "ATTENDED 4",
+            denominator: "appointments with an outcome (ATTENDED 2–7)",
+            base: Base::Outpatients,
+            method: Method::Proportion,
+            polarity: Polarity::LowerIsBetter,
+            unit: "%",
+            citation: "methods.md §8.2",
+            choices: "",
+            num_sql: "CASE WHEN attended = '4' THEN 1 ELSE 0 END",
+            den_sql: "CASE WHEN attended IN ('2','3','4','5','6','7') THEN 1 ELSE 0 END",
+            value_sql: None,
+        },
+    ]
+}
+
+/// One indicator by id.
+pub fn find(id: &str) -> Option<Indicator> {
+    catalogue().into_iter().find(|i| i.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_every_entry_is_documented() {
+        let all = catalogue();
+        let mut ids: Vec<&str> = all.iter().map(|i| i.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), all.len());
+        for i in &all {
+            assert!(!i.title.is_empty() && !i.citation.is_empty(), "{}", i.id);
+            assert_eq!(i.method == Method::Median, i.value_sql.is_some(), "{}", i.id);
+            assert_eq!(i.method == Method::Count, i.den_sql == "0", "{}", i.id);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Golden tests: a dozen hand-built spells and five A&E attendances whose
+//! indicator values are worked out by hand below, run through the real
+//! engine (Parquet in a store, a governed DataFusion session).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{new_null_array, ArrayRef, Date32Array, Int32Array, Int64Array, StringArray};
+use arrow::datatypes::DataType;
+use arrow::record_batch::RecordBatch;
+use haven_analytics::{compute, find, Breakdown, Period, Table};
+use haven_governance::disclosure::{Cell, Policy};
+use haven_governance::dsa::{Dsa, Purpose, Role};
+use haven_governance::grant::grant;
+use haven_governance::users::Users;
+use haven_model::schema::Table as Dataset;
+use haven_model::Date;
+use haven_store::{LoadRecord, LoadStatus, Store, Zone, ZoneCounts, ZoneSession};
+
+fn d(s: &str) -> Option<i32> {
+    (!s.is_empty()).then(|| Date::parse(s).unwrap().days())
+}
+
+/// A batch of `table`'s pseudonymised schema: the given columns, nulls elsewhere.
+fn batch(table: Dataset, cols: HashMap<&str, ArrayRef>) -> RecordBatch {
+    let schema = table.pseudonymised_schema();
+    let n = cols.values().next().unwrap().len();
+    let arrays = schema
+        .fields()
+        .iter()
+        .map(|f| match cols.get(f.name().as_str()) {
+            Some(a) => {
+                assert_eq!(a.data_type(), f.data_type(), "{}", f.name());
+                a.clone()
+            }
+            None => new_null_array(f.data_type(), n),
+        })
+        .collect();
+    RecordBatch::try_new(schema, arrays).unwrap()
+}
+
+fn text(v: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(v.iter().map(|s| (!s.is_empty()).then_some(*s)).collect::<Vec<_>>()))
+}
+fn dates(v: &[&str]) -> ArrayRef {
+    Arc::new(Date32Array::from(v.iter().map(|s| d(s)).collect::<Vec<_>>()))
+}
+fn ints(v: &[Option<i64>], ty: &DataType) -> ArrayRef {
+    match ty {
+        DataType::Int32 => Arc::new(Int32Array::from(v.iter().map(|x| x.map(|x| x as i32)).collect::<Vec<_>>())),
+        _ => Arc::new(Int64Array::from(v.to_vec())),
+    }
+}
+
+type S = &'static str;
+/// spell, person, epiorder, admimeth, classpat, admidate, epiend, disdate,
+/// disdest, dismeth, provider, age, elecdur, ready date, mainspef.
+type Ep = (S, S, S, S, S, S, S, S, S, S, S, i64, Option<i64>, S, S);
+
+/// Spells S1–S13 (one row per episode; S11 has two). S13 is discharged in
+/// 2023-24, outside the period, and only matters as P1's history.
+fn apc() -> RecordBatch {
+    let schema = Dataset::ApcEpisode.pseudonymised_schema();
+    let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    //                 spell   person epiorder admimeth classpat admidate      epiend        disdate       disdest dismeth provider age  elecdur ready        mainspef
+    let rows: [Ep; 14] = [
+        ("S1", "P1", "01", "21", "1", "2024-05-01", "2024-05-04", "2024-05-04", "19", "1", "RAA", 70, None, "", "300"),
+        ("S2", "P1", "01", "21", "1", "2024-05-20", "2024-05-20", "2024-05-20", "54", "1", "RAA", 70, None, "", "300"),
+        ("S3", "P2", "01", "11", "1", "2024-06-01", "2024-06-03", "2024-06-03", "19", "1", "RBB", 70, Some(40), "", "100"),
+        ("S4", "P2", "01", "22", "1", "2024-07-10", "2024-07-15", "2024-07-15", "19", "1", "RBB", 70, None, "", "300"),
+        ("S5", "P3", "01", "21", "1", "2024-08-01", "2024-08-01", "2024-08-01", "19", "1", "RAA", 70, None, "", "300"),
+        ("S6", "P3", "01", "21", "1", "2024-08-31", "2024-09-02", "2024-09-02", "79", "4", "RAA", 70, None, "", "300"),
+        ("S7", "P4", "01", "12", "2", "2024-09-10", "2024-09-10", "2024-09-10", "19", "1", "RBB", 70, Some(10), "", "100"),
+        ("S8", "P4", "01", "21", "1", "2024-09-15", "2024-09-25", "2024-09-25", "19", "1", "RBB", 70, None, "2024-09-20", "300"),
+        ("S9", "P5", "01", "31", "1", "2024-10-01", "2024-10-03", "2024-10-03", "19", "1", "RAA", 70, None, "", "501"),
+        ("S10", "P5", "01", "21", "1", "2024-10-10", "2024-10-12", "2024-10-12", "19", "1", "RAA", 70, None, "", "501"),
+        ("S11", "P6", "01", "21", "1", "2024-11-01", "2024-11-03", "", "", "", "RAA", 85, None, "", "300"),
+        ("S11", "P6", "02", "21", "1", "2024-11-01", "2024-11-08", "2024-11-08", "65", "1", "RAA", 85, None, "", "300"),
+        ("S12", "P6", "01", "2A", "1", "2024-12-07", "2024-12-08", "2024-12-08", "19", "1", "RAA", 85, None, "", "300"),
+        ("S13", "P1", "01", "21", "1", "2024-03-15", "2024-03-20", "2024-03-20", "19", "1", "RAA", 69, None, "", "300"),
+    ];
+    let col = |f: fn(&Ep) -> &'static str| {
+        rows.iter().map(f).collect::<Vec<&str>>()
+    };
+    let mut c: HashMap<&str, ArrayRef> = HashMap::new();
+    c.insert("EPIKEY", text(&rows.iter().enumerate().map(|(i, _)| ["E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10", "E11", "E12", "E13", "E14"][i]).collect::<Vec<_>>()));
+    c.insert("PROVSPNOPS", text(&col(|r| r.0)));
+    c.insert("TOKEN_PERSON_ID", text(&col(|r| r.1)));
+    c.insert("EPIORDER", text(&col(|r| r.2)));
+    c.insert("ADMIMETH", text(&col(|r| r.3)));
+    c.insert("CLASSPAT", text(&col(|r| r.4)));
+    c.insert("ADMIDATE", dates(&col(|r| r.5)));
+    c.insert("EPIEND", dates(&col(|r| r.6)));
+    c.insert("DISDATE", dates(&col(|r| r.7)));
+    c.insert("DISDEST", text(&col(|r| r.8)));
+    c.insert("DISMETH", text(&col(|r| r.9)));
+    c.insert("PROCODE3", text(&col(|r| r.10)));
+    c.insert("STARTAGE", ints(&rows.iter().map(|r| Some(r.11)).collect::<Vec<_>>(), &ty("STARTAGE")));
+    c.insert("ELECDUR", ints(&rows.iter().map(|r| r.12).collect::<Vec<_>>(), &ty("ELECDUR")));
+    c.insert("DISREADYDATE", dates(&col(|r| r.13)));
+    c.insert("MAINSPEF", text(&col(|r| r.14)));
+    c.insert("SEX", text(&rows.iter().map(|r| if r.1 == "P6" { "2" } else { "1" }).collect::<Vec<_>>()));
+    batch(Dataset::ApcEpisode, c)
+}
+
+/// Five attendances: Monday 3 June 2024 09:00 (200 min, admitted), Monday
+/// 19:00 (300 min), Saturday 8 June 10:00 (240 min), Tuesday 18:29 (no
+/// departure interval), Wednesday 07:59 (241 min).
+fn ecds() -> RecordBatch {
+    let schema = Dataset::EcdsAttendance.pseudonymised_schema();
+    let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    let mut c: HashMap<&str, ArrayRef> = HashMap::new();
+    c.insert("EC_IDENT", text(&["A1", "A2", "A3", "A4", "A5"]));
+    c.insert("ARRIVAL_DATE", dates(&["2024-06-03", "2024-06-03", "2024-06-08", "2024-06-04", "2024-06-05"]));
+    c.insert("ARRIVAL_TIME", text(&["09:00", "19:00", "10:00", "18:29", "07:59"]));
+    c.insert("DEPARTURE_TIME_SINCE_ARRIVAL", ints(&[Some(200), Some(300), Some(240), None, Some(241)], &ty("DEPARTURE_TIME_SINCE_ARRIVAL")));
+    c.insert("DISCHARGE_DESTINATION", text(&["306706006", "", "", "", ""]));
+    c.insert("DEPARTMENT_TYPE", text(&["01", "01", "01", "01", "01"]));
+    c.insert("PROVIDER_CODE", text(&["RAA", "RAA", "RAA", "RAA", "RAA"]));
+    batch(Dataset::EcdsAttendance, c)
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    session: ZoneSession,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    let mut txn = store.begin_load().unwrap();
+    for (i, (table, b)) in [(Dataset::ApcEpisode, apc()), (Dataset::EcdsAttendance, ecds())].into_iter().enumerate() {
+        let mut w = txn.part_writer(Zone::Pseudonymised, table.name(), b.schema(), i).unwrap();
+        w.write(&b).unwrap();
+        let f = w.finish().unwrap();
+        txn.add_file(f);
+    }
+    let record = LoadRecord {
+        id: txn.id().to_owned(),
+        dataset: "apc_episode".into(),
+        source_path: "fixture".into(),
+        source_sha256: "00".into(),
+        source_bytes: 0,
+        dsa: Some("DSA-HAVEN-DEMO".into()),
+        operator: "test".into(),
+        started_at: "x".into(),
+        finished_at: "x".into(),
+        status: LoadStatus::Committed,
+        key_ids: "{}".into(),
+        summary: "{}".into(),
+    };
+    let counts = [ZoneCounts { zone: Some(Zone::Pseudonymised), read: 19, written: 19, ..ZoneCounts::default() }];
+    store.commit(txn, &record, &counts, &[], &[]).unwrap();
+    let mut users = Users::open(dir.path()).unwrap();
+    users.add("ana", Role::Analyst, None, "a long enough passphrase").unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dsa/DSA-HAVEN-DEMO.toml");
+    let dsa = Dsa::from_toml("DSA-HAVEN-DEMO.toml", &std::fs::read_to_string(path).unwrap()).unwrap();
+    let g = grant(&users, "ana", Role::Analyst, Purpose::Commissioning, &dsa, Date::from_ymd(2026, 11, 23).unwrap()).unwrap();
+    let session = ZoneSession::open(&store, &g).unwrap();
+    Fixture { _dir: dir, session }
+}
+
+/// National-level HES/ECDS policy publishes exact counts, so the arithmetic
+/// can be checked; the sub-national default is checked separately.
+fn exact() -> Policy {
+    Policy { national: true, ..Policy::default() }
+}
+
+fn fy() -> Period {
+    Period::parse("2024-25").unwrap()
+}
+
+fn run(f: &Fixture, id: &str, by: Breakdown, policy: &Policy) -> Table {
+    compute(&f.session, policy, &find(id).unwrap(), by, fy()).unwrap()
+}
+
+fn total(f: &Fixture, id: &str) -> (Option<Cell>, Option<Cell>, Option<f64>) {
+    let t = run(f, id, Breakdown::Total, &exact()).total;
+    (t.numerator, t.denominator, t.value)
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn spell_indicators_match_the_hand_worked_values() {
+    let f = fixture();
+    // S1–S12 are discharged in 2024-25 (S13 in 2023-24 is out).
+    assert_eq!(total(&f, "apc.spells").0, Some(Cell::Value(12)));
+    // LOS: 3,0,2,5,0,2,0,10,2,2,7,1 → 34 bed days (S11 runs 1 to 8 November across two episodes).
+    assert_eq!(total(&f, "apc.bed_days").0, Some(Cell::Value(34)));
+    assert!(close(total(&f, "apc.los_mean").2, 34.0 / 12.0));
+    // Sorted 0,0,0,1,2,2,2,2,3,5,7,10 → median (2+2)/2.
+    assert!(close(total(&f, "apc.los_median").2, 2.0));
+    // Emergency spells: S1,S2,S4,S5,S6,S8,S10,S11,S12 = 9; same-day: S2, S5.
+    let z = total(&f, "apc.zero_los_emergency");
+    assert_eq!((z.0, z.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
+    assert!(close(z.2, 200.0 / 9.0));
+    // Care homes: S2 (54) and S11 (65, on its last episode) of 11 discharged alive (S6 died).
+    let c = total(&f, "apc.discharged_to_care_home");
+    assert_eq!((c.0, c.1), (Some(Cell::Value(2)), Some(Cell::Value(11))));
+    // Only S8 has a ready date: 20 → 25 September is 5 days.
+    assert!(close(total(&f, "apc.delayed_discharge_days").2, 5.0));
+    // Elective waits 40 (S3) and 10 (S7): median 25.
+    assert!(close(total(&f, "apc.elective_wait_median").2, 25.0));
+}
+
+#[test]
+fn readmissions_follow_the_index_and_numerator_rules() {
+    let f = fixture();
+    // Index spells: S1,S2,S3,S4,S5,S8,S10,S11,S12 = 9 (S6 died, S7 day case,
+    // S9 maternity). Readmitted: S1 → S2 after 16 days; S11 → S12 after 29
+    // days (8 Nov to 7 Dec). Not: S5 → S6 after 30 days; S3 → S4 after 37;
+    // S7 → S8 (5 days) because a day case is not an index spell.
+    let r = total(&f, "apc.emergency_readmission_30d");
+    assert_eq!((r.0, r.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
+    assert!(close(r.2, 200.0 / 9.0));
+}
+
+#[test]
+fn ae_indicators_match_the_hand_worked_values() {
+    let f = fixture();
+    // Within 240 minutes: 200 and 240 of the four with an interval.
+    let four = total(&f, "ae.four_hours");
+    assert_eq!((four.0, four.1), (Some(Cell::Value(2)), Some(Cell::Value(4))));
+    assert!(close(four.2, 50.0));
+    // Out of hours: Monday 19:00, Saturday 10:00, Wednesday 07:59; not Monday 09:00 or Tuesday 18:29.
+    let ooh = total(&f, "ae.out_of_hours");
+    assert_eq!((ooh.0, ooh.1), (Some(Cell::Value(3)), Some(Cell::Value(5))));
+    assert_eq!(total(&f, "ae.conversion").0, Some(Cell::Value(1)));
+}
+
+#[test]
+fn breakdowns_label_groups_and_sum_to_the_total() {
+    let f = fixture();
+    let by_age = run(&f, "apc.spells", Breakdown::AgeBand, &exact());
+    let groups: Vec<(&str, Option<Cell>)> = by_age.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
+    // S11 and S12 are P6's, aged 85; the other ten are 70.
+    assert_eq!(groups, [("70-74", Some(Cell::Value(10))), ("85-89", Some(Cell::Value(2)))]);
+    let by_sex = run(&f, "apc.spells", Breakdown::Sex, &exact());
+    let groups: Vec<&str> = by_sex.rows.iter().map(|r| r.group.as_str()).collect();
+    assert_eq!(groups, ["Female", "Male"]);
+    let by_type = run(&f, "apc.los_mean", Breakdown::AdmissionType, &exact());
+    let elective = by_type.rows.iter().find(|r| r.group == "Elective").unwrap();
+    // S3 (2 days) and S7 (0): mean 1.
+    assert!(close(elective.value, 1.0));
+}
+
+#[test]
+fn sub_national_outputs_suppress_small_counts_and_what_would_reveal_them() {
+    let f = fixture();
+    let t = run(&f, "apc.spells", Breakdown::Provider, &Policy::default());
+    // RAA 8, RBB 4, total 12: 4 is suppressed; RAA is then hidden too, or
+    // 12 − 8 would give RBB back; the total rounds to 10.
+    let cells: Vec<(&str, Option<Cell>)> = t.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
+    assert_eq!(cells, [("RAA", Some(Cell::Suppressed)), ("RBB", Some(Cell::Suppressed))]);
+    assert_eq!(t.total.numerator, Some(Cell::Value(10)));
+    // Two zero-stay emergencies of nine: the numerator is suppressed, so no rate is published.
+    let z = run(&f, "apc.zero_los_emergency", Breakdown::Total, &Policy::default());
+    assert_eq!(z.total.numerator, Some(Cell::Suppressed));
+    assert_eq!(z.total.value, None);
+    assert!(!z.csv().contains("22.2"), "{}", z.csv());
+    // Every published count is 0 or at least 8, and a multiple of 5.
+    for id in ["apc.spells", "apc.bed_days", "apc.los_mean", "ae.four_hours"] {
+        for by in Breakdown::ALL {
+            let t = run(&f, id, by, &Policy::default());
+            for r in t.rows.iter().chain([&t.total]) {
+                for c in [r.numerator, r.denominator].into_iter().flatten() {
+                    if let Cell::Value(v) = c {
+                        assert!(v == 0 || (v >= 8 && v % 5 == 0), "{id} {by:?} {}: {v}", r.group);
+                    }
+                }
+            }
+        }
+    }
+}

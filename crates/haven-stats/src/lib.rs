@@ -1,0 +1,59 @@
+//! `haven-stats`: the public-health statistics behind Haven's indicators.
+//!
+//! Pure `f64` maths with no I/O: every function takes numbers and returns
+//! numbers or a [`StatsError`]. Each method follows a named published
+//! implementation, cited in its module (`shared/reference/methods.md`
+//! §5–7):
+//!
+//! * [`dist`] — normal CDF and quantile (AS 241), `z_for`, log-gamma,
+//!   incomplete gamma, chi-square quantile, Poisson CDF.
+//! * [`poisson`] — Byar and exact intervals for a count, the PHE and NHS
+//!   Digital switching conventions ([`PoissonMethod`]), crude rates.
+//! * [`dsr`](mod@dsr) — directly standardised rates with Dobson intervals and the
+//!   ESP2013 standard population (PHEindicatormethods `calculate_dsr`).
+//! * [`isr`] — indirectly standardised ratios and rates.
+//! * [`proportion`](mod@proportion) — Wilson score intervals.
+//! * [`funnel`] — PHE proportion and exact Poisson funnels, Spiegelhalter
+//!   limits, and over-dispersed limits (the SHMI method and arcsine
+//!   proportions) with SHMI banding.
+//! * [`sii`] — slope and relative indices of inequality with simulated
+//!   intervals from a seeded generator.
+//! * [`spc`] — XmR charts with the Making Data Count rules
+//!   (NHSRplotthedots).
+//!
+//! Where a source is ambiguous the module says which reading was taken.
+
+pub mod dist;
+pub mod dsr;
+pub mod error;
+pub mod estimate;
+pub mod funnel;
+pub mod isr;
+pub mod poisson;
+pub mod proportion;
+pub mod sii;
+pub mod spc;
+
+mod check;
+mod rng;
+
+#[cfg(test)]
+mod proptests;
+
+pub use dist::{confidence_level, z_for};
+pub use dsr::{dsr, esp2013, esp2013_band, Dsr, DsrOptions, ESP2013};
+pub use error::StatsError;
+pub use estimate::{Estimate, Interval};
+pub use funnel::{
+    exact_ratio_funnel, phe_proportion_funnel, phe_proportion_significance, ratio_significance,
+    shmi_banding, shmi_limits, shmi_overdispersion, FunnelLimits, FunnelSide, FunnelSignificance,
+    Overdispersion, ShmiBanding,
+};
+pub use isr::IndirectStandardisation;
+pub use poisson::{byar_interval, crude_rate, exact_interval, CountInterval, PoissonMethod};
+pub use proportion::{proportion, wilson_interval};
+pub use sii::{slope_index, Sii, SiiOptions, SiiQuantile, SiiValueType, SiiWarning};
+pub use spc::{
+    xmr_chart, Assurance, ImprovementDirection, PointType, SpcOptions, SpecialCause,
+    SpecialCauseRule, XmrChart, XmrLimits,
+};
