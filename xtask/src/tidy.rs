@@ -20,7 +20,6 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Pure maths and pure SVG: no workspace dependencies at all.
     ("haven-stats", &[]),
     ("haven-charts", &[]),
-    // haven-model only as a dev-dependency: fixtures are built with its dates.
     ("haven-analytics", &["haven-model", "haven-store", "haven-governance", "haven-stats", "haven-charts"]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),

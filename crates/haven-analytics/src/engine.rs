@@ -12,6 +12,7 @@ use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
+use haven_model::rules::emergency_care::ECDS_ADMITTED;
 use haven_store::ZoneSession;
 use serde::Serialize;
 
@@ -177,7 +178,7 @@ fn base_sql(base: Base, period: Period) -> String {
                     WHEN \"ARRIVAL_TIME\" < '08:00' OR \"ARRIVAL_TIME\" >= '18:30' THEN true ELSE false END AS out_of_hours \
              FROM pseudonymised.ecds_attendance \
              WHERE \"ARRIVAL_DATE\" BETWEEN DATE '{from}' AND DATE '{to}'",
-            admitted = quoted(&ADMITTED)
+            admitted = quoted(&ECDS_ADMITTED)
         ),
         Base::Outpatients => format!(
             "SELECT \"PROCODE3\" AS provider, \"CCG_RESPONSIBILITY\" AS sub_icb, \"GPPRAC\" AS practice, \
@@ -187,18 +188,6 @@ fn base_sql(base: Base, period: Period) -> String {
         ),
     }
 }
-
-/// ECDS discharge destinations in the "Admitted" group (datasets.md §3.2),
-/// as `haven_model::rules::emergency_care::ECDS_ADMITTED`.
-const ADMITTED: [&str; 7] = [
-    "306706006",
-    "1066361000000104",
-    "1066371000000106",
-    "1066381000000108",
-    "1066391000000105",
-    "1066401000000108",
-    "1874161000000104",
-];
 
 fn quoted(codes: &[&str]) -> String {
     codes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
