@@ -22,14 +22,32 @@ pub use engine::{Breakdown, Period};
 pub use error::AnalyticsError;
 pub use publish::{Row, Table};
 
-/// Runs `indicator` by `breakdown` for `period` and protects the result.
+/// Runs `indicator` by each of `breakdowns` for `period` and protects each
+/// table. The one-group total every table carries is queried once.
+pub fn compute_all(
+    session: &ZoneSession,
+    policy: &Policy,
+    indicator: &Indicator,
+    breakdowns: &[Breakdown],
+    period: Period,
+) -> Result<Vec<Table>, AnalyticsError> {
+    let total = engine::run(session, indicator, Breakdown::Total, period)?;
+    breakdowns
+        .iter()
+        .map(|&b| {
+            let raw = match b {
+                Breakdown::Total => total.clone(),
+                _ => engine::run(session, indicator, b, period)?,
+            };
+            Ok(publish::protect(policy, indicator, b, period, &raw, &total))
+        })
+        .collect()
+}
+
+/// [`compute_all`] for one breakdown.
 pub fn compute(session: &ZoneSession, policy: &Policy, indicator: &Indicator, breakdown: Breakdown, period: Period) -> Result<Table, AnalyticsError> {
-    let raw = engine::run(session, indicator, breakdown, period)?;
-    let total = match breakdown {
-        Breakdown::Total => raw.clone(),
-        _ => engine::run(session, indicator, Breakdown::Total, period)?,
-    };
-    Ok(publish::protect(policy, indicator, breakdown, period, &raw, &total))
+    let mut tables = compute_all(session, policy, indicator, &[breakdown], period)?;
+    Ok(tables.pop().expect("one table per breakdown"))
 }
 
 /// Writes a protected table as `<dir>/<indicator>.<breakdown>.csv` and

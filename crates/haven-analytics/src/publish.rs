@@ -9,6 +9,7 @@
 //! Values come from the unrounded counts (the CCG OIS method), with Wilson
 //! intervals for proportions (methods.md §6.5).
 
+use haven_governance::csv_field;
 use haven_governance::disclosure::{Cell, Policy};
 use serde::Serialize;
 
@@ -106,13 +107,5 @@ impl Table {
             ));
         }
         out
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
     }
 }

@@ -25,7 +25,7 @@ pub mod users;
 pub use error::GovernanceError;
 
 /// One CSV field, quoted when it holds a comma, quote or line break.
-pub(crate) fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -120,27 +120,30 @@ pub fn plan(store: &Store, dsa: &Dsa, on: Date) -> Result<Vec<FileDestruction>, 
 pub fn apply(store: &mut Store, dsa: &Dsa, on: Date, run_by: &str, role: &str, dry_run: bool) -> Result<Certificate, GovernanceError> {
     let window = Window::of(dsa, on);
     let mut files = plan(store, dsa, on)?;
-    let mut cert = Certificate {
-        id: certificate_id()?,
+    let id = certificate_id()?;
+    let mut loads_rewritten = Vec::new();
+    if !dry_run {
+        let loads: BTreeSet<String> = files.iter().map(|f| f.load_id.clone()).collect();
+        for old in loads {
+            let new = rewrite_load(store, &old, window.cutoff_days(), &id, &mut files)?;
+            loads_rewritten.push((old, new));
+        }
+    }
+    let cert = Certificate {
+        id,
         dsa: dsa.id.clone(),
         window,
         run_by: run_by.to_owned(),
         role: role.to_owned(),
         at: haven_store::timestamp_now(),
         dry_run,
-        loads_rewritten: Vec::new(),
+        loads_rewritten,
         rows_destroyed: files.iter().map(|f| f.rows_destroyed).sum(),
-        files: Vec::new(),
+        files,
     };
     if !dry_run {
-        let loads: BTreeSet<String> = files.iter().map(|f| f.load_id.clone()).collect();
-        for old in loads {
-            let new = rewrite_load(store, &old, cert.window.cutoff_days(), &cert.id, &mut files)?;
-            cert.loads_rewritten.push((old, new));
-        }
-        save(store.root(), &cert_with(&cert, &files))?;
+        save(store.root(), &cert)?;
     }
-    cert.files = files;
     Ok(cert)
 }
 
@@ -149,10 +152,6 @@ fn certificate_id() -> Result<String, GovernanceError> {
     let mut salt = [0u8; 4];
     getrandom::fill(&mut salt).map_err(|e| GovernanceError::Refused(format!("no randomness for an id: {e}")))?;
     Ok(format!("DC-{}-{}", haven_store::timestamp_now().replace([':', '-'], ""), haven_store::hex(&salt)))
-}
-
-fn cert_with(cert: &Certificate, files: &[FileDestruction]) -> Certificate {
-    Certificate { files: files.to_vec(), ..cert.clone() }
 }
 
 /// Committed loads made under the agreement.
@@ -285,7 +284,7 @@ fn write_kept(store: &Store, txn: &haven_store::LoadTxn, file: &FileRecord, cuto
 }
 
 /// Saves a certificate as JSON with its own SHA-256 beside it.
-fn save(root: &Path, cert: &Certificate) -> Result<String, GovernanceError> {
+fn save(root: &Path, cert: &Certificate) -> Result<(), GovernanceError> {
     let dir = root.join("certificates");
     let io = |source| GovernanceError::Io { path: dir.display().to_string(), source };
     std::fs::create_dir_all(&dir).map_err(io)?;
@@ -293,7 +292,7 @@ fn save(root: &Path, cert: &Certificate) -> Result<String, GovernanceError> {
     let sha = haven_store::hex(&Sha256::digest(json.as_bytes()));
     std::fs::write(dir.join(format!("{}.json", cert.id)), &json).map_err(io)?;
     std::fs::write(dir.join(format!("{}.json.sha256", cert.id)), format!("{sha}  {}.json\n", cert.id)).map_err(io)?;
-    Ok(sha)
+    Ok(())
 }
 
 /// Every saved certificate, oldest first.

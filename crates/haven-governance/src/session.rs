@@ -83,14 +83,7 @@ impl SessionKey {
     }
 
     fn from_hex(s: &str) -> Option<SessionKey> {
-        if s.len() != 64 {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (i, b) in key.iter_mut().enumerate() {
-            *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(SessionKey(key))
+        unhex(s).and_then(|v| <[u8; 32]>::try_from(v).ok()).map(SessionKey)
     }
 
     fn mac(&self, id: &[u8]) -> Hmac<Sha256> {

@@ -182,17 +182,21 @@ pub fn check_agreement(cli: &Cli, path: &str, s: &Session) -> Result<(), Refusal
             }
         }),
     };
-    result.map_err(|e| Refusal(e.to_string().trim_start_matches("refused: ").to_owned()))
+    result.map_err(refusal)
+}
+
+/// A governance refusal as an access refusal, without saying "refused" twice.
+fn refusal(e: haven_governance::GovernanceError) -> Refusal {
+    Refusal(e.to_string().trim_start_matches("refused: ").to_owned())
 }
 
 /// The verified session from `HAVEN_SESSION`, if one is presented.
 pub fn session(cli: &Cli) -> Result<Option<Session>, Refusal> {
     let Some(token) = cli.session.as_deref().filter(|t| !t.is_empty()) else { return Ok(None) };
-    let refuse = |e: haven_governance::GovernanceError| Refusal(e.to_string().trim_start_matches("refused: ").to_owned());
-    let key = SessionKey::load(&crate::ingest::keys_dir(cli)).map_err(refuse)?;
-    let users = Users::open(&cli.data_dir).map_err(refuse)?;
-    let sessions = Sessions::open(&cli.data_dir).map_err(refuse)?;
-    sessions.verify(&users, &key, token, haven_governance::session::now()).map(Some).map_err(refuse)
+    let key = SessionKey::load(&crate::ingest::keys_dir(cli)).map_err(refusal)?;
+    let users = Users::open(&cli.data_dir).map_err(refusal)?;
+    let sessions = Sessions::open(&cli.data_dir).map_err(refusal)?;
+    sessions.verify(&users, &key, token, haven_governance::session::now()).map(Some).map_err(refusal)
 }
 
 /// Bootstrap: a data directory with no users lets the first administrator

@@ -3,7 +3,7 @@
 //! rows, purpose); every table written has passed disclosure control.
 
 use anyhow::{anyhow, Result};
-use haven_analytics::{catalogue, compute, find, Breakdown, Period};
+use haven_analytics::{catalogue, compute_all, find, Breakdown, Period};
 use haven_governance::disclosure::Policy;
 use haven_governance::grant::grant;
 use haven_governance::users::Users;
@@ -60,11 +60,10 @@ fn run(cli: &Cli, a: &IndicatorsRunArgs) -> Result<()> {
     let mut datasets = std::collections::BTreeSet::new();
     for ind in wanted.iter().filter(|i| haven_analytics::engine::available(&zs, i)) {
         datasets.insert(ind.base.dataset());
-        for &b in &by {
-            let table = compute(&zs, &policy, ind, b, period)?;
+        for table in compute_all(&zs, &policy, ind, &by, period)? {
             haven_analytics::write(&table, &a.out)?;
             written += 1;
-            if b == Breakdown::Total && !cli.json {
+            if table.breakdown == Breakdown::Total && !cli.json {
                 let t = &table.total;
                 let v = t.value.map(|v| format!("{v:.2} {}", table.unit)).unwrap_or_else(|| "suppressed".into());
                 println!("{:<32} {:<12} {}", ind.id, v, ind.title);
