@@ -11,18 +11,16 @@ use arrow::datatypes::DataType;
 use haven_ingest::{dir, ingest, Feed, IngestError, IngestPolicy, IngestReport, IngestRequest, Keys, Outcome};
 use haven_model::schema::{is_identifiable, Table};
 use haven_store::{Store, Zone};
-use haven_synth::{generate, Scale, SynthConfig};
+use haven_synth::{build_key, generate_shared, Scale, SynthConfig};
 
 /// One generated `small` dataset shared by every test in this binary.
 fn small() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        generate(&SynthConfig { scale: Scale::Small, ..Default::default() }, &path).unwrap();
-        (dir, path)
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("haven-ingest-tests");
+        let key = build_key(&std::env::current_exe().unwrap());
+        generate_shared(&SynthConfig { scale: Scale::Small, ..Default::default() }, &root, &key).unwrap()
     })
-    .1
 }
 
 struct Env {

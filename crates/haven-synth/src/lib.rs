@@ -236,6 +236,47 @@ pub fn generate(cfg: &SynthConfig, out_dir: &Path) -> Result<Manifest, SynthErro
     generate_with_progress(cfg, out_dir, &mut |_, _| {})
 }
 
+/// Generates `cfg` once into `root/<scale>-<key>` and returns that folder,
+/// reusing it when it is already complete.
+///
+/// Test binaries share one generated dataset this way instead of each
+/// process generating (and, through a never-dropped static, leaking) its own.
+/// `key` must change whenever the output could (callers pass the mtime of
+/// the executable that links the generator). Concurrent callers race safely:
+/// each writes a private folder and the first rename wins; folders left by
+/// older keys are removed.
+pub fn generate_shared(cfg: &SynthConfig, root: &Path, key: &str) -> Result<PathBuf, SynthError> {
+    let prefix = format!("{:?}-", cfg.scale).to_lowercase();
+    let done = root.join(format!("{prefix}{key}"));
+    if done.join("manifest.json").is_file() {
+        return Ok(done);
+    }
+    std::fs::create_dir_all(root).map_err(|e| SynthError::io(root, e))?;
+    let work = root.join(format!(".{prefix}{key}.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    generate(cfg, &work)?;
+    if let Err(e) = std::fs::rename(&work, &done) {
+        let _ = std::fs::remove_dir_all(&work);
+        if !done.join("manifest.json").is_file() {
+            return Err(SynthError::io(&done, e));
+        }
+    }
+    for entry in std::fs::read_dir(root).map_err(|e| SynthError::io(root, e))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && entry.path() != done {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(done)
+}
+
+/// A key for [`generate_shared`] that changes when `exe` is rebuilt.
+pub fn build_key(exe: &Path) -> String {
+    let modified = std::fs::metadata(exe).and_then(|m| m.modified()).ok();
+    let nanos = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}")
+}
+
 /// As [`generate`], calling `progress(done, total)` after each chunk of people.
 pub fn generate_with_progress(cfg: &SynthConfig, out_dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Manifest, SynthError> {
     let focus = ICBS.iter().position(|i| i.code == cfg.icb).ok_or_else(|| SynthError::UnknownIcb(cfg.icb.clone()))?;

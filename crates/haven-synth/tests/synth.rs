@@ -9,18 +9,16 @@ use std::sync::OnceLock;
 use haven_model::rules::{self, derive_spells, Episode};
 use haven_model::schema::Table;
 use haven_model::{Date, NhsNumber};
-use haven_synth::{generate, Scale, SynthConfig};
+use haven_synth::{build_key, generate, generate_shared, Scale, SynthConfig};
 
 /// One generated `small` dataset shared by every test in this binary.
 fn small() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        generate(&SynthConfig { scale: Scale::Small, ..Default::default() }, &path).unwrap();
-        (dir, path)
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("haven-synth-tests");
+        let key = build_key(&std::env::current_exe().unwrap());
+        generate_shared(&SynthConfig { scale: Scale::Small, ..Default::default() }, &root, &key).unwrap()
     })
-    .1
 }
 
 /// A pipe-delimited file as header plus rows of fields.

@@ -2,8 +2,6 @@
 //! loads it, an analyst runs the catalogue, and every table written is
 //! disclosure-controlled and every read audited.
 
-use std::process::Command;
-
 mod common;
 use common::{text, Haven};
 
@@ -11,8 +9,7 @@ use common::{text, Haven};
 fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     let h = Haven::new(tmp.path());
-    let synth = tmp.path().join("synth");
-    assert!(Command::new(env!("CARGO_BIN_EXE_haven")).args(["synth", "--scale", "small", "--out"]).arg(&synth).output().unwrap().status.success());
+    let synth = common::small_synth();
     let dscro = h.signed("dscro");
     assert!(h.as_(&dscro, &["keys", "init"]).status.success());
     let load = h.as_(&dscro, &["ingest", "--from", synth.to_str().unwrap()]);

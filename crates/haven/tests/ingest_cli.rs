@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 mod common;
@@ -15,17 +14,8 @@ fn haven() -> Command {
     Command::new(env!("CARGO_BIN_EXE_haven"))
 }
 
-/// A `small` synthetic folder shared by the tests of this binary.
 fn synth() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("synth");
-        let done = haven().args(["synth", "--scale", "small", "--out"]).arg(&out).output().unwrap();
-        assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
-        (dir, out)
-    })
-    .1
+    common::small_synth()
 }
 
 struct Dirs {

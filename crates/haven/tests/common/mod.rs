@@ -110,3 +110,16 @@ pub fn text(o: &Output) -> String {
 pub fn dsa_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsa")
 }
+
+/// The `small` synthetic folder, generated once per build of the binary and
+/// shared read-only by every CLI test process (see
+/// [`haven_synth::generate_shared`]).
+pub fn small_synth() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("haven-cli-tests");
+        let key = haven_synth::build_key(Path::new(env!("CARGO_BIN_EXE_haven")));
+        let cfg = haven_synth::SynthConfig { scale: haven_synth::Scale::Small, ..Default::default() };
+        haven_synth::generate_shared(&cfg, &root, &key).unwrap()
+    })
+}
