@@ -8,13 +8,17 @@
 use serde::Serialize;
 
 /// The record-level base an indicator reads, each with the same normalised
-/// breakdown columns (`provider`, `sub_icb`, `practice`, `age`, `sex`,
-/// `imd_decile`) — see [`crate::engine`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// breakdown columns — see [`crate::engine`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Base {
-    /// Provider spells built from APC episodes (one row per `PROVSPNOPS`).
+    /// Provider spells built from APC episodes (one row per `PROVSPNOPS`),
+    /// placed in the period by discharge date.
     Spells,
+    /// The same spells placed by admission date, with their first episode's
+    /// codes (`diag_all`, `proc_all`), for admission-based indicators such
+    /// as NHS OF 2.3.i (methods.md §3.1: "ADMIDATE in the reporting period").
+    Admissions,
     /// Spells with the person's next admission (for readmissions).
     SpellPairs,
     /// ECDS attendances.
@@ -27,7 +31,7 @@ impl Base {
     /// The zone dataset it is built from.
     pub fn dataset(self) -> &'static str {
         match self {
-            Base::Spells | Base::SpellPairs => "apc_episode",
+            Base::Spells | Base::Admissions | Base::SpellPairs => "apc_episode",
             Base::Ecds => "ecds_attendance",
             Base::Outpatients => "op_attendance",
         }

@@ -4,9 +4,9 @@
 //! through disclosure control.
 //!
 //! Each [`Base`] is a common table expression that normalises a dataset's
-//! columns (`provider`, `sub_icb`, `practice`, `age`, `sex`, `imd_decile`,
-//! plus what its indicators need), so a breakdown is one expression for
-//! every dataset.
+//! columns (`provider`, `icb`, `sub_icb`, `practice`, `pcn`, `age`, `sex`,
+//! `ethnos`, `imd_decile`, plus what its indicators need), so a breakdown
+//! is one expression for every dataset and source.
 
 use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use arrow::compute::cast;
@@ -48,16 +48,49 @@ impl Period {
     }
 }
 
-/// A way to split an indicator (issue 5 §2).
+/// Whose record-level data an indicator reads: the ICB's own pseudonymised
+/// flows or the national extract. They are never combined in one query
+/// (DESIGN.md §2); a grant opens one or the other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Local,
+    National,
+}
+
+impl Source {
+    /// The SQL schema its datasets are registered under.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Source::Local => "pseudonymised",
+            Source::National => "national",
+        }
+    }
+
+    /// The store zone.
+    pub fn zone(self) -> haven_store::Zone {
+        match self {
+            Source::Local => haven_store::Zone::Pseudonymised,
+            Source::National => haven_store::Zone::National,
+        }
+    }
+}
+
+/// A way to split an indicator (issue 5 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Breakdown {
     Total,
-    Provider,
+    /// Calendar month of the activity date (`2024-04`), for SPC charts.
+    Month,
+    Icb,
     SubIcb,
+    Pcn,
     Practice,
+    Provider,
     AgeBand,
     Sex,
+    Ethnicity,
     ImdQuintile,
     /// Elective, emergency, maternity, other (APC); department type (ECDS).
     AdmissionType,
@@ -65,13 +98,17 @@ pub enum Breakdown {
 
 impl Breakdown {
     /// Every breakdown, in the order outputs list them.
-    pub const ALL: [Breakdown; 8] = [
+    pub const ALL: [Breakdown; 12] = [
         Breakdown::Total,
-        Breakdown::Provider,
+        Breakdown::Month,
+        Breakdown::Icb,
         Breakdown::SubIcb,
+        Breakdown::Pcn,
         Breakdown::Practice,
+        Breakdown::Provider,
         Breakdown::AgeBand,
         Breakdown::Sex,
+        Breakdown::Ethnicity,
         Breakdown::ImdQuintile,
         Breakdown::AdmissionType,
     ];
@@ -80,11 +117,15 @@ impl Breakdown {
     pub fn name(self) -> &'static str {
         match self {
             Breakdown::Total => "total",
-            Breakdown::Provider => "provider",
+            Breakdown::Month => "month",
+            Breakdown::Icb => "icb",
             Breakdown::SubIcb => "sub_icb",
+            Breakdown::Pcn => "pcn",
             Breakdown::Practice => "practice",
+            Breakdown::Provider => "provider",
             Breakdown::AgeBand => "age_band",
             Breakdown::Sex => "sex",
+            Breakdown::Ethnicity => "ethnicity",
             Breakdown::ImdQuintile => "imd_quintile",
             Breakdown::AdmissionType => "admission_type",
         }
@@ -100,18 +141,30 @@ impl Breakdown {
 
     /// The SQL expression that labels a row's group. Age bands are the
     /// five-year bands of the 2013 European Standard Population with 90+
-    /// (methods.md §6.3); IMD quintile 1 is the most deprived fifth.
+    /// (methods.md §6.3); IMD quintile 1 is the most deprived fifth;
+    /// ethnicity is the five high-level groups of the NHS Data Dictionary
+    /// ETHNIC CATEGORY (A–C White, D–G Mixed, H–L Asian, M–P Black, R–S
+    /// Other; Z and 99 not stated).
     fn sql(self) -> &'static str {
         match self {
             Breakdown::Total => "'All'",
-            Breakdown::Provider => "COALESCE(provider, 'Unknown')",
+            Breakdown::Month => "COALESCE(to_char(activity_date, '%Y-%m'), 'Unknown')",
+            Breakdown::Icb => "COALESCE(icb, 'Unknown')",
             Breakdown::SubIcb => "COALESCE(sub_icb, 'Unknown')",
+            Breakdown::Pcn => "COALESCE(pcn, 'Unknown')",
             Breakdown::Practice => "COALESCE(practice, 'Unknown')",
+            Breakdown::Provider => "COALESCE(provider, 'Unknown')",
             Breakdown::AgeBand => {
-                "CASE WHEN age IS NULL OR age < 0 THEN 'Unknown' WHEN age >= 90 THEN '90+' \
+                "CASE WHEN age IS NULL OR age < 0 OR age > 120 AND age NOT BETWEEN 7001 AND 7007 THEN 'Unknown' \
+                 WHEN age BETWEEN 7001 AND 7007 THEN '00-04' WHEN age >= 90 THEN '90+' \
                  ELSE lpad(CAST(CAST(age / 5 AS BIGINT) * 5 AS VARCHAR), 2, '0') || '-' || lpad(CAST(CAST(age / 5 AS BIGINT) * 5 + 4 AS VARCHAR), 2, '0') END"
             }
             Breakdown::Sex => "CASE sex WHEN '1' THEN 'Male' WHEN '2' THEN 'Female' ELSE 'Unknown' END",
+            Breakdown::Ethnicity => {
+                "CASE WHEN substr(ethnos, 1, 1) IN ('A','B','C') THEN 'White' WHEN substr(ethnos, 1, 1) IN ('D','E','F','G') THEN 'Mixed' \
+                 WHEN substr(ethnos, 1, 1) IN ('H','J','K','L') THEN 'Asian' WHEN substr(ethnos, 1, 1) IN ('M','N','P') THEN 'Black' \
+                 WHEN substr(ethnos, 1, 1) IN ('R','S') THEN 'Other' ELSE 'Not stated' END"
+            }
             Breakdown::ImdQuintile => {
                 "CASE WHEN imd_decile BETWEEN 1 AND 10 THEN CAST(CAST((imd_decile + 1) / 2 AS BIGINT) AS VARCHAR) ELSE 'Unknown' END"
             }
@@ -121,7 +174,7 @@ impl Breakdown {
 }
 
 /// The unprotected result of one indicator for one breakdown.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Raw {
     pub groups: Vec<String>,
     pub num: Vec<u64>,
@@ -130,23 +183,90 @@ pub(crate) struct Raw {
     pub value: Vec<Option<f64>>,
 }
 
-/// The base CTE of each dataset. Days are whole: Date32 casts to days
-/// since 1970.
-fn base_sql(base: Base, period: Period) -> String {
-    let (from, to) = period.bounds();
-    let spells = "SELECT \"PROVSPNOPS\" AS spell, MIN(\"TOKEN_PERSON_ID\") AS person, \
+/// What a query runs over: the source's schema and period, optionally only
+/// the population one ICB is responsible for, and whether the reference
+/// organisation table is open (it maps practices to PCNs).
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub source: Source,
+    pub period: Period,
+    /// Keep only records whose ICB of responsibility is this ODS code.
+    pub icb: Option<String>,
+    pub with_org: bool,
+}
+
+impl Scope {
+    /// The scope of `source` in `session` for `period`.
+    pub fn of(session: &ZoneSession, source: Source, period: Period) -> Scope {
+        Scope { source, period, icb: None, with_org: has_table(session, "reference", "org") }
+    }
+
+    /// Restricts to one ICB's responsible population; the code must look
+    /// like an ODS code (it is written into SQL).
+    pub fn for_icb(mut self, icb: &str) -> Result<Scope, AnalyticsError> {
+        if icb.is_empty() || icb.len() > 5 || !icb.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(AnalyticsError::Unknown(format!("ICB {icb:?}: expected an ODS code such as QMJ")));
+        }
+        self.icb = Some(icb.to_ascii_uppercase());
+        Ok(self)
+    }
+
+    /// The practice → PCN join, or a null PCN when the lookup is not open.
+    fn pcn_join(&self, practice: &str) -> (String, String) {
+        if self.with_org {
+            (
+                "o.\"PCN_CODE\"".into(),
+                format!("LEFT JOIN (SELECT \"ORG_CODE\", \"PCN_CODE\" FROM reference.org WHERE \"ORG_TYPE\" = 'GP_PRACTICE') o ON o.\"ORG_CODE\" = {practice}"),
+            )
+        } else {
+            ("CAST(NULL AS VARCHAR)".into(), String::new())
+        }
+    }
+}
+
+/// The base CTE of each dataset, with the normalised breakdown columns.
+/// Days are whole: Date32 casts to days since 1970.
+fn base_sql(base: Base, scope: &Scope) -> String {
+    let sql = unfiltered_base_sql(base, scope);
+    match &scope.icb {
+        Some(icb) => format!("SELECT * FROM ({sql}) f WHERE icb = '{icb}'"),
+        None => sql,
+    }
+}
+
+fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
+    let (from, to) = scope.period.bounds();
+    let schema = scope.source.schema();
+    let diags = (1..=20).map(|i| format!("\"DIAG_4_{i:02}\"")).collect::<Vec<_>>().join(", ");
+    let procs = (1..=24).map(|i| format!("\"OPERTN_4_{i:02}\"")).collect::<Vec<_>>().join(", ");
+    let (pcn, pcn_join) = scope.pcn_join("e.\"GPPRAC\"");
+    let first = |col: &str| format!("MIN(CASE WHEN \"EPIORDER\" = '01' THEN {col} END)");
+    let spells = format!(
+        "SELECT \"PROVSPNOPS\" AS spell, MIN(\"TOKEN_PERSON_ID\") AS person, \
         MIN(\"ADMIDATE\") AS admidate, MAX(\"DISDATE\") AS disdate, \
-        MIN(CASE WHEN \"EPIORDER\" = '01' THEN \"ADMIMETH\" END) AS admimeth, \
-        MIN(CASE WHEN \"EPIORDER\" = '01' THEN \"ELECDUR\" END) AS elecdur, \
-        MIN(CASE WHEN \"EPIORDER\" = '01' THEN \"MAINSPEF\" END) AS mainspef, \
+        {admimeth} AS admimeth, {elecdur} AS elecdur, {mainspef} AS mainspef, \
+        {admisorc} AS admisorc, {epistat} AS epistat, {epitype} AS epitype, {classpat1} AS classpat1, \
+        {diag_all} AS diag_all, {proc_all} AS proc_all, \
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISDEST\" END) AS disdest, \
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISMETH\" END) AS dismeth, \
         MAX(\"DISREADYDATE\") AS disreadydate, \
         MIN(\"CLASSPAT\") AS classpat, \
         MIN(CAST(\"RTTPEREND\" AS INT) - CAST(\"RTTPERSTART\" AS INT)) AS rtt_days, \
-        MIN(\"PROCODE3\") AS provider, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, MIN(\"GPPRAC\") AS practice, \
-        MIN(CASE WHEN \"EPIORDER\" = '01' THEN \"STARTAGE\" END) AS age, MIN(\"SEX\") AS sex, MIN(\"IMD_DECILE\") AS imd_decile \
-        FROM pseudonymised.apc_episode WHERE \"PROVSPNOPS\" IS NOT NULL GROUP BY \"PROVSPNOPS\"";
+        MIN(\"PROCODE3\") AS provider, MIN(\"ICB_RESPONSIBILITY\") AS icb, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, \
+        MIN(e.\"GPPRAC\") AS practice, MIN({pcn}) AS pcn, \
+        {age} AS age, MIN(\"SEX\") AS sex, MIN(\"ETHNOS\") AS ethnos, MIN(\"IMD_DECILE\") AS imd_decile \
+        FROM {schema}.apc_episode e {pcn_join} WHERE \"PROVSPNOPS\" IS NOT NULL GROUP BY \"PROVSPNOPS\"",
+        admimeth = first("\"ADMIMETH\""),
+        elecdur = first("\"ELECDUR\""),
+        mainspef = first("\"MAINSPEF\""),
+        admisorc = first("\"ADMISORC\""),
+        epistat = first("\"EPISTAT\""),
+        epitype = first("\"EPITYPE\""),
+        classpat1 = first("\"CLASSPAT\""),
+        diag_all = first(&format!("concat_ws('|', {diags})")),
+        proc_all = first(&format!("concat_ws('|', {procs})")),
+        age = first("\"STARTAGE\""),
+    );
     let shaped = format!(
         "SELECT *, CAST(disdate AS INT) - CAST(admidate AS INT) AS los, \
          CAST(disdate AS INT) - CAST(disreadydate AS INT) AS delay_days, \
@@ -155,9 +275,10 @@ fn base_sql(base: Base, period: Period) -> String {
          FROM ({spells}) s"
     );
     match base {
-        Base::Spells => format!("SELECT * FROM ({shaped}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
+        Base::Spells => format!("SELECT *, disdate AS activity_date FROM ({shaped}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
+        Base::Admissions => format!("SELECT *, admidate AS activity_date FROM ({shaped}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"),
         Base::SpellPairs => format!(
-            "SELECT * FROM (SELECT *, \
+            "SELECT *, disdate AS activity_date FROM (SELECT *, \
                LEAD(admidate) OVER w AS next_admidate, LEAD(admimeth) OVER w AS next_admimeth, \
                LEAD(mainspef) OVER w AS next_mainspef, \
                CAST(LEAD(admidate) OVER w AS INT) - CAST(disdate AS INT) AS gap_days \
@@ -167,25 +288,31 @@ fn base_sql(base: Base, period: Period) -> String {
                AND (dismeth IS NULL OR dismeth <> '4') AND NOT (classpat = '2' AND admimeth IN ('11','12','13')) \
                AND (classpat IS NULL OR classpat NOT IN ('3','4')) AND (admimeth IS NULL OR admimeth NOT IN ('31','32'))"
         ),
-        Base::Ecds => format!(
-            "SELECT \"PROVIDER_CODE\" AS provider, \"COMMISSIONER\" AS sub_icb, \
-               \"PRACTICE_CODE_PATIENT_REGISTRATION\" AS practice, \"AGE_AT_ARRIVAL\" AS age, \
-               \"STATED_GENDER\" AS sex, \"IMD_DECILE\" AS imd_decile, \"DEPARTMENT_TYPE\" AS kind, \
-               \"DEPARTURE_TIME_SINCE_ARRIVAL\" AS minutes, \
-               CASE WHEN \"DISCHARGE_DESTINATION\" IN ({admitted}) THEN 1 ELSE 0 END AS admitted, \
-               CASE WHEN \"ARRIVAL_TIME\" IS NULL OR \"ARRIVAL_DATE\" IS NULL THEN NULL \
-                    WHEN extract(dow FROM \"ARRIVAL_DATE\") IN (0, 6) THEN true \
-                    WHEN \"ARRIVAL_TIME\" < '08:00' OR \"ARRIVAL_TIME\" >= '18:30' THEN true ELSE false END AS out_of_hours \
-             FROM pseudonymised.ecds_attendance \
-             WHERE \"ARRIVAL_DATE\" BETWEEN DATE '{from}' AND DATE '{to}'",
-            admitted = quoted(&ECDS_ADMITTED)
-        ),
-        Base::Outpatients => format!(
-            "SELECT \"PROCODE3\" AS provider, \"CCG_RESPONSIBILITY\" AS sub_icb, \"GPPRAC\" AS practice, \
-               \"APPTAGE\" AS age, \"SEX\" AS sex, \"IMD_DECILE\" AS imd_decile, \"ATENTYPE\" AS kind, \
-               \"ATTENDED\" AS attended \
-             FROM pseudonymised.op_attendance WHERE \"APPTDATE\" BETWEEN DATE '{from}' AND DATE '{to}'"
-        ),
+        Base::Ecds => {
+            let (pcn, pcn_join) = scope.pcn_join("a.\"PRACTICE_CODE_PATIENT_REGISTRATION\"");
+            format!(
+                "SELECT \"PROVIDER_CODE\" AS provider, \"ICB_RESPONSIBILITY\" AS icb, \"COMMISSIONER\" AS sub_icb, \
+                   a.\"PRACTICE_CODE_PATIENT_REGISTRATION\" AS practice, {pcn} AS pcn, \"AGE_AT_ARRIVAL\" AS age, \
+                   \"STATED_GENDER\" AS sex, \"ETHNIC_CATEGORY\" AS ethnos, \"IMD_DECILE\" AS imd_decile, \"DEPARTMENT_TYPE\" AS kind, \
+                   \"DEPARTURE_TIME_SINCE_ARRIVAL\" AS minutes, \"ARRIVAL_DATE\" AS activity_date, \
+                   CASE WHEN \"DISCHARGE_DESTINATION\" IN ({admitted}) THEN 1 ELSE 0 END AS admitted, \
+                   CASE WHEN \"ARRIVAL_TIME\" IS NULL OR \"ARRIVAL_DATE\" IS NULL THEN NULL \
+                        WHEN extract(dow FROM \"ARRIVAL_DATE\") IN (0, 6) THEN true \
+                        WHEN \"ARRIVAL_TIME\" < '08:00' OR \"ARRIVAL_TIME\" >= '18:30' THEN true ELSE false END AS out_of_hours \
+                 FROM {schema}.ecds_attendance a {pcn_join} \
+                 WHERE \"ARRIVAL_DATE\" BETWEEN DATE '{from}' AND DATE '{to}'",
+                admitted = quoted(&ECDS_ADMITTED)
+            )
+        }
+        Base::Outpatients => {
+            let (pcn, pcn_join) = scope.pcn_join("a.\"GPPRAC\"");
+            format!(
+                "SELECT \"PROCODE3\" AS provider, \"ICB_RESPONSIBILITY\" AS icb, \"CCG_RESPONSIBILITY\" AS sub_icb, \
+                   a.\"GPPRAC\" AS practice, {pcn} AS pcn, \"APPTAGE\" AS age, \"SEX\" AS sex, \"ETHNOS\" AS ethnos, \
+                   \"IMD_DECILE\" AS imd_decile, \"ATENTYPE\" AS kind, \"ATTENDED\" AS attended, \"APPTDATE\" AS activity_date \
+                 FROM {schema}.op_attendance a {pcn_join} WHERE \"APPTDATE\" BETWEEN DATE '{from}' AND DATE '{to}'"
+            )
+        }
     }
 }
 
@@ -193,51 +320,80 @@ fn quoted(codes: &[&str]) -> String {
     codes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
 }
 
-/// The full query of one indicator and breakdown.
-pub fn sql(indicator: &Indicator, breakdown: Breakdown, period: Period) -> String {
-    let value = indicator.value_sql.unwrap_or("CAST(NULL AS DOUBLE)");
+/// One query for every indicator of one base by every breakdown: the base is
+/// derived once and each row is fanned out to one (breakdown, group) pair
+/// per breakdown, so spells are built once per run rather than once per
+/// indicator and breakdown.
+pub fn sql(base: Base, indicators: &[&Indicator], breakdowns: &[Breakdown], scope: &Scope) -> String {
+    let names = breakdowns.iter().map(|b| format!("('{}')", b.name())).collect::<Vec<_>>().join(", ");
+    let grp = breakdowns.iter().map(|b| format!("WHEN '{}' THEN {}", b.name(), b.sql())).collect::<Vec<_>>().join(" ");
+    let measures = indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| {
+            format!(
+                "CAST(SUM({num}) AS BIGINT) AS n{i}, CAST(SUM({den}) AS BIGINT) AS d{i}, CAST({value} AS DOUBLE) AS v{i}",
+                num = ind.num_sql,
+                den = ind.den_sql,
+                value = ind.value_sql.unwrap_or("CAST(NULL AS DOUBLE)")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
-        "SELECT {grp} AS grp, CAST(SUM({num}) AS BIGINT) AS num, CAST(SUM({den}) AS BIGINT) AS den, \
-         CAST({value} AS DOUBLE) AS val FROM ({base}) b GROUP BY 1 ORDER BY 1",
-        grp = breakdown.sql(),
-        num = indicator.num_sql,
-        den = indicator.den_sql,
-        base = base_sql(indicator.base, period),
+        "SELECT k.breakdown AS breakdown, CASE k.breakdown {grp} END AS grp, {measures} \
+         FROM ({base}) b CROSS JOIN (VALUES {names}) AS k(breakdown) GROUP BY 1, 2 ORDER BY 1, 2",
+        base = base_sql(base, scope),
     )
 }
 
-/// Whether the session holds the dataset an indicator reads.
-pub fn available(session: &ZoneSession, indicator: &Indicator) -> bool {
-    let q = format!(
-        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'pseudonymised' AND table_name = '{}'",
-        indicator.base.dataset()
-    );
+fn has_table(session: &ZoneSession, schema: &str, table: &str) -> bool {
+    let q = format!("SELECT 1 FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name = '{table}'");
     session.sql(&q).map(|b| b.iter().map(RecordBatch::num_rows).sum::<usize>() > 0).unwrap_or(false)
 }
 
-/// Runs one indicator for one breakdown.
-pub(crate) fn run(session: &ZoneSession, indicator: &Indicator, breakdown: Breakdown, period: Period) -> Result<Raw, AnalyticsError> {
+/// Whether the session holds the dataset an indicator reads.
+pub fn available(session: &ZoneSession, source: Source, indicator: &Indicator) -> bool {
+    has_table(session, source.schema(), indicator.base.dataset())
+}
+
+/// Runs `indicators` (all of `base`) by each of `breakdowns`: per breakdown,
+/// one [`Raw`] per indicator in the order given.
+pub(crate) fn run(
+    session: &ZoneSession,
+    base: Base,
+    indicators: &[&Indicator],
+    breakdowns: &[Breakdown],
+    scope: &Scope,
+) -> Result<Vec<(Breakdown, Vec<Raw>)>, AnalyticsError> {
+    let label = indicators.iter().map(|i| i.id).collect::<Vec<_>>().join(",");
     let batches = session
-        .sql(&sql(indicator, breakdown, period))
-        .map_err(|source| AnalyticsError::Query { indicator: indicator.id.to_owned(), source })?;
-    let mut raw = Raw { groups: Vec::new(), num: Vec::new(), den: Vec::new(), value: Vec::new() };
-    let shape = |reason: &str| AnalyticsError::Shape { indicator: indicator.id.to_owned(), reason: reason.to_owned() };
+        .sql(&sql(base, indicators, breakdowns, scope))
+        .map_err(|source| AnalyticsError::Query { indicator: label.clone(), source })?;
+    let shape = |reason: &str| AnalyticsError::Shape { indicator: label.clone(), reason: reason.to_owned() };
+    let mut out: Vec<(Breakdown, Vec<Raw>)> = breakdowns.iter().map(|&b| (b, vec![Raw::default(); indicators.len()])).collect();
     // DataFusion may hand back string views or dictionary-encoded text;
     // casting normalises whatever the plan chose.
-    let as_type = |b: &RecordBatch, i: usize, ty: &DataType| cast(b.column(i), ty).map_err(|e| shape(&e.to_string()));
+    let col = |b: &RecordBatch, i: usize, ty: &DataType| cast(b.column(i), ty).map_err(|e| shape(&e.to_string()));
     for b in &batches {
-        let (grp, num, den, val) =
-            (as_type(b, 0, &DataType::Utf8)?, as_type(b, 1, &DataType::Int64)?, as_type(b, 2, &DataType::Int64)?, as_type(b, 3, &DataType::Float64)?);
+        let bd = col(b, 0, &DataType::Utf8)?;
+        let grp = col(b, 1, &DataType::Utf8)?;
+        let bd = bd.as_any().downcast_ref::<StringArray>().ok_or_else(|| shape("breakdown is not text"))?;
         let grp = grp.as_any().downcast_ref::<StringArray>().ok_or_else(|| shape("group is not text"))?;
-        let num = num.as_any().downcast_ref::<Int64Array>().ok_or_else(|| shape("numerator is not an integer"))?;
-        let den = den.as_any().downcast_ref::<Int64Array>().ok_or_else(|| shape("denominator is not an integer"))?;
-        let val = val.as_any().downcast_ref::<Float64Array>().ok_or_else(|| shape("value is not a number"))?;
-        for i in 0..b.num_rows() {
-            raw.groups.push(if grp.is_null(i) { "Unknown".to_owned() } else { grp.value(i).to_owned() });
-            raw.num.push(if num.is_null(i) { 0 } else { num.value(i).max(0) as u64 });
-            raw.den.push(if den.is_null(i) { 0 } else { den.value(i).max(0) as u64 });
-            raw.value.push((!val.is_null(i)).then(|| val.value(i)));
+        for (k, _) in indicators.iter().enumerate() {
+            let (num, den, val) = (col(b, 2 + 3 * k, &DataType::Int64)?, col(b, 3 + 3 * k, &DataType::Int64)?, col(b, 4 + 3 * k, &DataType::Float64)?);
+            let num = num.as_any().downcast_ref::<Int64Array>().ok_or_else(|| shape("numerator is not an integer"))?;
+            let den = den.as_any().downcast_ref::<Int64Array>().ok_or_else(|| shape("denominator is not an integer"))?;
+            let val = val.as_any().downcast_ref::<Float64Array>().ok_or_else(|| shape("value is not a number"))?;
+            for i in 0..b.num_rows() {
+                let slot = out.iter_mut().find(|(x, _)| x.name() == bd.value(i)).ok_or_else(|| shape("unknown breakdown"))?;
+                let raw = &mut slot.1[k];
+                raw.groups.push(if grp.is_null(i) { "Unknown".to_owned() } else { grp.value(i).to_owned() });
+                raw.num.push(if num.is_null(i) { 0 } else { num.value(i).max(0) as u64 });
+                raw.den.push(if den.is_null(i) { 0 } else { den.value(i).max(0) as u64 });
+                raw.value.push((!val.is_null(i)).then(|| val.value(i)));
+            }
         }
     }
-    Ok(raw)
+    Ok(out)
 }

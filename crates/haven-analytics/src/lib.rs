@@ -7,61 +7,67 @@
 //!   raw counts stay inside this crate.
 //! - [`publish`]: disclosure control of the results, the only way out.
 
+pub mod benchmark;
 pub mod catalogue;
 pub mod engine;
+mod figures;
 mod error;
+pub mod peers;
 pub mod publish;
-
-use std::path::Path;
+pub mod write;
 
 use haven_governance::disclosure::Policy;
 use haven_store::ZoneSession;
 
+use catalogue::Base;
 pub use catalogue::{catalogue, find, Indicator};
-pub use engine::{Breakdown, Period};
+pub use engine::{Breakdown, Period, Scope, Source};
 pub use error::AnalyticsError;
 pub use publish::{Row, Table};
 
-/// Runs `indicator` by each of `breakdowns` for `period` and protects each
-/// table. The one-group total every table carries is queried once.
-pub fn compute_all(
+/// Runs `indicators` by each of `breakdowns` over `source` for `period` and
+/// protects each table. Indicators are grouped by base so each base is
+/// derived once per run; the returned tables follow the order of
+/// `indicators`, then of `breakdowns`. Indicators whose dataset the session
+/// does not hold are skipped.
+pub fn compute_catalogue(
     session: &ZoneSession,
+    scope: &Scope,
     policy: &Policy,
-    indicator: &Indicator,
+    indicators: &[Indicator],
     breakdowns: &[Breakdown],
-    period: Period,
 ) -> Result<Vec<Table>, AnalyticsError> {
-    let total = engine::run(session, indicator, Breakdown::Total, period)?;
-    breakdowns
-        .iter()
-        .map(|&b| {
-            let raw = match b {
-                Breakdown::Total => total.clone(),
-                _ => engine::run(session, indicator, b, period)?,
-            };
-            Ok(publish::protect(policy, indicator, b, period, &raw, &total))
-        })
-        .collect()
+    let (source, period) = (scope.source, scope.period);
+    // The one-group total every table is protected against is always queried.
+    let mut by: Vec<Breakdown> = vec![Breakdown::Total];
+    by.extend(breakdowns.iter().filter(|b| **b != Breakdown::Total));
+    let mut tables: Vec<(usize, usize, Table)> = Vec::new();
+    let mut bases: Vec<Base> = indicators.iter().map(|i| i.base).collect();
+    bases.sort();
+    bases.dedup();
+    for base in bases {
+        let of_base: Vec<(usize, &Indicator)> =
+            indicators.iter().enumerate().filter(|(_, i)| i.base == base && engine::available(session, source, i)).collect();
+        if of_base.is_empty() {
+            continue;
+        }
+        let refs: Vec<&Indicator> = of_base.iter().map(|(_, i)| *i).collect();
+        let results = engine::run(session, base, &refs, &by, scope)?;
+        let totals = &results[0].1;
+        for (b, raws) in &results {
+            let Some(order) = breakdowns.iter().position(|x| x == b) else { continue };
+            for (k, (pos, ind)) in of_base.iter().enumerate() {
+                tables.push((*pos, order, publish::protect(policy, source == Source::National, ind, *b, period, &raws[k], &totals[k])));
+            }
+        }
+    }
+    tables.sort_by_key(|(pos, order, _)| (*pos, *order));
+    Ok(tables.into_iter().map(|(_, _, t)| t).collect())
 }
 
-/// [`compute_all`] for one breakdown.
+/// One indicator by one breakdown over the local zone.
 pub fn compute(session: &ZoneSession, policy: &Policy, indicator: &Indicator, breakdown: Breakdown, period: Period) -> Result<Table, AnalyticsError> {
-    let mut tables = compute_all(session, policy, indicator, &[breakdown], period)?;
-    Ok(tables.pop().expect("one table per breakdown"))
-}
-
-/// Writes a protected table as `<dir>/<indicator>.<breakdown>.csv` and
-/// `.json`; returns the CSV path.
-pub fn write(table: &Table, dir: &Path) -> Result<std::path::PathBuf, AnalyticsError> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| AnalyticsError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let stem = format!("{}.{}", table.indicator, table.breakdown.name());
-    let csv = dir.join(format!("{stem}.csv"));
-    std::fs::write(&csv, table.csv()).map_err(io(&csv))?;
-    let json = dir.join(format!("{stem}.json"));
-    std::fs::write(&json, serde_json::to_string_pretty(table).expect("tables serialise")).map_err(io(&json))?;
-    Ok(csv)
+    let scope = Scope::of(session, Source::Local, period);
+    let mut tables = compute_catalogue(session, &scope, policy, std::slice::from_ref(indicator), &[breakdown])?;
+    tables.pop().ok_or_else(|| AnalyticsError::Unknown(format!("{} has no data in this session", indicator.id)))
 }

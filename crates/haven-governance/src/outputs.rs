@@ -142,6 +142,25 @@ impl Outputs {
         self.get(&id)?.ok_or_else(|| GovernanceError::Refused(format!("output {id} vanished")))
     }
 
+    /// Holds a folder of disclosure-controlled files (the tables and charts
+    /// `haven indicators run` and `haven benchmark` write; only the
+    /// analytics engine's publish step produces them) as one pending output.
+    /// The files are copied in, and the output's hash is that of a manifest
+    /// listing every file's SHA-256, so any later change is detected.
+    pub fn submit_folder(&mut self, author: &str, title: &str, dsa: &str, purpose: &str, src: &Path) -> Result<Output, GovernanceError> {
+        use sha2::{Digest, Sha256};
+        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM outputs", [], |r| r.get(0))?;
+        let id = format!("OUT-{:05}", n + 1);
+        let held = self.dir.join(&id);
+        copy_tree(src, &held)?;
+        let sha = haven_store::hex(&Sha256::digest(manifest(&held)?.as_bytes()));
+        self.conn.execute(
+            "INSERT INTO outputs (id, title, author, dsa, purpose, created_at, status, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+            params![id, title, author, dsa, purpose, haven_store::timestamp_now(), sha],
+        )?;
+        self.get(&id)?.ok_or_else(|| GovernanceError::Refused(format!("output {id} vanished")))
+    }
+
     /// One output.
     pub fn get(&self, id: &str) -> Result<Option<Output>, GovernanceError> {
         let row = self
@@ -232,6 +251,14 @@ impl Outputs {
                 out.status.as_str()
             )));
         }
+        let folder = self.dir.join(id);
+        if folder.is_dir() {
+            if haven_store::hex(&Sha256::digest(manifest(&folder)?.as_bytes())) != out.sha256 {
+                return Err(GovernanceError::Refused(format!("output {id} changed after review; it cannot be exported")));
+            }
+            copy_tree(&folder, dest)?;
+            return Ok(out);
+        }
         let src = self.dir.join(format!("{id}.csv"));
         let bytes = std::fs::read(&src).map_err(|source| GovernanceError::Io { path: src.display().to_string(), source })?;
         let sha = haven_store::hex(&Sha256::digest(&bytes));
@@ -243,6 +270,51 @@ impl Outputs {
     }
 }
 
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> GovernanceError {
+    let path = path.display().to_string();
+    move |source| GovernanceError::Io { path, source }
+}
+
+/// Every file under `dir`, relative and sorted.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>, GovernanceError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(io_err(&d))? {
+            let p = e.map_err(io_err(&d))?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("under dir").to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `<sha256>  <path>` per file, sorted by path (the `sha256sum` format).
+fn manifest(dir: &Path) -> Result<String, GovernanceError> {
+    use sha2::{Digest, Sha256};
+    let mut m = String::new();
+    for rel in files_under(dir)? {
+        let p = dir.join(&rel);
+        let bytes = std::fs::read(&p).map_err(io_err(&p))?;
+        m.push_str(&format!("{}  {}\n", haven_store::hex(&Sha256::digest(&bytes)), rel.display()));
+    }
+    Ok(m)
+}
+
+fn copy_tree(src: &Path, dest: &Path) -> Result<(), GovernanceError> {
+    for rel in files_under(src)? {
+        let to = dest.join(&rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        std::fs::copy(src.join(&rel), &to).map_err(io_err(&to))?;
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {
@@ -298,5 +370,27 @@ mod tests {
         assert!(outputs.review(&users, &out.id, "bea", false, " ").unwrap_err().to_string().contains("reason"));
         assert_eq!(outputs.review(&users, &out.id, "bea", false, "disclosive margin").unwrap().status, Status::Rejected);
         assert!(outputs.review(&users, &out.id, "ida", true, "").unwrap_err().to_string().contains("already rejected"));
+    }
+
+    #[test]
+    fn a_folder_output_is_released_whole_and_any_changed_file_blocks_export() {
+        let (d, users, mut outputs, _content) = setup();
+        let src = d.path().join("run");
+        std::fs::create_dir_all(src.join("by_icb")).unwrap();
+        std::fs::write(src.join("benchmark.csv"), "indicator,value\nae.four_hours,74.10\n").unwrap();
+        std::fs::write(src.join("by_icb/ae.four_hours.icb.csv"), "group,numerator\nQMJ,1235\n").unwrap();
+        let out = outputs.submit_folder("ana", "Benchmark", "DSA-HAVEN-DEMO", "population_health_benchmarking", &src).unwrap();
+        // Changing the source after submission changes nothing held.
+        std::fs::write(src.join("benchmark.csv"), "changed").unwrap();
+        let dest = d.path().join("export");
+        assert!(outputs.export(&out.id, &dest).unwrap_err().to_string().contains("pending"));
+        outputs.review(&users, &out.id, "bea", true, "").unwrap();
+        outputs.review(&users, &out.id, "ida", true, "").unwrap();
+        outputs.export(&out.id, &dest).unwrap();
+        assert_eq!(std::fs::read_to_string(dest.join("benchmark.csv")).unwrap(), "indicator,value\nae.four_hours,74.10\n");
+        assert!(dest.join("by_icb/ae.four_hours.icb.csv").is_file());
+        // A file added to, or edited in, the held folder blocks export.
+        std::fs::write(d.path().join("outputs").join(&out.id).join("extra.csv"), "x").unwrap();
+        assert!(outputs.export(&out.id, &d.path().join("again")).unwrap_err().to_string().contains("changed after review"));
     }
 }

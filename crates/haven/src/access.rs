@@ -84,6 +84,8 @@ pub const TABLE: &[(&str, Need)] = &[
     ("indicators list", Need::Open),
     ("indicators show", Need::Open),
     ("indicators run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning]))),
+    // The national extract opens only under the benchmarking purpose.
+    ("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking]))),
     ("bench synth", Need::Open),
     ("bench ingest", Need::Open),
 ];
@@ -120,6 +122,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Indicators { what: IndicatorsCommand::List } => "indicators list",
         Command::Indicators { what: IndicatorsCommand::Show { .. } } => "indicators show",
         Command::Indicators { what: IndicatorsCommand::Run(_) } => "indicators run",
+        Command::Benchmark(_) => "benchmark",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",
     }

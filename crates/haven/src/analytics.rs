@@ -1,16 +1,82 @@
-//! `haven indicators`: the catalogue, and running it under the signed-in
-//! analyst's grant. Reads of patient data are audited per dataset (zone,
-//! rows, purpose); every table written has passed disclosure control.
+//! `haven indicators` and `haven benchmark`: the catalogue, and running it
+//! under a grant — the local pseudonymised zone for commissioning, the
+//! national extract for benchmarking. Reads of patient data are audited per
+//! dataset (zone, rows, purpose); every table and chart written has passed
+//! disclosure control, and the folder is held as an output for review.
+
+use std::path::Path;
 
 use anyhow::{anyhow, Result};
-use haven_analytics::{catalogue, compute_all, find, Breakdown, Period};
+use haven_analytics::benchmark::Benchmark;
+use haven_analytics::{catalogue, compute_catalogue, find, Breakdown, Indicator, Period, Scope, Source, Table};
+use haven_governance::audit::Event;
 use haven_governance::disclosure::Policy;
+use haven_governance::dsa::{Dsa, Purpose, Role};
 use haven_governance::grant::grant;
+use haven_governance::outputs::Outputs;
 use haven_governance::users::Users;
-use haven_store::{Store, Zone, ZoneSession};
+use haven_store::{Store, ZoneSession};
 
-use crate::cli::{Cli, IndicatorsCommand, IndicatorsRunArgs};
-use crate::governance::{audit, event, find_dsa, session, today};
+use crate::cli::{BenchmarkArgs, Cli, IndicatorsCommand, IndicatorsRunArgs};
+use crate::governance::{audit, find_dsa, session, today};
+
+/// Who a piece of analytical work runs as: one user in one role, for one
+/// purpose, under one agreement.
+pub struct Work {
+    pub user: String,
+    pub role: Role,
+    pub purpose: Purpose,
+    pub dsa: Dsa,
+}
+
+impl Work {
+    /// The signed-in session's terms.
+    pub fn from_session(cli: &Cli) -> Result<Work> {
+        let s = session().ok_or_else(|| anyhow!("this command needs a sign-in"))?;
+        let purpose = s.purpose.ok_or_else(|| anyhow!("the session has no purpose"))?;
+        let dsa = find_dsa(&cli.dsa_dir, s.dsa.as_deref().unwrap_or(""))?;
+        Ok(Work { user: s.user.clone(), role: s.role, purpose, dsa })
+    }
+
+    fn event(&self, action: &str, target: &str, detail: serde_json::Value) -> Event {
+        Event {
+            actor: self.user.clone(),
+            role: self.role.name().into(),
+            purpose: self.purpose.name().into(),
+            dsa: self.dsa.id.clone(),
+            action: action.into(),
+            target: target.into(),
+            outcome: "ok".into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Runs `f` over the zones this work's grant opens, then audits a read
+    /// of each dataset `indicators` touched in `source`.
+    fn with_zones<T>(&self, cli: &Cli, source: Source, indicators: &[Indicator], what: &str, f: impl FnOnce(&ZoneSession) -> Result<T>) -> Result<T> {
+        let users = Users::open(&cli.data_dir)?;
+        let g = grant(&users, &self.user, self.role, self.purpose, &self.dsa, today())?;
+        let store = Store::open(&cli.data_dir)?;
+        let zs = ZoneSession::open(&store, &g)?;
+        let datasets: std::collections::BTreeSet<&str> =
+            indicators.iter().filter(|i| haven_analytics::engine::available(&zs, source, i)).map(|i| i.base.dataset()).collect();
+        let out = f(&zs)?;
+        for d in datasets {
+            let rows = zs.count_rows(source.zone(), d)?;
+            let target = format!("{}.{d}", source.schema());
+            audit(&cli.data_dir, self.event("read", &target, serde_json::json!({"rows": rows, "for": what})))?;
+        }
+        Ok(out)
+    }
+
+    /// Holds `dir` as one output pending review, and audits it.
+    fn register(&self, cli: &Cli, title: &str, dir: &Path, files: usize) -> Result<String> {
+        let mut outputs = Outputs::open(&cli.data_dir)?;
+        let out = outputs.submit_folder(&self.user, title, &self.dsa.id, self.purpose.name(), dir)?;
+        audit(&cli.data_dir, self.event("output.submit", &out.id, serde_json::json!({"title": title, "files": files, "sha256": out.sha256})))?;
+        Ok(out.id)
+    }
+}
 
 pub fn indicators(cli: &Cli, what: &IndicatorsCommand) -> Result<()> {
     match what {
@@ -29,7 +95,7 @@ pub fn indicators(cli: &Cli, what: &IndicatorsCommand) -> Result<()> {
             println!("{}  {}", i.id, i.title);
             println!("  numerator    {}", i.numerator);
             println!("  denominator  {}", i.denominator);
-            println!("  data         pseudonymised.{}", i.base.dataset());
+            println!("  data         pseudonymised.{} (national.{} when benchmarking)", i.base.dataset(), i.base.dataset());
             println!("  method       {:?}, unit {}, polarity {:?}", i.method, i.unit, i.polarity);
             println!("  source       {}", i.citation);
             if !i.choices.is_empty() {
@@ -37,44 +103,135 @@ pub fn indicators(cli: &Cli, what: &IndicatorsCommand) -> Result<()> {
             }
             Ok(())
         }
-        IndicatorsCommand::Run(a) => run(cli, a),
+        IndicatorsCommand::Run(a) => {
+            let tables = run_indicators(cli, &Work::from_session(cli)?, a)?;
+            if !cli.json {
+                for t in tables.iter().filter(|t| t.breakdown == Breakdown::Total) {
+                    let v = t.total.value.map(|v| format!("{v:.2} {}", t.unit)).unwrap_or_else(|| "suppressed".into());
+                    println!("{:<32} {:<14} {}", t.indicator, v, t.title);
+                }
+            }
+            Ok(())
+        }
     }
 }
 
-fn run(cli: &Cli, a: &IndicatorsRunArgs) -> Result<()> {
-    let s = session().ok_or_else(|| anyhow!("running indicators needs a sign-in"))?;
-    let purpose = s.purpose.ok_or_else(|| anyhow!("the session has no purpose"))?;
-    let dsa = find_dsa(&cli.dsa_dir, s.dsa.as_deref().unwrap_or(""))?;
-    let users = Users::open(&cli.data_dir)?;
-    let g = grant(&users, &s.user, s.role, purpose, &dsa, today())?;
-    let store = Store::open(&cli.data_dir)?;
-    let zs = ZoneSession::open(&store, &g)?;
+fn wanted(only: Option<&str>) -> Result<Vec<Indicator>> {
+    match only {
+        Some(ids) => ids.split(',').map(|id| find(id.trim()).ok_or_else(|| anyhow!("no indicator {id} (see `haven indicators list`)"))).collect(),
+        None => Ok(catalogue()),
+    }
+}
+
+/// The catalogue over the local zone: tables (CSV, JSON, Parquet) and charts
+/// into `a.out`, held as an output for review.
+pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<Vec<Table>> {
     let period = Period::parse(&a.period)?;
     let by: Vec<Breakdown> = a.by.split(',').map(|b| Breakdown::parse(b.trim())).collect::<Result<_, _>>()?;
-    let wanted = match &a.only {
-        Some(ids) => ids.split(',').map(|id| find(id.trim()).ok_or_else(|| anyhow!("no indicator {id}"))).collect::<Result<Vec<_>>>()?,
-        None => catalogue(),
-    };
-    let policy = Policy::default();
-    let mut written = 0;
-    let mut datasets = std::collections::BTreeSet::new();
-    for ind in wanted.iter().filter(|i| haven_analytics::engine::available(&zs, i)) {
-        datasets.insert(ind.base.dataset());
-        for table in compute_all(&zs, &policy, ind, &by, period)? {
-            haven_analytics::write(&table, &a.out)?;
-            written += 1;
-            if table.breakdown == Breakdown::Total && !cli.json {
-                let t = &table.total;
-                let v = t.value.map(|v| format!("{v:.2} {}", table.unit)).unwrap_or_else(|| "suppressed".into());
-                println!("{:<32} {:<12} {}", ind.id, v, ind.title);
-            }
+    let wanted = wanted(a.only.as_deref())?;
+    let tables = work.with_zones(cli, Source::Local, &wanted, "indicators run", |zs| {
+        let mut scope = Scope::of(zs, Source::Local, period);
+        if let Some(icb) = &a.icb {
+            scope = scope.for_icb(icb)?;
+        }
+        Ok(compute_catalogue(zs, &scope, &Policy::default(), &wanted, &by)?)
+    })?;
+    let mut files = 0;
+    for t in &tables {
+        files += haven_analytics::write::table(t, &a.out)?.len();
+        if let Some(ind) = wanted.iter().find(|i| i.id == t.indicator) {
+            files += haven_analytics::write::charts(ind, t, &a.out.join("charts"), &[])?.len();
         }
     }
-    for d in &datasets {
-        let rows = zs.count_rows(Zone::Pseudonymised, d)?;
-        audit(&cli.data_dir, event("", "", "", "read", &format!("pseudonymised.{d}"), "ok", serde_json::json!({"rows": rows, "for": "indicators run", "period": period.label()})))?;
+    let title = format!("Indicators {}{}", period.label(), a.icb.as_deref().map(|i| format!(" for {i}")).unwrap_or_default());
+    let id = work.register(cli, &title, &a.out, files)?;
+    audit(&cli.data_dir, work.event("indicators.run", &a.out.display().to_string(), serde_json::json!({"tables": tables.len(), "files": files, "period": period.label(), "rule": "hes_ecds", "output": id})))?;
+    eprintln!("wrote {} disclosure-controlled tables ({files} files) to {}; held for review as {id}", tables.len(), a.out.display());
+    Ok(tables)
+}
+
+pub fn benchmark(cli: &Cli, a: &BenchmarkArgs) -> Result<()> {
+    let b = run_benchmark(cli, &Work::from_session(cli)?, a)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&b)?);
+    } else {
+        print_headline(&b);
     }
-    audit(&cli.data_dir, event("", "", "", "indicators.run", &a.out.display().to_string(), "ok", serde_json::json!({"tables": written, "period": period.label(), "rule": "hes_ecds"})))?;
-    eprintln!("wrote {written} disclosure-controlled tables to {}", a.out.display());
+    Ok(())
+}
+
+/// The catalogue over the national extract for every ICB, compared for
+/// `a.icb` with England and its peers, written to `a.out` and held as an
+/// output for review.
+pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchmark> {
+    let period = Period::parse(&a.period)?;
+    let wanted = wanted(a.only.as_deref())?;
+    let icb = a.icb.to_ascii_uppercase();
+    let b = work.with_zones(cli, Source::National, &wanted, "benchmark", |zs| {
+        Ok(haven_analytics::benchmark::benchmark(zs, &Policy::default(), &wanted, &icb, period, a.peers)?)
+    })?;
+    let files = haven_analytics::write::benchmark(&b, &wanted, &a.out)?.len();
+    let id = work.register(cli, &format!("Benchmark {icb} {}", period.label()), &a.out, files)?;
+    audit(&cli.data_dir, work.event("benchmark.run", &a.out.display().to_string(), serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id})))?;
+    eprintln!("wrote the benchmark of {icb} ({files} files) to {}; held for review as {id}", a.out.display());
+    Ok(b)
+}
+
+/// One line per indicator: the ICB, England, the peer median, the flag and
+/// any opportunity.
+pub fn print_headline(b: &Benchmark) {
+    println!("{} against England and {} peers ({}), {}", b.icb, b.peers.len(), b.peers.iter().map(|p| p.icb.as_str()).collect::<Vec<_>>().join(" "), b.period);
+    println!("{:<44} {:>10} {:>10} {:>10}  {:<12} opportunity", "indicator", b.icb, "England", "peers", "vs England");
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+    for c in &b.comparisons {
+        let opp = c.opportunity.filter(|o| *o > 0.0).map(|o| format!("{o:.0} {}", c.opportunity_unit)).unwrap_or_default();
+        let title: String = c.title.chars().take(44).collect();
+        println!("{title:<44} {:>10} {:>10} {:>10}  {:<12} {opp}", f(c.value), f(c.england), f(c.peer_median), c.vs_england.label());
+    }
+}
+
+/// The analyst `haven demo` works as.
+const DEMO_ANALYST: &str = "demo.analyst";
+
+/// The demo's analytical step: as a demo analyst (created on first run, its
+/// random password written to `<data-dir>/demo-credentials.txt`, mode
+/// 0600, so the user can sign in and look around), run the catalogue for
+/// commissioning and the benchmark of `icb`, then print the headline
+/// indicators against England.
+pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
+    ensure_demo_analyst(cli)?;
+    let dsa = find_dsa(&cli.dsa_dir, "DSA-HAVEN-DEMO")?;
+    let as_ = |purpose| Work { user: DEMO_ANALYST.into(), role: Role::Analyst, purpose, dsa: dsa.clone() };
+    let out = cli.data_dir.join("demo-outputs");
+    let run = IndicatorsRunArgs {
+        out: out.join("indicators"),
+        period: "2024-25".into(),
+        only: None,
+        icb: None,
+        by: "total,month,sub_icb,pcn,practice,provider,age_band,sex,ethnicity,imd_quintile,admission_type".into(),
+    };
+    run_indicators(cli, &as_(Purpose::Commissioning), &run)?;
+    let bench = BenchmarkArgs { icb: icb.into(), out: out.join("benchmark"), period: "2024-25".into(), peers: 10, only: None };
+    let b = run_benchmark(cli, &as_(Purpose::PopulationHealthBenchmarking), &bench)?;
+    if !cli.json {
+        print_headline(&b);
+    }
+    Ok(())
+}
+
+fn ensure_demo_analyst(cli: &Cli) -> Result<()> {
+    let mut users = Users::open(&cli.data_dir)?;
+    if users.get(DEMO_ANALYST)?.is_some() {
+        return Ok(());
+    }
+    let mut secret = [0u8; 16];
+    getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness for the demo password: {e}"))?;
+    let password = haven_store::hex(&secret);
+    users.add(DEMO_ANALYST, Role::Analyst, None, &password)?;
+    let path = cli.data_dir.join("demo-credentials.txt");
+    std::fs::write(&path, format!("{DEMO_ANALYST} {password}\n"))?;
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    let detail = serde_json::json!({"role": "analyst", "for": "demo", "credentials": path.display().to_string()});
+    audit(&cli.data_dir, Event { actor: crate::governance::actor(), role: "admin".into(), purpose: "administration".into(), dsa: String::new(), action: "user.add".into(), target: DEMO_ANALYST.into(), outcome: "ok".into(), detail: detail.to_string() })?;
     Ok(())
 }

@@ -72,6 +72,8 @@ pub enum Command {
         #[command(subcommand)]
         what: IndicatorsCommand,
     },
+    /// Benchmark an ICB against England and its nearest peers on the national extract.
+    Benchmark(BenchmarkArgs),
     /// Verify or export the hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -345,6 +347,25 @@ pub enum IndicatorsCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct BenchmarkArgs {
+    /// The ICB to benchmark (ODS code, e.g. QMJ).
+    #[arg(long)]
+    pub icb: String,
+    /// Folder for the comparison, peer and per-ICB tables and the charts.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Financial year, e.g. 2024-25.
+    #[arg(long, default_value = "2024-25")]
+    pub period: String,
+    /// How many nearest peers (by age structure and deprivation).
+    #[arg(long, default_value_t = 10)]
+    pub peers: usize,
+    /// Comma-separated indicator ids [default: the whole catalogue].
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct IndicatorsRunArgs {
     /// Folder for the tables (CSV and JSON per indicator and breakdown).
     #[arg(long)]
@@ -355,7 +376,10 @@ pub struct IndicatorsRunArgs {
     /// Comma-separated indicator ids [default: the whole catalogue].
     #[arg(long)]
     pub only: Option<String>,
-    /// Comma-separated breakdowns [default: total,provider,sub_icb,age_band,sex,imd_quintile,admission_type].
-    #[arg(long, default_value = "total,provider,sub_icb,age_band,sex,imd_quintile,admission_type")]
+    /// Count only the population this ICB (ODS code) is responsible for [default: everyone in the zone].
+    #[arg(long)]
+    pub icb: Option<String>,
+    /// Comma-separated breakdowns: total, month, icb, sub_icb, pcn, practice, provider, age_band, sex, ethnicity, imd_quintile, admission_type.
+    #[arg(long, default_value = "total,month,sub_icb,pcn,practice,provider,age_band,sex,ethnicity,imd_quintile,admission_type")]
     pub by: String,
 }

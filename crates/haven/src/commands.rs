@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Whoami => crate::governance::whoami(&cli),
         Command::Retention { what } => crate::governance::retention(&cli, what),
         Command::Indicators { what } => crate::analytics::indicators(&cli, what),
+        Command::Benchmark(a) => crate::analytics::benchmark(&cli, a),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
     };
@@ -142,6 +143,11 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     if !cli.json {
         let rows: u64 = reports.iter().map(|r| r.rows_read).sum();
         println!("Ingested {} files ({rows} rows) into {} in {:.1} s", reports.len(), cli.data_dir.display(), started.elapsed().as_secs_f64());
+    }
+    let started = Instant::now();
+    crate::analytics::demo(cli, &a.icb)?;
+    if !cli.json {
+        println!("Indicators and benchmark in {:.1} s; outputs in {}", started.elapsed().as_secs_f64(), cli.data_dir.join("demo-outputs").display());
     }
     Ok(())
 }

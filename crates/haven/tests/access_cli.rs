@@ -58,6 +58,9 @@ fn cases(out: &str) -> Vec<Case> {
         c("indicators list", &[], None),
         c("indicators show", &["apc.los_mean"], None),
         c("indicators run", &["--out", "@/ind"], Some(&["analyst"])),
+        // Analysts sign in for commissioning here; the national extract
+        // needs the benchmarking purpose (tested in analytics_cli).
+        c("benchmark", &["--icb", "QMJ", "--out", "@/bm"], Some(&[])),
         c("bench synth", &["--scale", "nope", "--out", "@/b"], None),
         c("bench ingest", &["--file", "@/missing.psv"], None),
         // Last: it ends the session it runs in.

@@ -28,17 +28,10 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
     let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "csv")).collect();
     assert!(files.len() >= 17 * 5, "{} tables", files.len());
     for f in &files {
-        let body = std::fs::read_to_string(f).unwrap();
-        for line in body.lines().skip(1) {
-            let cells: Vec<&str> = line.split(',').collect();
-            // numerator and denominator: `*`, empty, 0, or a multiple of 5 above 7.
-            for c in &cells[cells.len() - 5..cells.len() - 3] {
-                if let Ok(n) = c.parse::<u64>() {
-                    assert!(n == 0 || (n > 7 && n % 5 == 0), "{}: {line}", f.display());
-                }
-            }
-        }
+        assert_protected(f, None);
     }
+    assert!(out.join("charts/ae.four_hours.month.spc.svg").is_file());
+    assert!(out.join("ae.four_hours.practice.parquet").is_file());
     let auditor = h.signed("auditor");
     let csv = tmp.path().join("audit.csv");
     assert!(h.as_(&auditor, &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
@@ -50,4 +43,66 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
         );
     }
     assert!(log.contains(",indicators.run,"));
+}
+
+/// Published counts: `*`, empty, 0, or a multiple of 5 above 7.
+fn assert_protected(path: &std::path::Path, skip_group: Option<&str>) {
+    let body = std::fs::read_to_string(path).unwrap();
+    for line in body.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if Some(cells[0]) == skip_group {
+            continue;
+        }
+        for c in &cells[cells.len() - 5..cells.len() - 3] {
+            if let Ok(n) = c.parse::<u64>() {
+                assert!(n == 0 || (n > 7 && n % 5 == 0), "{}: {line}", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_extract_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let dscro = h.signed("dscro");
+    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
+    let load = h.as_(&dscro, &["ingest", "--from", common::small_synth().to_str().unwrap()]);
+    assert!(load.status.success(), "{}", text(&load));
+
+    let out = tmp.path().join("bm");
+    let args = ["benchmark", "--icb", "QMJ", "--out", out.to_str().unwrap()];
+    // Signed in for commissioning, an analyst cannot open the national extract.
+    let commissioning = h.signed("analyst");
+    assert_eq!(h.as_(&commissioning, &args).status.code(), Some(3));
+    let ana = h.login("analyst.user", Some("population_health_benchmarking"), Some("DSA-HAVEN-DEMO"));
+    let run = h.as_(&ana, &args);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains("QMJ against England and 10 peers"), "{}", text(&run));
+
+    let peers = std::fs::read_to_string(out.join("peers.csv")).unwrap();
+    assert_eq!(peers.lines().count(), 11, "{peers}");
+    assert!(!peers.contains(",QMJ,"), "the focus ICB is not its own peer");
+    let bench = std::fs::read_to_string(out.join("benchmark.csv")).unwrap();
+    assert!(bench.lines().any(|l| l.starts_with("ae.four_hours,")), "{bench}");
+    assert!(std::fs::read_to_string(out.join("spine.svg")).unwrap().contains("QMJ against England"));
+    let by_icb: Vec<_> = std::fs::read_dir(out.join("by_icb")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(by_icb.iter().any(|p| p.to_string_lossy().ends_with("ae.four_hours.icb.funnel.svg")));
+    assert!(by_icb.iter().any(|p| p.to_string_lossy().ends_with("ae.four_hours.icb.parquet")));
+    for f in by_icb.iter().filter(|p| p.extension().is_some_and(|e| e == "csv")) {
+        // England ("All") is national and published exactly; ICBs are not.
+        assert_protected(f, Some("All"));
+        let body = std::fs::read_to_string(f).unwrap();
+        assert!(body.lines().filter(|l| !l.starts_with("All,") && !l.starts_with("Unknown,")).count() > 30, "{}: one row per ICB", f.display());
+    }
+
+    let outputs = h.as_(&ana, &["outputs", "list"]);
+    assert!(text(&outputs).contains("Benchmark QMJ 2024-25") && text(&outputs).contains("pending"), "{}", text(&outputs));
+    let auditor = h.signed("auditor");
+    let csv = tmp.path().join("audit.csv");
+    assert!(h.as_(&auditor, &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
+    let log = std::fs::read_to_string(&csv).unwrap();
+    assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.apc_episode") && l.contains("population_health_benchmarking")));
+    assert!(!log.lines().any(|l| l.contains(",read,") && l.contains("pseudonymised.") && l.contains("population_health_benchmarking")), "no local data read for benchmarking");
+    assert!(log.contains(",benchmark.run,") && log.contains(",output.submit,"));
 }

@@ -5,13 +5,20 @@
 //! lives here is never re-implemented elsewhere (ARCHITECTURE.md, invariant
 //! "one implementation of each derivation rule").
 
+pub mod avoidable;
 pub mod codes;
 pub mod commissioner;
+pub mod ebi;
 pub mod emergency_care;
 pub mod pricing;
 pub mod spell;
 
+pub use avoidable::{
+    age_years, chronic_acsc, normalise_code, urgent_care_sensitive, ChronicAcsc, CodedAdmission, HesCode, UcsCondition,
+    UcsOptions,
+};
 pub use codes::*;
+pub use ebi::{ebi_intervention, EbiIntervention};
 pub use commissioner::{responsible_commissioner, NhseReason, OrgLookup, Responsibility, ResponsibilityOrigin};
 pub use emergency_care::{minutes_since_arrival, FourHour};
 pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};

@@ -1,0 +1,160 @@
+//! Charts of protected tables, drawn by `haven-charts` (the same code the
+//! web app and report packs use). Every chart is built from a [`Table`] or
+//! a [`Benchmark`] — values that have already passed disclosure control —
+//! so a chart can show nothing a table could not.
+
+use haven_charts::{
+    ChartText, FunnelPlot, FunnelPoint, InequalityChart, LimitSample, QuantileBar, SpcChart, SpcClass, SpcPoint, SpineChart, SpineRow,
+};
+use haven_governance::disclosure::Cell;
+use haven_stats::spc::{xmr_chart, ImprovementDirection, PointType, SpcOptions};
+
+use crate::benchmark::{Benchmark, Flag};
+use crate::catalogue::{Indicator, Method, Polarity};
+use crate::publish::Table;
+
+fn published(c: Option<Cell>) -> Option<f64> {
+    c.and_then(Cell::value).map(|v| v as f64)
+}
+
+/// PHE proportion funnel limits (methods.md §6.6) sampled across `max_x`.
+fn proportion_limits(centre: f64, max_x: f64) -> (Vec<LimitSample>, Vec<LimitSample>) {
+    let p = (centre / 100.0).clamp(1e-9, 1.0 - 1e-9);
+    let xs: Vec<f64> = (1..=60).map(|i| (max_x * 1.05) * (i as f64 / 60.0).powi(2)).filter(|x| *x >= 1.0).collect();
+    let mut l95 = Vec::new();
+    let mut l998 = Vec::new();
+    for x in xs {
+        if let Ok(f) = haven_stats::funnel::phe_proportion_funnel(p, x, 100.0) {
+            l95.push(LimitSample { x, lower: f.low_0_025, upper: f.high_0_025 });
+            l998.push(LimitSample { x, lower: f.low_0_001, upper: f.high_0_001 });
+        }
+    }
+    (l95, l998)
+}
+
+/// A funnel plot of a proportion indicator across a table's groups (e.g.
+/// practices), centred on the table's total; `None` for other methods or
+/// when nothing is published.
+pub fn funnel(ind: &Indicator, table: &Table, highlight: &[&str]) -> Option<FunnelPlot> {
+    if ind.method != Method::Proportion {
+        return None;
+    }
+    let centre = table.total.value?;
+    let points: Vec<FunnelPoint> = table
+        .rows
+        .iter()
+        .filter(|r| r.group != "Unknown")
+        .filter_map(|r| {
+            let den = published(r.denominator).filter(|d| *d > 0.0)?;
+            Some(FunnelPoint { highlight: highlight.contains(&r.group.as_str()), ..FunnelPoint::new(&r.group, den, r.value) })
+        })
+        .collect();
+    let max_x = points.iter().map(|p| p.x).fold(0.0, f64::max);
+    if points.is_empty() || max_x <= 0.0 {
+        return None;
+    }
+    let (limits_95, limits_998) = proportion_limits(centre, max_x);
+    let mut text = ChartText::new(format!("{} by {}", ind.title, table.breakdown.name().replace('_', " ")));
+    text.subtitle = format!("{}; centre line {:.1}%", table.period, centre);
+    text.x_axis = "Denominator".into();
+    text.y_axis = "%".into();
+    text.note = "Limits: PHE proportion funnel, 95% dashed and 99.8% solid. Counts 1-7 suppressed, others rounded to 5.".into();
+    Some(FunnelPlot { text, points, centre: Some(centre), limits_95, limits_998, decimals: 1 })
+}
+
+/// An XmR chart of a monthly table (Making Data Count rules, methods.md
+/// §7); `None` with fewer than two published months.
+pub fn spc(ind: &Indicator, table: &Table) -> Option<SpcChart> {
+    let rows: Vec<(&str, Option<f64>)> = table.rows.iter().filter(|r| r.group != "Unknown").map(|r| (r.group.as_str(), r.value)).collect();
+    let values: Vec<f64> = rows.iter().filter_map(|(_, v)| *v).collect();
+    if values.len() < 2 {
+        return None;
+    }
+    let improvement = match ind.polarity {
+        Polarity::HigherIsBetter => ImprovementDirection::Increase,
+        Polarity::LowerIsBetter => ImprovementDirection::Decrease,
+        Polarity::Neutral => ImprovementDirection::Neutral,
+    };
+    let chart = xmr_chart(&values, &SpcOptions { improvement, ..SpcOptions::default() }).ok()?;
+    let mut xmr = chart.points.iter();
+    let points = rows
+        .iter()
+        .map(|(month, v)| {
+            let mut p = SpcPoint::new(*month, *v);
+            if v.is_some() {
+                let x = xmr.next().expect("one XmR point per published month");
+                p.mean = Some(chart.limits.mean);
+                p.upper = Some(chart.limits.upper_process_limit);
+                p.lower = Some(chart.limits.lower_process_limit);
+                p.class = match x.point_type {
+                    PointType::CommonCause => SpcClass::CommonCause,
+                    PointType::SpecialCauseImprovement => SpcClass::Improvement,
+                    PointType::SpecialCauseConcern => SpcClass::Concern,
+                    PointType::SpecialCauseNeutral => SpcClass::Neutral,
+                };
+            }
+            p
+        })
+        .collect();
+    let mut text = ChartText::new(format!("{} by month", ind.title));
+    text.subtitle = format!("{}; XmR chart, limits mean ± 2.66 × average moving range", table.period);
+    text.y_axis = table.unit.clone();
+    Some(SpcChart { text, points, target: None, decimals: 1 })
+}
+
+/// Bars by IMD quintile (1 = most deprived, ranked by mid-point of the
+/// population fifth); `None` when the table is not by quintile.
+pub fn inequality(ind: &Indicator, table: &Table) -> Option<InequalityChart> {
+    let bars: Vec<QuantileBar> = table
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let q: f64 = r.group.parse().ok()?;
+            Some(QuantileBar { lower: r.lower, upper: r.upper, ..QuantileBar::new(format!("Quintile {}", r.group), (q - 0.5) / 5.0, r.value) })
+        })
+        .collect();
+    if bars.is_empty() || ind.method == Method::Count {
+        return None;
+    }
+    let mut text = ChartText::new(format!("{} by deprivation", ind.title));
+    text.subtitle = format!("{}; IMD quintile 1 = most deprived", table.period);
+    text.x_axis = "Deprivation rank (most deprived left)".into();
+    text.y_axis = table.unit.clone();
+    Some(InequalityChart { text, bars, sii: None, decimals: 1 })
+}
+
+/// The focus ICB's spine chart against England and all ICBs.
+pub fn spine(b: &Benchmark) -> SpineChart {
+    let rows = b
+        .comparisons
+        .iter()
+        .map(|c| SpineRow {
+            indicator: format!("{} ({})", c.title, c.unit),
+            local: c.value,
+            england: c.england,
+            min: c.spread.map(|s| s[0]),
+            q25: c.spread.map(|s| s[1]),
+            q75: c.spread.map(|s| s[2]),
+            max: c.spread.map(|s| s[3]),
+            significance: match c.vs_england {
+                Flag::Better => haven_charts::Significance::Better,
+                Flag::Worse => haven_charts::Significance::Worse,
+                Flag::Similar => haven_charts::Significance::Similar,
+                // Significantly different with no better direction: the
+                // four Fingertips colours have no neutral shade, so the
+                // marker stays uncoloured; the CSV carries the flag.
+                Flag::Higher | Flag::Lower | Flag::NotCompared => haven_charts::Significance::NotCompared,
+            },
+            polarity: match c.polarity {
+                Polarity::HigherIsBetter => haven_charts::Polarity::HigherIsBetter,
+                Polarity::LowerIsBetter => haven_charts::Polarity::LowerIsBetter,
+                Polarity::Neutral => haven_charts::Polarity::NoJudgement,
+            },
+            decimals: 1,
+        })
+        .collect();
+    let mut text = ChartText::new(format!("{} against England, {}", b.icb, b.period));
+    text.subtitle = "National extract; ICB counts rounded and suppressed (methods.md §1.1)".into();
+    text.note = "Significance: England outside the ICB's 95% interval. Means and medians are not compared.".into();
+    SpineChart { text, local_name: b.icb.clone(), rows }
+}

@@ -1,0 +1,153 @@
+//! Writing protected results: each table as CSV, JSON and Parquet, charts
+//! as SVG, and a benchmark's comparison and peer tables. Only types that
+//! come out of [`crate::publish`] or [`crate::benchmark`] can be written.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use haven_charts::Style;
+use haven_governance::csv_field;
+use haven_governance::disclosure::Cell;
+
+use crate::benchmark::Benchmark;
+use crate::catalogue::Indicator;
+use crate::engine::Breakdown;
+use crate::error::AnalyticsError;
+use crate::figures;
+use crate::publish::Table;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AnalyticsError {
+    let path = path.display().to_string();
+    move |source| AnalyticsError::Io { path, source }
+}
+
+fn put(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, AnalyticsError> {
+    std::fs::write(&path, bytes).map_err(io(&path))?;
+    Ok(path)
+}
+
+/// Writes `<dir>/<indicator>.<breakdown>.{csv,json,parquet}`; returns the
+/// paths written.
+pub fn table(table: &Table, dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let stem = format!("{}.{}", table.indicator, table.breakdown.name());
+    let json = serde_json::to_string_pretty(table).expect("tables serialise");
+    Ok(vec![
+        put(dir.join(format!("{stem}.csv")), table.csv().as_bytes())?,
+        put(dir.join(format!("{stem}.json")), json.as_bytes())?,
+        put(dir.join(format!("{stem}.parquet")), &parquet(table)?)?,
+    ])
+}
+
+/// The table as Parquet: the same columns as the CSV, a suppressed count
+/// as null with `*_suppressed` true so null never reads as zero.
+fn parquet(table: &Table) -> Result<Vec<u8>, AnalyticsError> {
+    let rows: Vec<_> = table.rows.iter().chain(std::iter::once(&table.total)).collect();
+    let count = |f: fn(&crate::publish::Row) -> Option<Cell>| -> (ArrayRef, ArrayRef) {
+        let cells: Vec<Option<Cell>> = rows.iter().map(|r| f(r)).collect();
+        (
+            Arc::new(Int64Array::from(cells.iter().map(|c| c.and_then(Cell::value).map(|v| v as i64)).collect::<Vec<_>>())),
+            Arc::new(arrow::array::BooleanArray::from(cells.iter().map(|c| c.map(|c| c.is_suppressed())).collect::<Vec<_>>())),
+        )
+    };
+    let (num, num_s) = count(|r| r.numerator);
+    let (den, den_s) = count(|r| r.denominator);
+    let float = |f: fn(&crate::publish::Row) -> Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(|r| f(r)).collect::<Vec<_>>())) };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("group", DataType::Utf8, false),
+        Field::new("numerator", DataType::Int64, true),
+        Field::new("numerator_suppressed", DataType::Boolean, true),
+        Field::new("denominator", DataType::Int64, true),
+        Field::new("denominator_suppressed", DataType::Boolean, true),
+        Field::new("value", DataType::Float64, true),
+        Field::new("lower_95", DataType::Float64, true),
+        Field::new("upper_95", DataType::Float64, true),
+    ]));
+    let groups: ArrayRef = Arc::new(StringArray::from(rows.iter().map(|r| r.group.as_str()).collect::<Vec<_>>()));
+    let batch = RecordBatch::try_new(schema.clone(), vec![groups, num, num_s, den, den_s, float(|r| r.value), float(|r| r.lower), float(|r| r.upper)])
+        .map_err(|e| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() })?;
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None)
+        .map_err(|e| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() })?;
+    w.write(&batch).and_then(|_| w.close()).map_err(|e| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() })?;
+    Ok(out)
+}
+
+/// The charts a table supports: a funnel (proportions by area), an SPC
+/// chart (by month) or an inequality chart (by IMD quintile). Returns the
+/// SVG paths written.
+pub fn charts(ind: &Indicator, table: &Table, dir: &Path, highlight: &[&str]) -> Result<Vec<PathBuf>, AnalyticsError> {
+    let style = Style::default();
+    let stem = format!("{}.{}", table.indicator, table.breakdown.name());
+    let svg = match table.breakdown {
+        Breakdown::Month => figures::spc(ind, table).map(|c| ("spc", c.render(&style))),
+        Breakdown::ImdQuintile => figures::inequality(ind, table).map(|c| ("inequality", c.render(&style))),
+        Breakdown::Practice | Breakdown::Pcn | Breakdown::SubIcb | Breakdown::Provider | Breakdown::Icb => {
+            figures::funnel(ind, table, highlight).map(|c| ("funnel", c.render(&style)))
+        }
+        _ => None,
+    };
+    match svg {
+        Some((kind, svg)) => {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+            Ok(vec![put(dir.join(format!("{stem}.{kind}.svg")), svg.as_bytes())?])
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Writes a benchmark: `benchmark.csv`/`.json` (one line per indicator),
+/// `peers.csv`, `spine.svg`, and per indicator its ICB table (CSV, JSON,
+/// Parquet) with a funnel plot for proportions.
+pub fn benchmark(b: &Benchmark, indicators: &[Indicator], dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = Vec::new();
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let mut csv = String::from("indicator,title,unit,value,lower_95,upper_95,england,peer_median,vs_england,opportunity,opportunity_unit\n");
+    for c in &b.comparisons {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            c.indicator,
+            csv_field(&c.title),
+            csv_field(&c.unit),
+            f(c.value),
+            f(c.lower),
+            f(c.upper),
+            f(c.england),
+            f(c.peer_median),
+            c.vs_england.label(),
+            f(c.opportunity),
+            csv_field(&c.opportunity_unit)
+        ));
+    }
+    written.push(put(dir.join("benchmark.csv"), csv.as_bytes())?);
+    written.push(put(dir.join("benchmark.json"), serde_json::to_string_pretty(b).expect("benchmarks serialise").as_bytes())?);
+    let mut peers = String::from("rank,icb,distance,population,imd_mean_decile,most_deprived_share\n");
+    for (i, p) in b.peers.iter().enumerate() {
+        let prof = b.profiles.iter().find(|x| x.icb == p.icb);
+        peers.push_str(&format!(
+            "{},{},{:.3},{},{},{}\n",
+            i + 1,
+            p.icb,
+            p.distance,
+            prof.map(|x| x.population.to_string()).unwrap_or_default(),
+            f(prof.map(|x| x.imd_mean_decile)),
+            f(prof.map(|x| x.most_deprived_share))
+        ));
+    }
+    written.push(put(dir.join("peers.csv"), peers.as_bytes())?);
+    written.push(put(dir.join("spine.svg"), figures::spine(b).render(&Style::default()).as_bytes())?);
+    let mut highlight: Vec<&str> = vec![b.icb.as_str()];
+    highlight.extend(b.peers.iter().map(|p| p.icb.as_str()));
+    let by_icb = dir.join("by_icb");
+    for t in &b.tables {
+        written.extend(table(t, &by_icb)?);
+        if let Some(ind) = indicators.iter().find(|i| i.id == t.indicator) {
+            written.extend(charts(ind, t, &by_icb, &highlight[..1])?);
+        }
+    }
+    Ok(written)
+}
