@@ -187,7 +187,7 @@ fn opportunity(ind: &Indicator, value: Option<f64>, peer_median: Option<f64>, ro
     };
     let Some(Cell::Value(den)) = row.denominator else { return (None, String::new()) };
     let (amount, unit) = match ind.method {
-        Method::Proportion => (gap / 100.0 * den as f64, "events counted by the numerator".to_owned()),
+        Method::Proportion => (gap / 100.0 * den as f64, ind.base.noun().to_owned()),
         Method::Mean => (gap * den as f64, ind.unit.to_owned()),
         Method::Count | Method::Median => return (None, String::new()),
     };
@@ -229,5 +229,33 @@ mod tests {
         // The boundary itself is inside the interval.
         assert_eq!(flag(Polarity::LowerIsBetter, Some(78.0), Some(85.0), Some(78.0)), Flag::Similar);
         assert_eq!(flag(Polarity::LowerIsBetter, None, Some(85.0), Some(78.0)), Flag::NotCompared);
+    }
+
+    fn row(den: u64) -> Row {
+        Row { group: "QMJ".into(), numerator: None, denominator: Some(Cell::Value(den)), value: None, lower: None, upper: None }
+    }
+
+    #[test]
+    fn opportunity_is_the_gap_to_the_peer_median_times_the_denominator_when_worse() {
+        let readmit = crate::find("apc.emergency_readmission_30d").unwrap();
+        // 12% against a peer median of 10% on 500 discharges: 0.02 × 500 = 10 readmissions.
+        let (o, unit) = opportunity(&readmit, Some(12.0), Some(10.0), Some(&row(500)));
+        assert!((o.unwrap() - 10.0).abs() < 1e-9);
+        assert_eq!(unit, "readmissions");
+        // Better than the peers: nothing to gain.
+        assert_eq!(opportunity(&readmit, Some(9.0), Some(10.0), Some(&row(500))).0, Some(0.0));
+        // Four hours is higher-is-better: 70% against 75% on 1,000 attendances = 50.
+        let four = crate::find("ae.four_hours").unwrap();
+        assert!((opportunity(&four, Some(70.0), Some(75.0), Some(&row(1000))).0.unwrap() - 50.0).abs() < 1e-9);
+        // Mean stay 5.0 days against 4.0 over 200 spells: 200 bed days.
+        let los = crate::find("apc.los_mean").unwrap();
+        let (o, unit) = opportunity(&los, Some(5.0), Some(4.0), Some(&row(200)));
+        assert!((o.unwrap() - 200.0).abs() < 1e-9);
+        assert_eq!(unit, "days");
+        // A suppressed denominator gives no figure; neutral indicators have none.
+        let hidden = Row { denominator: Some(Cell::Suppressed), ..row(0) };
+        assert_eq!(opportunity(&readmit, Some(12.0), Some(10.0), Some(&hidden)).0, None);
+        let oos = crate::find("ae.out_of_hours").unwrap();
+        assert_eq!(opportunity(&oos, Some(60.0), Some(50.0), Some(&row(100))).0, None);
     }
 }

@@ -36,6 +36,17 @@ impl Base {
             Base::Outpatients => "op_attendance",
         }
     }
+
+    /// What one record of the base is, for opportunity figures.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Base::Spells => "spells",
+            Base::Admissions => "admissions",
+            Base::SpellPairs => "readmissions",
+            Base::Ecds => "attendances",
+            Base::Outpatients => "appointments",
+        }
+    }
 }
 
 /// How the published value is formed.
@@ -239,6 +250,66 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Index: discharged alive, not a day case or regular attender, not maternity. Readmission: emergency, 0–29 days, main specialty not obstetrics (501). Not yet: the cancer/chemotherapy exclusion and the specialty list (unconfirmed in the source), CIP linking across transfers, indirect standardisation.",
             num_sql: "CASE WHEN next_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND 29 AND (next_mainspef IS NULL OR next_mainspef <> '501') THEN 1 ELSE 0 END",
             den_sql: "1",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.acsc_chronic",
+            title: "Unplanned admissions for chronic ambulatory care sensitive conditions",
+            numerator: "emergency admissions (first episodes) with a chronic ACSC primary diagnosis, admitted in the period",
+            denominator: "-",
+            base: Base::Admissions,
+            method: Method::Count,
+            polarity: Polarity::LowerIsBetter,
+            unit: "admissions",
+            citation: "NHS OF 2.3.i / CCG OIS 2.6 v1.15 (methods.md §3.1; codelists/nhsof_2_3_i_ccgois_2_6_chronic_acsc.csv)",
+            choices: "All §3.1 filters and conditions a)-i) are applied by haven_model::rules::avoidable::chronic_acsc. The English-commissioner filter is implicit in the zones. Published as a count; benchmarking shows a crude rate per 1,000 resident population, not the directly standardised rate of v1.15.",
+            num_sql: "CASE WHEN acsc IS NOT NULL THEN 1 ELSE 0 END",
+            den_sql: "0",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.ucs",
+            title: "Emergency admissions for urgent care sensitive conditions",
+            numerator: "emergency admissions whose primary diagnosis is one of the 14 urgent care sensitive conditions",
+            denominator: "-",
+            base: Base::Admissions,
+            method: Method::Count,
+            polarity: Polarity::LowerIsBetter,
+            unit: "admissions",
+            citation: "NHS England CCG IAF 2018/19 technical annex, indicator 127b (methods.md §3.3; codelists/ucs_urgent_care_sensitive_ccg_iaf_127b.csv)",
+            choices: "Falls from age 75 and pyrexial child to age 6 (127b text; configurable as the annex is inconsistent). Falls are found by a W00-W19 cause code in any diagnosis position. Counted per spell from its first episode. Crude rate in benchmarking, not the directly standardised rate.",
+            num_sql: "CASE WHEN ucs IS NOT NULL THEN 1 ELSE 0 END",
+            den_sql: "0",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.ebi_list1",
+            title: "Evidence-Based Interventions (list 1) performed",
+            numerator: "non-emergency admissions matching a list 1 intervention's code logic",
+            denominator: "-",
+            base: Base::Admissions,
+            method: Method::Count,
+            polarity: Polarity::LowerIsBetter,
+            unit: "admissions",
+            citation: "NHS England EBI list 1 (2019); code logic from the Strategy Unit adaptation of the programme SQL (methods.md §4; codelists/ebi_nhp_code_logic.csv)",
+            choices: "Only the list 1 interventions with public code logic (11 of 17) are counted; breast reduction, benign skin lesions, hysterectomy and D&C for heavy menstrual bleeding, chalazia and carpal tunnel release have none. Source regex bugs are read as the code list notes intend.",
+            num_sql: "CASE WHEN ebi LIKE '1 %' THEN 1 ELSE 0 END",
+            den_sql: "0",
+            value_sql: None,
+        },
+        Indicator {
+            id: "apc.ebi_list2",
+            title: "Evidence-Based Interventions (list 2, public code logic) performed",
+            numerator: "non-emergency admissions matching a list 2 intervention's code logic",
+            denominator: "-",
+            base: Base::Admissions,
+            method: Method::Count,
+            polarity: Polarity::LowerIsBetter,
+            unit: "admissions",
+            citation: "AoMRC EBI list 2 (2020); code logic from the Strategy Unit adaptation (methods.md §4; codelists/ebi_nhp_code_logic.csv)",
+            choices: "List 2 membership per item is partly unconfirmed (methods.md §4.1); the list column of the code-logic file is used.",
+            num_sql: "CASE WHEN ebi LIKE '2 %' THEN 1 ELSE 0 END",
+            den_sql: "0",
             value_sql: None,
         },
         Indicator {

@@ -12,6 +12,7 @@ use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
+use haven_model::rules::avoidable::UcsOptions;
 use haven_model::rules::emergency_care::ECDS_ADMITTED;
 use haven_store::ZoneSession;
 use serde::Serialize;
@@ -131,6 +132,24 @@ impl Breakdown {
         }
     }
 
+    /// The name in titles ("sub-ICB location", "IMD quintile").
+    pub fn label(self) -> &'static str {
+        match self {
+            Breakdown::Total => "total",
+            Breakdown::Month => "month",
+            Breakdown::Icb => "ICB",
+            Breakdown::SubIcb => "sub-ICB location",
+            Breakdown::Pcn => "PCN",
+            Breakdown::Practice => "practice",
+            Breakdown::Provider => "provider",
+            Breakdown::AgeBand => "age band",
+            Breakdown::Sex => "sex",
+            Breakdown::Ethnicity => "ethnic group",
+            Breakdown::ImdQuintile => "IMD quintile",
+            Breakdown::AdmissionType => "admission type",
+        }
+    }
+
     /// By name.
     pub fn parse(s: &str) -> Result<Breakdown, AnalyticsError> {
         Breakdown::ALL
@@ -193,12 +212,15 @@ pub struct Scope {
     /// Keep only records whose ICB of responsibility is this ODS code.
     pub icb: Option<String>,
     pub with_org: bool,
+    /// Age limits of the urgent-care-sensitive conditions (configurable:
+    /// the source is inconsistent, methods.md §3.3).
+    pub ucs: UcsOptions,
 }
 
 impl Scope {
     /// The scope of `source` in `session` for `period`.
     pub fn of(session: &ZoneSession, source: Source, period: Period) -> Scope {
-        Scope { source, period, icb: None, with_org: has_table(session, "reference", "org") }
+        Scope { source, period, icb: None, with_org: has_table(session, "reference", "org"), ucs: UcsOptions::default() }
     }
 
     /// Restricts to one ICB's responsible population; the code must look
@@ -237,8 +259,10 @@ fn base_sql(base: Base, scope: &Scope) -> String {
 fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     let (from, to) = scope.period.bounds();
     let schema = scope.source.schema();
-    let diags = (1..=20).map(|i| format!("\"DIAG_4_{i:02}\"")).collect::<Vec<_>>().join(", ");
-    let procs = (1..=24).map(|i| format!("\"OPERTN_4_{i:02}\"")).collect::<Vec<_>>().join(", ");
+    // COALESCE keeps every position: concat_ws would skip a null and move
+    // a secondary code into the primary's place.
+    let diags = (1..=20).map(|i| format!("COALESCE(\"DIAG_4_{i:02}\", '')")).collect::<Vec<_>>().join(", ");
+    let procs = (1..=24).map(|i| format!("COALESCE(\"OPERTN_4_{i:02}\", '')")).collect::<Vec<_>>().join(", ");
     let (pcn, pcn_join) = scope.pcn_join("e.\"GPPRAC\"");
     let first = |col: &str| format!("MIN(CASE WHEN \"EPIORDER\" = '01' THEN {col} END)");
     let spells = format!(
@@ -276,7 +300,13 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     );
     match base {
         Base::Spells => format!("SELECT *, disdate AS activity_date FROM ({shaped}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
-        Base::Admissions => format!("SELECT *, admidate AS activity_date FROM ({shaped}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"),
+        Base::Admissions => format!(
+            "SELECT *, admidate AS activity_date, \
+               acsc_chronic(diag_all, proc_all, age, sex, admimeth, admisorc, epistat, epitype, classpat1) AS acsc, \
+               ucs_condition(diag_all, age, admimeth) AS ucs, \
+               ebi_intervention(diag_all, proc_all, age, sex, admimeth) AS ebi \
+             FROM ({shaped}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"
+        ),
         Base::SpellPairs => format!(
             "SELECT *, disdate AS activity_date FROM (SELECT *, \
                LEAD(admidate) OVER w AS next_admidate, LEAD(admimeth) OVER w AS next_admimeth, \

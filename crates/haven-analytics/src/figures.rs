@@ -54,7 +54,7 @@ pub fn funnel(ind: &Indicator, table: &Table, highlight: &[&str]) -> Option<Funn
         return None;
     }
     let (limits_95, limits_998) = proportion_limits(centre, max_x);
-    let mut text = ChartText::new(format!("{} by {}", ind.title, table.breakdown.name().replace('_', " ")));
+    let mut text = ChartText::new(format!("{} by {}", ind.title, table.breakdown.label()));
     text.subtitle = format!("{}; centre line {:.1}%", table.period, centre);
     text.x_axis = "Denominator".into();
     text.y_axis = "%".into();

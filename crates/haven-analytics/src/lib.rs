@@ -15,6 +15,7 @@ mod error;
 pub mod peers;
 pub mod publish;
 pub mod write;
+mod udf;
 
 use haven_governance::disclosure::Policy;
 use haven_store::ZoneSession;
@@ -38,6 +39,7 @@ pub fn compute_catalogue(
     breakdowns: &[Breakdown],
 ) -> Result<Vec<Table>, AnalyticsError> {
     let (source, period) = (scope.source, scope.period);
+    udf::register(session.context(), scope.ucs);
     // The one-group total every table is protected against is always queried.
     let mut by: Vec<Breakdown> = vec![Breakdown::Total];
     by.extend(breakdowns.iter().filter(|b| **b != Breakdown::Total));

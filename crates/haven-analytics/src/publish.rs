@@ -98,11 +98,18 @@ fn row(policy: &Policy, ind: &Indicator, group: String, num: (u64, Cell), den: (
 }
 
 impl Table {
+    /// The rows then the total, except by [`Breakdown::Total`], whose one
+    /// row is the total.
+    pub fn lines(&self) -> impl Iterator<Item = &Row> {
+        let total = (self.breakdown != Breakdown::Total).then_some(&self.total);
+        self.rows.iter().chain(total)
+    }
+
     /// The table as CSV: `group,numerator,denominator,value,lower_95,upper_95`,
     /// `*` for a suppressed count, empty for a value not published.
     pub fn csv(&self) -> String {
         let mut out = String::from("group,numerator,denominator,value,lower_95,upper_95\n");
-        for r in self.rows.iter().chain(std::iter::once(&self.total)) {
+        for r in self.lines() {
             let cell = |c: Option<Cell>| c.map(|c| c.to_string()).unwrap_or_default();
             let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
             out.push_str(&format!(

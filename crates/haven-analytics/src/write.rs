@@ -45,7 +45,7 @@ pub fn table(table: &Table, dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> 
 /// The table as Parquet: the same columns as the CSV, a suppressed count
 /// as null with `*_suppressed` true so null never reads as zero.
 fn parquet(table: &Table) -> Result<Vec<u8>, AnalyticsError> {
-    let rows: Vec<_> = table.rows.iter().chain(std::iter::once(&table.total)).collect();
+    let rows: Vec<_> = table.lines().collect();
     let count = |f: fn(&crate::publish::Row) -> Option<Cell>| -> (ArrayRef, ArrayRef) {
         let cells: Vec<Option<Cell>> = rows.iter().map(|r| f(r)).collect();
         (

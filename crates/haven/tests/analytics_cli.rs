@@ -30,6 +30,21 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
     for f in &files {
         assert_protected(f, None);
     }
+    // The whole catalogue on the `small` scale, by the breakdowns that do
+    // not depend on pseudonyms, against the reviewed golden file.
+    let mut catalogue = String::from("indicator,breakdown,group,numerator,denominator,value,lower_95,upper_95\n");
+    let mut names: Vec<_> = files.iter().filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    names.sort();
+    for name in names {
+        let Some((id, by)) = name.strip_suffix(".csv").and_then(|s| s.rsplit_once('.')) else { continue };
+        if !["total", "month", "sex", "imd_quintile", "admission_type"].contains(&by) {
+            continue;
+        }
+        for line in std::fs::read_to_string(out.join(&name)).unwrap().lines().skip(1) {
+            catalogue.push_str(&format!("{id},{by},{line}\n"));
+        }
+    }
+    golden("catalogue_small_2024-25.csv", &catalogue);
     assert!(out.join("charts/ae.four_hours.month.spc.svg").is_file());
     assert!(out.join("ae.four_hours.practice.parquet").is_file());
     let auditor = h.signed("auditor");
@@ -43,6 +58,22 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
         );
     }
     assert!(log.contains(",indicators.run,"));
+}
+
+/// Compares `actual` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites
+/// it (review the diff before committing).
+fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    if expected != actual {
+        let diff: Vec<String> = expected.lines().zip(actual.lines()).filter(|(a, b)| a != b).take(5).map(|(a, b)| format!("- {a}\n+ {b}")).collect();
+        panic!("{} differs from the golden file ({} vs {} lines):\n{}", name, expected.lines().count(), actual.lines().count(), diff.join("\n"));
+    }
 }
 
 /// Published counts: `*`, empty, 0, or a multiple of 5 above 7.
@@ -85,6 +116,8 @@ fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_ex
     assert!(!peers.contains(",QMJ,"), "the focus ICB is not its own peer");
     let bench = std::fs::read_to_string(out.join("benchmark.csv")).unwrap();
     assert!(bench.lines().any(|l| l.starts_with("ae.four_hours,")), "{bench}");
+    golden("benchmark_small_QMJ_2024-25.csv", &bench);
+    golden("peers_small_QMJ_2024-25.csv", &peers);
     assert!(std::fs::read_to_string(out.join("spine.svg")).unwrap().contains("QMJ against England"));
     let by_icb: Vec<_> = std::fs::read_dir(out.join("by_icb")).unwrap().flatten().map(|e| e.path()).collect();
     assert!(by_icb.iter().any(|p| p.to_string_lossy().ends_with("ae.four_hours.icb.funnel.svg")));
