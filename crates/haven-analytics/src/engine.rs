@@ -270,7 +270,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
         MIN(\"ADMIDATE\") AS admidate, MAX(\"DISDATE\") AS disdate, \
         {admimeth} AS admimeth, {elecdur} AS elecdur, {mainspef} AS mainspef, \
         {admisorc} AS admisorc, {epistat} AS epistat, {epitype} AS epitype, {classpat1} AS classpat1, \
-        {diag_all} AS diag_all, {proc_all} AS proc_all, \
+        {codes} \
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISDEST\" END) AS disdest, \
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISMETH\" END) AS dismeth, \
         MAX(\"DISREADYDATE\") AS disreadydate, \
@@ -287,8 +287,13 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
         epistat = first("\"EPISTAT\""),
         epitype = first("\"EPITYPE\""),
         classpat1 = first("\"CLASSPAT\""),
-        diag_all = first(&format!("concat_ws('|', {diags})")),
-        proc_all = first(&format!("concat_ws('|', {procs})")),
+        // Only admission-based indicators read the codes; building 44
+        // fields into strings for every spell would cost the others.
+        codes = if base == Base::Admissions {
+            format!("{} AS diag_all, {} AS proc_all,", first(&format!("concat_ws('|', {diags})")), first(&format!("concat_ws('|', {procs})")))
+        } else {
+            String::new()
+        },
         age = first("\"STARTAGE\""),
     );
     let shaped = format!(

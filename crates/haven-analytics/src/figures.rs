@@ -4,10 +4,12 @@
 //! so a chart can show nothing a table could not.
 
 use haven_charts::{
-    ChartText, FunnelPlot, FunnelPoint, InequalityChart, LimitSample, QuantileBar, SpcChart, SpcClass, SpcPoint, SpineChart, SpineRow,
+    ChartText, FunnelPlot, FunnelPoint, InequalityChart, LimitSample, QuantileBar, SiiLine, SpcChart, SpcClass, SpcPoint, SpineChart,
+    SpineRow,
 };
 use haven_governance::disclosure::Cell;
 use haven_stats::spc::{xmr_chart, ImprovementDirection, PointType, SpcOptions};
+use haven_stats::{Sii, SiiOptions, SiiQuantile, SiiValueType};
 
 use crate::benchmark::{Benchmark, Flag};
 use crate::catalogue::{Indicator, Method, Polarity};
@@ -102,8 +104,33 @@ pub fn spc(ind: &Indicator, table: &Table) -> Option<SpcChart> {
     Some(SpcChart { text, points, target: None, decimals: 1 })
 }
 
+/// The slope and relative index of inequality of a proportion by IMD
+/// quintile (PHE `phe_sii`, methods.md §6.7): quintiles ranked from the
+/// most deprived (rank 0), weighted by their published denominators, with
+/// standard errors from their 95% Wilson intervals on the logit scale; the
+/// SII is in percentage points, simulated with a fixed seed. `None` unless
+/// all five quintiles are published with intervals strictly inside 0–100%.
+pub fn sii(ind: &Indicator, table: &Table) -> Option<Sii> {
+    if ind.method != Method::Proportion {
+        return None;
+    }
+    let mut quantiles = Vec::new();
+    for q in ["1", "2", "3", "4", "5"] {
+        let r = table.rows.iter().find(|r| r.group == q)?;
+        let (v, lo, hi) = (r.value? / 100.0, r.lower? / 100.0, r.upper? / 100.0);
+        if lo <= 0.0 || hi >= 1.0 {
+            return None;
+        }
+        let pop = published(r.denominator).filter(|d| *d > 0.0)?;
+        quantiles.push(SiiQuantile::from_ci(pop, v, lo, hi, SiiValueType::Proportion).ok()?);
+    }
+    let options = SiiOptions { value_type: SiiValueType::Proportion, multiplier: 100.0, repetitions: 10_000, seed: 20_131, ..SiiOptions::default() };
+    haven_stats::slope_index(&quantiles, &options).ok()
+}
+
 /// Bars by IMD quintile (1 = most deprived, ranked by mid-point of the
-/// population fifth); `None` when the table is not by quintile.
+/// population fifth), with the SII line for proportions; `None` when the
+/// table is not by quintile.
 pub fn inequality(ind: &Indicator, table: &Table) -> Option<InequalityChart> {
     let bars: Vec<QuantileBar> = table
         .rows
@@ -116,11 +143,19 @@ pub fn inequality(ind: &Indicator, table: &Table) -> Option<InequalityChart> {
     if bars.is_empty() || ind.method == Method::Count {
         return None;
     }
+    let sii = sii(ind, table);
     let mut text = ChartText::new(format!("{} by deprivation", ind.title));
-    text.subtitle = format!("{}; IMD quintile 1 = most deprived", table.period);
+    text.subtitle = match &sii {
+        Some(s) => format!(
+            "{}; IMD quintile 1 = most deprived; SII {:.1} ({:.1} to {:.1}) percentage points",
+            table.period, s.sii, s.sii_interval.lower, s.sii_interval.upper
+        ),
+        None => format!("{}; IMD quintile 1 = most deprived", table.period),
+    };
     text.x_axis = "Deprivation rank (most deprived left)".into();
     text.y_axis = table.unit.clone();
-    Some(InequalityChart { text, bars, sii: None, decimals: 1 })
+    let line = sii.map(|s| SiiLine { intercept: s.fit.intercept * 100.0, slope: s.sii });
+    Some(InequalityChart { text, bars, sii: line, decimals: 1 })
 }
 
 /// The focus ICB's spine chart against England and all ICBs.
@@ -157,4 +192,52 @@ pub fn spine(b: &Benchmark) -> SpineChart {
     text.subtitle = "National extract; ICB counts rounded and suppressed (methods.md §1.1)".into();
     text.note = "Significance: England outside the ICB's 95% interval. Means and medians are not compared.".into();
     SpineChart { text, local_name: b.icb.clone(), rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Breakdown;
+    use crate::publish::Row;
+
+    /// Quintiles 1 (most deprived) to 5 at 10, 12, 14, 16, 18% of 1,000
+    /// each, with their Wilson intervals.
+    fn by_quintile() -> Table {
+        let rows = (1..=5)
+            .map(|q| {
+                let x = 80.0 + 20.0 * q as f64;
+                let ci = haven_stats::wilson_interval(x, 1000.0, 0.95).unwrap();
+                Row {
+                    group: q.to_string(),
+                    numerator: Some(Cell::Value(x as u64)),
+                    denominator: Some(Cell::Value(1000)),
+                    value: Some(x / 10.0),
+                    lower: Some(ci.lower * 100.0),
+                    upper: Some(ci.upper * 100.0),
+                }
+            })
+            .collect::<Vec<_>>();
+        let total = rows[0].clone();
+        Table { indicator: "x".into(), title: "x".into(), unit: "%".into(), breakdown: Breakdown::ImdQuintile, period: "2024-25".into(), rows, total }
+    }
+
+    #[test]
+    fn the_slope_index_of_a_linear_gradient_is_its_slope_across_the_ranks() {
+        let ind = crate::find("apc.emergency_readmission_30d").unwrap();
+        // Equal fifths sit at ranks 0.1, 0.3, …, 0.9; the values rise 2 points
+        // per 0.2 of rank, so the fitted line rises 10 points from rank 0 to 1
+        // and starts at 10 − 0.1 × 10 = 9.
+        let s = sii(&ind, &by_quintile()).unwrap();
+        assert!((s.sii - 10.0).abs() < 1e-9, "{}", s.sii);
+        assert!((s.fit.intercept * 100.0 - 9.0).abs() < 1e-9);
+        assert!(s.sii_interval.lower < 10.0 && 10.0 < s.sii_interval.upper);
+        // RII = fitted at rank 1 ÷ fitted at rank 0 = 19 / 9.
+        assert!((s.rii - 19.0 / 9.0).abs() < 1e-9);
+        // A suppressed quintile means no index.
+        let mut t = by_quintile();
+        t.rows[2].value = None;
+        assert!(sii(&ind, &t).is_none());
+        // Counts have none either.
+        assert!(sii(&crate::find("apc.spells").unwrap(), &by_quintile()).is_none());
+    }
 }

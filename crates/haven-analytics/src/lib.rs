@@ -10,7 +10,7 @@
 pub mod benchmark;
 pub mod catalogue;
 pub mod engine;
-mod figures;
+pub mod figures;
 mod error;
 pub mod peers;
 pub mod publish;

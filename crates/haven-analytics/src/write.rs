@@ -90,13 +90,17 @@ pub fn charts(ind: &Indicator, table: &Table, dir: &Path, highlight: &[&str]) ->
         }
         _ => None,
     };
-    match svg {
-        Some((kind, svg)) => {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
-            Ok(vec![put(dir.join(format!("{stem}.{kind}.svg")), svg.as_bytes())?])
-        }
-        None => Ok(Vec::new()),
+    let Some((kind, svg)) = svg else { return Ok(Vec::new()) };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = vec![put(dir.join(format!("{stem}.{kind}.svg")), svg.as_bytes())?];
+    if let Some(s) = (table.breakdown == Breakdown::ImdQuintile).then(|| figures::sii(ind, table)).flatten() {
+        let csv = format!(
+            "indicator,sii,sii_lower_95,sii_upper_95,rii,rii_lower_95,rii_upper_95\n{},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4}\n",
+            table.indicator, s.sii, s.sii_interval.lower, s.sii_interval.upper, s.rii, s.rii_interval.lower, s.rii_interval.upper
+        );
+        written.push(put(dir.join(format!("{stem}.sii.csv")), csv.as_bytes())?);
     }
+    Ok(written)
 }
 
 /// Writes a benchmark: `benchmark.csv`/`.json` (one line per indicator),

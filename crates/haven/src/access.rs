@@ -88,6 +88,7 @@ pub const TABLE: &[(&str, Need)] = &[
     ("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking]))),
     ("bench synth", Need::Open),
     ("bench ingest", Need::Open),
+    ("bench catalogue", Need::Open),
 ];
 
 /// The table's name for a parsed command (its subcommand path).
@@ -125,6 +126,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Benchmark(_) => "benchmark",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",
+        Command::Bench { what: BenchCommand::Catalogue(_) } => "bench catalogue",
     }
 }
 

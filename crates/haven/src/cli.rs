@@ -135,6 +135,8 @@ pub enum BenchCommand {
     Synth(SynthArgs),
     /// Time ingesting one file end to end, optionally beside DuckDB converting it to Parquet.
     Ingest(BenchIngestArgs),
+    /// Time the indicator catalogue over a national extract, optionally beside DuckDB on the same definitions.
+    Catalogue(BenchCatalogueArgs),
 }
 
 #[derive(Debug, Args)]
@@ -294,6 +296,25 @@ pub struct BenchIngestArgs {
     /// Scratch folder for the bench's data directory [default: a temporary folder].
     #[arg(long)]
     pub scratch: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCatalogueArgs {
+    /// A synthetic (or real) folder with `national/` and `reference/` extracts.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Financial year, e.g. 2024-25.
+    #[arg(long, default_value = "2024-25")]
+    pub period: String,
+    /// Also run DuckDB (Python package) on the same definitions, from the Parquet and from the CSV.
+    #[arg(long)]
+    pub duckdb: bool,
+    /// Scratch folder for the bench's data directory [default: a temporary folder, deleted after].
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+    /// Reuse the data directory already loaded in --scratch (skips the timed ingest).
+    #[arg(long, requires = "scratch")]
+    pub reuse: bool,
 }
 
 #[derive(Debug, Args)]

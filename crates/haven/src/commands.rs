@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Benchmark(a) => crate::analytics::benchmark(&cli, a),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
+        Command::Bench { what: BenchCommand::Catalogue(a) } => crate::bench::bench_catalogue(&cli, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

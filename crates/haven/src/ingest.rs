@@ -161,7 +161,7 @@ fn controller_icb(store: &mut Store, given: Option<&str>, files: &[(Feed, PathBu
     }
 }
 
-fn load_one(store: &mut Store, req: &IngestRequest, quiet: bool) -> Result<IngestReport> {
+pub(crate) fn load_one(store: &mut Store, req: &IngestRequest, quiet: bool) -> Result<IngestReport> {
     let total = std::fs::metadata(&req.path).map(|m| m.len()).unwrap_or(0);
     let bar = if quiet || total < (64 << 20) { ProgressBar::hidden() } else { ProgressBar::new(total) };
     bar.set_style(

@@ -2,6 +2,7 @@
 
 mod access;
 mod analytics;
+mod bench;
 mod cli;
 mod commands;
 mod governance;

@@ -63,6 +63,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("benchmark", &["--icb", "QMJ", "--out", "@/bm"], Some(&[])),
         c("bench synth", &["--scale", "nope", "--out", "@/b"], None),
         c("bench ingest", &["--file", "@/missing.psv"], None),
+        c("bench catalogue", &["--from", "@/missing"], None),
         // Last: it ends the session it runs in.
         c("logout", &[], None),
     ]

@@ -1,0 +1,305 @@
+//! `haven bench catalogue`: the indicator catalogue over a national year
+//! (issue 5 §6), timed beside DuckDB computing the same definitions on the
+//! same files — from the zone's Parquet, and end to end from the
+//! pipe-delimited extract.
+//!
+//! DuckDB runs the SQL Haven's engine generates, translated where the two
+//! dialects differ (date arithmetic), so both compute the same
+//! definitions. Indicators that call Haven's clinical-code functions
+//! (avoidable admissions, EBI) have no DuckDB equivalent; Haven is timed on
+//! the whole catalogue and on the shared subset, and the ratio uses the
+//! subset.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use haven_analytics::catalogue::Base;
+use haven_analytics::{catalogue, compute_catalogue, Breakdown, Indicator, Period, Scope, Source};
+use haven_governance::disclosure::Policy;
+use haven_governance::dsa::{Purpose, Role};
+use haven_governance::grant::grant;
+use haven_governance::users::Users;
+use haven_ingest::{dir, IngestPolicy, IngestRequest, Keys, Origin};
+use haven_store::{Store, Zone, ZoneSession};
+
+use crate::cli::{BenchCatalogueArgs, Cli};
+use crate::commands::peak_rss_mib;
+
+/// The national datasets the catalogue reads.
+const DATASETS: [&str; 3] = ["apc_episode", "op_attendance", "ecds_attendance"];
+
+/// Resets this process's peak-RSS mark so a phase's peak is its own
+/// (Linux `clear_refs` 5).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
+    let scratch = a.scratch.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("haven-bench-catalogue-{}", std::process::id())));
+    let data = scratch.join("data");
+    let period = Period::parse(&a.period)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    let ingest_secs = if a.reuse && data.join("catalog.sqlite").is_file() { None } else { Some(ingest(&a.from, &data, &scratch.join("keys"))?) };
+    let ingest_peak = peak_rss_mib();
+    let zs = open_session(cli, &data)?;
+    let scope = Scope::of(&zs, Source::National, period);
+    // Only what the extract holds (an APC-only extract has no OP or ECDS).
+    let all: Vec<Indicator> = catalogue().into_iter().filter(|i| haven_analytics::engine::available(&zs, Source::National, i)).collect();
+    let shared: Vec<Indicator> = all.iter().filter(|i| i.base != Base::Admissions).cloned().collect();
+    let by = [Breakdown::Total, Breakdown::Icb];
+
+    let time = |inds: &[Indicator]| -> Result<(f64, f64, usize)> {
+        reset_peak();
+        let t = Instant::now();
+        let tables = compute_catalogue(&zs, &scope, &Policy::default(), inds, &by)?;
+        Ok((t.elapsed().as_secs_f64(), peak_rss_mib().unwrap_or(f64::NAN), tables.len()))
+    };
+    let (full_secs, full_peak, full_tables) = time(&all)?;
+    let (shared_secs, shared_peak, _) = time(&shared)?;
+    let episodes = zs.count_rows(Zone::National, "apc_episode")?;
+    if !cli.json {
+        // Printed before DuckDB runs, so a failed comparison loses nothing.
+        eprintln!("haven: ingest {ingest_secs:?} s, catalogue {full_secs:.1} s (peak {full_peak:.0} MiB), shared subset {shared_secs:.1} s (peak {shared_peak:.0} MiB)");
+    }
+
+    let duck = if a.duckdb {
+        let store = Store::open(&data)?;
+        let queries = duckdb_queries(&shared, &by, &scope);
+        let parquet = duckdb_run(&scratch, &parquet_tables(&store)?, &queries)?;
+        let csv = duckdb_run(&scratch, &csv_tables(&a.from, &store)?, &queries)?;
+        Some((parquet, csv))
+    } else {
+        None
+    };
+    let result = serde_json::json!({
+        "bench": "catalogue", "from": a.from, "period": period.label(), "threads": threads,
+        "national_apc_episodes": episodes, "breakdowns": ["total", "icb"],
+        "haven_ingest_seconds": ingest_secs, "haven_ingest_peak_rss_mib": ingest_peak,
+        "haven_catalogue_seconds": full_secs, "haven_catalogue_peak_rss_mib": full_peak, "haven_catalogue_tables": full_tables,
+        "haven_shared_seconds": shared_secs, "haven_shared_peak_rss_mib": shared_peak, "shared_indicators": shared.len(),
+        "duckdb_parquet_seconds": duck.as_ref().map(|d| d.0.query), "duckdb_parquet_peak_rss_mib": duck.as_ref().map(|d| d.0.peak),
+        "duckdb_csv_load_seconds": duck.as_ref().map(|d| d.1.load), "duckdb_csv_query_seconds": duck.as_ref().map(|d| d.1.query),
+        "duckdb_csv_peak_rss_mib": duck.as_ref().map(|d| d.1.peak),
+    });
+    if cli.json {
+        println!("{result}");
+    } else {
+        println!("bench catalogue: {episodes} national APC episodes, {} on {threads} threads", period.label());
+        if let Some(s) = ingest_secs {
+            println!("  haven ingest (APC, OP, ECDS, reference)  {s:>8.1} s  peak {:.0} MiB", ingest_peak.unwrap_or(f64::NAN));
+        }
+        println!("  haven catalogue ({} indicators)        {full_secs:>8.1} s  peak {full_peak:.0} MiB", all.len());
+        println!("  haven shared subset ({} indicators)     {shared_secs:>8.1} s  peak {shared_peak:.0} MiB", shared.len());
+        if let Some((p, c)) = &duck {
+            println!("  duckdb shared subset on the Parquet     {:>8.1} s  peak {:.0} MiB", p.query, p.peak);
+            println!("  duckdb CSV load + shared subset         {:>8.1} s  peak {:.0} MiB", c.load + c.query, c.peak);
+            println!("  ratio haven / duckdb, Parquet: {:.2}", shared_secs / p.query);
+            if let Some(s) = ingest_secs {
+                println!("  ratio haven / duckdb, end to end: {:.2}", (s + shared_secs) / (c.load + c.query));
+            }
+        }
+    }
+    if a.scratch.is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(())
+}
+
+/// Loads the reference tables and the national APC, OP and ECDS files of
+/// `from` into a fresh data directory; returns the seconds taken.
+fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<f64> {
+    let _ = std::fs::remove_dir_all(data);
+    Keys::init(keys)?;
+    let mut store = Store::open_for_write(data)?;
+    let plan = dir::plan(from)?;
+    let wanted = |name: &str| DATASETS.iter().any(|d| name == format!("national.{d}"));
+    let t = Instant::now();
+    for (feed, path) in plan.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference || wanted(&f.name())) {
+        crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), keys), true)?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// A governed session over the national extract, as a benchmarking analyst
+/// of the demo agreement (created in the scratch data directory).
+fn open_session(cli: &Cli, data: &Path) -> Result<ZoneSession> {
+    let mut users = Users::open(data)?;
+    if users.get("bench.analyst")?.is_none() {
+        let mut pw = [0u8; 16];
+        getrandom::fill(&mut pw).map_err(|e| anyhow!("no randomness: {e}"))?;
+        users.add("bench.analyst", Role::Analyst, None, &haven_store::hex(&pw))?;
+    }
+    let dsa = crate::governance::find_dsa(&cli.dsa_dir, "DSA-HAVEN-DEMO")?;
+    let g = grant(&users, "bench.analyst", Role::Analyst, Purpose::PopulationHealthBenchmarking, &dsa, crate::governance::today())?;
+    Ok(ZoneSession::open(&Store::open(data)?, &g)?)
+}
+
+/// Haven's SQL per base, in DuckDB's dialect: DataFusion casts a date to
+/// its day number, DuckDB subtracts the epoch.
+fn duckdb_queries(indicators: &[Indicator], by: &[Breakdown], scope: &Scope) -> Vec<String> {
+    let mut bases: Vec<Base> = indicators.iter().map(|i| i.base).collect();
+    bases.sort();
+    bases.dedup();
+    bases
+        .into_iter()
+        .map(|b| {
+            let of: Vec<&Indicator> = indicators.iter().filter(|i| i.base == b).collect();
+            date_casts_to_duckdb(&haven_analytics::engine::sql(b, &of, by, scope))
+        })
+        .collect()
+}
+
+/// Rewrites every `CAST(<expr> AS INT)` as `(<expr> - DATE '1970-01-01')`
+/// (in Haven's SQL only dates are cast to INT).
+fn date_casts_to_duckdb(sql: &str) -> String {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(i) = rest.find("CAST(") {
+        out.push_str(&rest[..i]);
+        let inner_start = i + 5;
+        let mut depth = 1;
+        let mut end = inner_start;
+        for (k, c) in rest[inner_start..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = inner_start + k;
+                break;
+            }
+        }
+        let inner = date_casts_to_duckdb(&rest[inner_start..end]);
+        match inner.strip_suffix(" AS INT") {
+            Some(expr) => out.push_str(&format!("(({expr}) - DATE '1970-01-01')")),
+            None => out.push_str(&format!("CAST({inner})")),
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each table DuckDB reads: its Parquet files, or its CSV with column types.
+fn parquet_tables(store: &Store) -> Result<serde_json::Value> {
+    let mut t = serde_json::Map::new();
+    for (zone, ds) in DATASETS.iter().map(|d| (Zone::National, *d)).chain([(Zone::Reference, "org")]) {
+        let files: Vec<String> = store.dataset_files(zone, ds)?.iter().map(|p| p.display().to_string()).collect();
+        if files.is_empty() {
+            continue;
+        }
+        t.insert(format!("{}.{ds}", zone.name()), serde_json::json!({"parquet": files}));
+    }
+    Ok(serde_json::Value::Object(t))
+}
+
+fn csv_tables(from: &Path, store: &Store) -> Result<serde_json::Value> {
+    let mut t = serde_json::Map::new();
+    let sources: [(Zone, &str, PathBuf); 4] = [
+        (Zone::National, "apc_episode", from.join("national/apc_episode.psv")),
+        (Zone::National, "op_attendance", from.join("national/op_attendance.psv")),
+        (Zone::National, "ecds_attendance", from.join("national/ecds_attendance.psv")),
+        (Zone::Reference, "org", from.join("reference/org.psv")),
+    ];
+    for (zone, ds, path) in sources {
+        let Some(file) = store.dataset_files(zone, ds)?.into_iter().next() else { continue };
+        let reader = std::fs::File::open(&file).with_context(|| file.display().to_string())?;
+        let meta = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(reader)?;
+        // The zone's schema is the canonical one; columns the extract lacks
+        // are null in the zone, and become typed nulls in DuckDB too.
+        let header = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&path).with_context(|| path.display().to_string())?))
+            .next()
+            .transpose()?
+            .unwrap_or_default();
+        let present: Vec<&str> = header.split('|').collect();
+        let (mut types, mut missing) = (serde_json::Map::new(), serde_json::Map::new());
+        for f in meta.schema().fields() {
+            let ty = serde_json::Value::from(duck_type(f.data_type()));
+            if present.contains(&f.name().as_str()) {
+                types.insert(f.name().clone(), ty);
+            } else {
+                missing.insert(f.name().clone(), ty);
+            }
+        }
+        t.insert(format!("{}.{ds}", zone.name()), serde_json::json!({"csv": path, "types": types, "missing": missing}));
+    }
+    Ok(serde_json::Value::Object(t))
+}
+
+fn duck_type(t: &arrow::datatypes::DataType) -> &'static str {
+    use arrow::datatypes::DataType as D;
+    match t {
+        D::Date32 | D::Date64 => "DATE",
+        D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 => "BIGINT",
+        D::Float32 | D::Float64 | D::Decimal128(..) => "DOUBLE",
+        D::Boolean => "BOOLEAN",
+        D::Timestamp(..) => "TIMESTAMP",
+        _ => "VARCHAR",
+    }
+}
+
+struct Duck {
+    load: f64,
+    query: f64,
+    peak: f64,
+}
+
+/// Runs `queries` in a DuckDB child process over `tables`; times loading
+/// (CSV only) and querying separately, with the child's peak RSS.
+fn duckdb_run(scratch: &Path, tables: &serde_json::Value, queries: &[String]) -> Result<Duck> {
+    std::fs::create_dir_all(scratch)?;
+    let job = scratch.join("duckdb-job.json");
+    std::fs::write(&job, serde_json::json!({"tables": tables, "queries": queries}).to_string())?;
+    let script = r#"
+import json, sys, time, duckdb
+job = json.load(open(sys.argv[1]))
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+t = time.time()
+for name, src in job["tables"].items():
+    schema = name.split(".")[0]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    if "parquet" in src:
+        files = ", ".join("'" + f + "'" for f in src["parquet"])
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}])")
+    else:
+        types = "{" + ", ".join(f"'{k}': '{v}'" for k, v in src["types"].items()) + "}"
+        nulls = "".join(f", CAST(NULL AS {v}) AS \"{k}\"" for k, v in src["missing"].items())
+        con.execute(f"CREATE TABLE {name} AS SELECT *{nulls} FROM read_csv('{src['csv']}', delim='|', header=true, types={types})")
+load = time.time() - t
+t = time.time()
+rows = 0
+for q in job["queries"]:
+    rows += len(con.execute(q).fetchall())
+# VmHWM, not ru_maxrss: a forked child's ru_maxrss starts from the parent's.
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(load, time.time() - t, hwm / 1024.0, rows)
+"#;
+    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(&job).output().context("running python3 for the DuckDB comparison")?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(6).collect();
+        bail!("DuckDB comparison failed (install it with `pip install duckdb`):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let nums: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let [load, query, peak, ..] = nums[..] else { bail!("unexpected DuckDB output: {text}") };
+    Ok(Duck { load, query, peak })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_casts_to_duckdb;
+
+    #[test]
+    fn date_casts_become_epoch_differences_and_other_casts_stay() {
+        let sql = "SELECT CAST(disdate AS INT) - CAST(LEAD(admidate) OVER w AS INT), CAST(SUM(CAST(x AS BIGINT)) AS BIGINT)";
+        assert_eq!(
+            date_casts_to_duckdb(sql),
+            "SELECT ((disdate) - DATE '1970-01-01') - ((LEAD(admidate) OVER w) - DATE '1970-01-01'), CAST(SUM(CAST(x AS BIGINT)) AS BIGINT)"
+        );
+    }
+}
