@@ -389,7 +389,12 @@ fn has_table(session: &ZoneSession, schema: &str, table: &str) -> bool {
 
 /// Whether the session holds the dataset an indicator reads.
 pub fn available(session: &ZoneSession, source: Source, indicator: &Indicator) -> bool {
-    has_table(session, source.schema(), indicator.base.dataset())
+    holds(session, source, indicator.base.dataset())
+}
+
+/// Whether the session holds `dataset` of `source`.
+pub fn holds(session: &ZoneSession, source: Source, dataset: &str) -> bool {
+    has_table(session, source.schema(), dataset)
 }
 
 /// Runs `indicators` (all of `base`) by each of `breakdowns`: per breakdown,

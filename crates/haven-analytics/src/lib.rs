@@ -47,12 +47,9 @@ pub fn compute_catalogue(
     let mut bases: Vec<Base> = indicators.iter().map(|i| i.base).collect();
     bases.sort();
     bases.dedup();
-    for base in bases {
-        let of_base: Vec<(usize, &Indicator)> =
-            indicators.iter().enumerate().filter(|(_, i)| i.base == base && engine::available(session, source, i)).collect();
-        if of_base.is_empty() {
-            continue;
-        }
+    // Each base's dataset is looked up once, not once per indicator.
+    for base in bases.into_iter().filter(|b| engine::holds(session, source, b.dataset())) {
+        let of_base: Vec<(usize, &Indicator)> = indicators.iter().enumerate().filter(|(_, i)| i.base == base).collect();
         let refs: Vec<&Indicator> = of_base.iter().map(|(_, i)| *i).collect();
         let results = engine::run(session, base, &refs, &by, scope)?;
         let totals = &results[0].1;

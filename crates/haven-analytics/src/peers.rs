@@ -97,15 +97,7 @@ pub fn nearest(profiles: &[Profile], focus: &str, k: usize) -> Result<Vec<Peer>,
         .iter()
         .position(|p| p.icb == focus)
         .ok_or_else(|| AnalyticsError::Unknown(format!("no population profile for ICB {focus} in the reference data")))?;
-    let measures: Vec<Vec<f64>> = profiles
-        .iter()
-        .map(|p| {
-            let mut m = p.age_shares.to_vec();
-            m.extend([p.imd_mean_decile, p.most_deprived_share]);
-            m
-        })
-        .collect();
-    let z = zscores(&measures);
+    let z = zscores(&profiles.iter().map(measures).collect::<Vec<_>>());
     let mut peers: Vec<Peer> = profiles
         .iter()
         .enumerate()
@@ -115,6 +107,13 @@ pub fn nearest(profiles: &[Profile], focus: &str, k: usize) -> Result<Vec<Peer>,
     peers.sort_by(|a, b| a.distance.total_cmp(&b.distance).then_with(|| a.icb.cmp(&b.icb)));
     peers.truncate(k);
     Ok(peers)
+}
+
+/// The five age shares then the two deprivation measures.
+fn measures(p: &Profile) -> Vec<f64> {
+    let mut m = p.age_shares.to_vec();
+    m.extend([p.imd_mean_decile, p.most_deprived_share]);
+    m
 }
 
 /// Column-wise z-scores; a measure with no spread scores 0 everywhere.
@@ -170,7 +169,7 @@ mod tests {
     #[test]
     fn distance_is_symmetric_and_zero_to_itself() {
         let all = [p("A", 0.30, 3.0), p("B", 0.20, 6.0), p("C", 0.25, 4.0)];
-        let z = zscores(&all.iter().map(|p| { let mut m = p.age_shares.to_vec(); m.extend([p.imd_mean_decile, p.most_deprived_share]); m }).collect::<Vec<_>>());
+        let z = zscores(&all.iter().map(measures).collect::<Vec<_>>());
         assert_eq!(distance(&z[0], &z[0]), 0.0);
         assert!((distance(&z[0], &z[1]) - distance(&z[1], &z[0])).abs() < 1e-12);
     }

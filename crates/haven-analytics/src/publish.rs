@@ -49,16 +49,15 @@ pub struct Table {
 pub(crate) fn protect(policy: &Policy, national_total: bool, indicator: &Indicator, breakdown: Breakdown, period: Period, raw: &Raw, total: &Raw) -> Table {
     let (nums, mut num_total) = policy.column(&raw.num);
     let (dens, mut den_total) = policy.column(&raw.den);
+    let total_policy = if national_total { Policy { national: true, ..*policy } } else { *policy };
     if national_total {
-        let national = Policy { national: true, ..*policy };
-        let t = |v: &[u64]| national.count(v.first().copied().unwrap_or(0));
+        let t = |v: &[u64]| total_policy.count(v.first().copied().unwrap_or(0));
         (num_total, den_total) = (t(&total.num), t(&total.den));
     }
     let rows = (0..raw.groups.len())
         .map(|i| row(policy, indicator, raw.groups[i].clone(), (raw.num[i], nums[i]), (raw.den[i], dens[i]), raw.value[i]))
         .collect();
     let t = |v: &[u64]| v.first().copied().unwrap_or(0);
-    let total_policy = if national_total { Policy { national: true, ..*policy } } else { *policy };
     let total = row(&total_policy, indicator, "All".into(), (t(&total.num), num_total), (t(&total.den), den_total), total.value.first().copied().flatten());
     Table {
         indicator: indicator.id.to_owned(),

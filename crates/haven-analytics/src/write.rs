@@ -66,13 +66,13 @@ fn parquet(table: &Table) -> Result<Vec<u8>, AnalyticsError> {
         Field::new("lower_95", DataType::Float64, true),
         Field::new("upper_95", DataType::Float64, true),
     ]));
+    let fail = |e: &dyn std::fmt::Display| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() };
     let groups: ArrayRef = Arc::new(StringArray::from(rows.iter().map(|r| r.group.as_str()).collect::<Vec<_>>()));
     let batch = RecordBatch::try_new(schema.clone(), vec![groups, num, num_s, den, den_s, float(|r| r.value), float(|r| r.lower), float(|r| r.upper)])
-        .map_err(|e| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() })?;
+        .map_err(|e| fail(&e))?;
     let mut out = Vec::new();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None)
-        .map_err(|e| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() })?;
-    w.write(&batch).and_then(|_| w.close()).map_err(|e| AnalyticsError::Shape { indicator: table.indicator.clone(), reason: e.to_string() })?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).map_err(|e| fail(&e))?;
+    w.write(&batch).and_then(|_| w.close()).map_err(|e| fail(&e))?;
     Ok(out)
 }
 

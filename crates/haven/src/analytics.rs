@@ -190,6 +190,21 @@ pub fn print_headline(b: &Benchmark) {
     }
 }
 
+/// Adds analyst `name` with a random password unless it exists; returns the
+/// password when it was created. For the demo and the catalogue bench,
+/// which work as an analyst without anyone signing in.
+pub fn ensure_tool_analyst(data_dir: &Path, name: &str) -> Result<Option<String>> {
+    let mut users = Users::open(data_dir)?;
+    if users.get(name)?.is_some() {
+        return Ok(None);
+    }
+    let mut secret = [0u8; 16];
+    getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness for a password: {e}"))?;
+    let password = haven_store::hex(&secret);
+    users.add(name, Role::Analyst, None, &password)?;
+    Ok(Some(password))
+}
+
 /// The analyst `haven demo` works as.
 const DEMO_ANALYST: &str = "demo.analyst";
 
@@ -220,14 +235,7 @@ pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
 }
 
 fn ensure_demo_analyst(cli: &Cli) -> Result<()> {
-    let mut users = Users::open(&cli.data_dir)?;
-    if users.get(DEMO_ANALYST)?.is_some() {
-        return Ok(());
-    }
-    let mut secret = [0u8; 16];
-    getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness for the demo password: {e}"))?;
-    let password = haven_store::hex(&secret);
-    users.add(DEMO_ANALYST, Role::Analyst, None, &password)?;
+    let Some(password) = ensure_tool_analyst(&cli.data_dir, DEMO_ANALYST)? else { return Ok(()) };
     let path = cli.data_dir.join("demo-credentials.txt");
     std::fs::write(&path, format!("{DEMO_ANALYST} {password}\n"))?;
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use haven_analytics::catalogue::Base;
 use haven_analytics::{catalogue, compute_catalogue, Breakdown, Indicator, Period, Scope, Source};
 use haven_governance::disclosure::Policy;
@@ -125,12 +125,8 @@ fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<f64> {
 /// A governed session over the national extract, as a benchmarking analyst
 /// of the demo agreement (created in the scratch data directory).
 fn open_session(cli: &Cli, data: &Path) -> Result<ZoneSession> {
-    let mut users = Users::open(data)?;
-    if users.get("bench.analyst")?.is_none() {
-        let mut pw = [0u8; 16];
-        getrandom::fill(&mut pw).map_err(|e| anyhow!("no randomness: {e}"))?;
-        users.add("bench.analyst", Role::Analyst, None, &haven_store::hex(&pw))?;
-    }
+    crate::analytics::ensure_tool_analyst(data, "bench.analyst")?;
+    let users = Users::open(data)?;
     let dsa = crate::governance::find_dsa(&cli.dsa_dir, "DSA-HAVEN-DEMO")?;
     let g = grant(&users, "bench.analyst", Role::Analyst, Purpose::PopulationHealthBenchmarking, &dsa, crate::governance::today())?;
     Ok(ZoneSession::open(&Store::open(data)?, &g)?)
@@ -253,7 +249,7 @@ fn duckdb_run(scratch: &Path, tables: &serde_json::Value, queries: &[String]) ->
     std::fs::create_dir_all(scratch)?;
     let job = scratch.join("duckdb-job.json");
     std::fs::write(&job, serde_json::json!({"tables": tables, "queries": queries}).to_string())?;
-    let script = r#"
+    let script = &r#"
 import json, sys, time, duckdb
 job = json.load(open(sys.argv[1]))
 con = duckdb.connect()
@@ -274,21 +270,30 @@ t = time.time()
 rows = 0
 for q in job["queries"]:
     rows += len(con.execute(q).fetchall())
-# VmHWM, not ru_maxrss: a forked child's ru_maxrss starts from the parent's.
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(load, time.time() - t, hwm / 1024.0, rows)
-"#;
-    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(&job).output().context("running python3 for the DuckDB comparison")?;
+print(load, time.time() - t, PEAK, rows)
+"#
+    .replace("PEAK", PY_PEAK_MIB);
+    let [load, query, peak, ..] = duckdb_script(script, &[job.as_os_str()])?[..] else { bail!("DuckDB printed too few numbers") };
+    Ok(Duck { load, query, peak })
+}
+
+/// Runs a DuckDB Python script with `args`; returns the numbers on its last
+/// output line. Scripts report peak memory as VmHWM: a forked child's
+/// `ru_maxrss` starts from the parent's.
+pub(crate) fn duckdb_script(script: &str, args: &[&std::ffi::OsStr]) -> Result<Vec<f64>> {
+    let output = std::process::Command::new("python3").arg("-c").arg(script).args(args).output().context("running python3 for the DuckDB comparison")?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = err.lines().rev().take(6).collect();
         bail!("DuckDB comparison failed (install it with `pip install duckdb`):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    let nums: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    let [load, query, peak, ..] = nums[..] else { bail!("unexpected DuckDB output: {text}") };
-    Ok(Duck { load, query, peak })
+    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    Ok(last.split_whitespace().filter_map(|x| x.parse().ok()).collect())
 }
+
+/// Python that prints this process's peak RSS in MiB.
+pub(crate) const PY_PEAK_MIB: &str = r#"next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024.0"#;
 
 #[cfg(test)]
 mod tests {

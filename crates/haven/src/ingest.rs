@@ -407,33 +407,18 @@ fn duckdb_convert(file: &Path, scratch: &Path) -> Result<(f64, f64)> {
     std::fs::create_dir_all(scratch)?;
     let out = scratch.join("duckdb.parquet");
     let script = r#"
-import sys, time, resource, duckdb
+import sys, time, duckdb
 src, dst = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 t = time.time()
 con.execute(f"COPY (SELECT * FROM read_csv('{src}', delim='|', header=true, all_varchar=false)) TO '{dst}' (FORMAT parquet, COMPRESSION snappy)")
 secs = time.time() - t
-print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
-"#;
-    let output = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(file)
-        .arg(&out)
-        .output()
-        .context("running python3 for the DuckDB comparison")?;
-    if !output.status.success() {
-        bail!(
-            "DuckDB comparison failed (install it with `pip install duckdb`): {}",
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
-        );
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let mut parts = last.split_whitespace().map(|x| x.parse::<f64>());
-    let (Some(Ok(secs)), Some(Ok(peak))) = (parts.next(), parts.next()) else {
-        bail!("unexpected DuckDB output: {text}");
+print(secs, PEAK)
+"#
+    .replace("PEAK", crate::bench::PY_PEAK_MIB);
+    let [secs, peak, ..] = crate::bench::duckdb_script(&script, &[file.as_os_str(), out.as_os_str()])?[..] else {
+        bail!("DuckDB printed too few numbers");
     };
     let _ = std::fs::remove_file(&out);
     Ok((secs, peak))
