@@ -20,7 +20,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Pure maths and pure SVG: no workspace dependencies at all.
     ("haven-stats", &[]),
     ("haven-charts", &[]),
-    ("haven-analytics", &["haven-model", "haven-store", "haven-governance", "haven-stats", "haven-charts"]),
+    // haven-ingest only as a dev-dependency: the engine's tests read spells
+    // both as it derives them and as ingest's `apc_spell` holds them.
+    ("haven-analytics", &["haven-model", "haven-store", "haven-governance", "haven-stats", "haven-charts", "haven-ingest"]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics"]),

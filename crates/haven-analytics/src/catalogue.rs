@@ -94,9 +94,10 @@ pub struct Indicator {
     /// SQL over the base's columns: the denominator per row (`1` or `0`).
     #[serde(skip)]
     pub den_sql: &'static str,
-    /// An aggregate giving the value directly ([`Method::Median`]).
+    /// SQL over the base's columns whose median is the value
+    /// ([`Method::Median`]); rows where it is null are left out.
     #[serde(skip)]
-    pub value_sql: Option<&'static str>,
+    pub median_of: Option<&'static str>,
 }
 
 /// Every indicator Haven computes.
@@ -115,7 +116,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Spells are grouped by the pseudonymised provider spell number; continuous inpatient spells across transfers are not linked yet.",
             num_sql: "1",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.bed_days",
@@ -130,7 +131,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "A same-day spell counts 0 bed days.",
             num_sql: "los",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.los_mean",
@@ -145,7 +146,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "",
             num_sql: "los",
             den_sql: "1",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.los_median",
@@ -160,7 +161,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Published only when its count of spells is.",
             num_sql: "0",
             den_sql: "1",
-            value_sql: Some("median(los)"),
+            median_of: Some("los"),
         },
         Indicator {
             id: "apc.zero_los_emergency",
@@ -175,7 +176,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "",
             num_sql: "CASE WHEN admimeth LIKE '2%' AND los = 0 THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN admimeth LIKE '2%' THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.elective_wait_median",
@@ -190,7 +191,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "9998 (not applicable) and 9999 (not known) are excluded; HES waits include suspensions (methods.md §8.1).",
             num_sql: "0",
             den_sql: "CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN 1 ELSE 0 END",
-            value_sql: Some("median(CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN elecdur END)"),
+            median_of: Some("CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN elecdur END"),
         },
         Indicator {
             id: "apc.rtt_within_18_weeks",
@@ -205,7 +206,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Length = RTTPEREND − RTTPERSTART (derived); 126 days counts as within, as the day-level boundary is unconfirmed.",
             num_sql: "CASE WHEN rtt_days BETWEEN 0 AND 126 THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN rtt_days >= 0 THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.discharged_to_care_home",
@@ -220,7 +221,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "",
             num_sql: "CASE WHEN disdest IN ('54','55','56','65','85','86') THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN dismeth <> '4' OR dismeth IS NULL THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.delayed_discharge_days",
@@ -235,7 +236,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Spells whose ready date is after discharge are ignored as invalid.",
             num_sql: "CASE WHEN delay_days >= 0 THEN delay_days ELSE 0 END",
             den_sql: "CASE WHEN delay_days >= 0 THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.emergency_readmission_30d",
@@ -250,7 +251,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Index: discharged alive, not a day case or regular attender, not maternity. Readmission: emergency, 0–29 days, main specialty not obstetrics (501). Not yet: the cancer/chemotherapy exclusion and the specialty list (unconfirmed in the source), CIP linking across transfers, indirect standardisation.",
             num_sql: "CASE WHEN next_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND 29 AND (next_mainspef IS NULL OR next_mainspef <> '501') THEN 1 ELSE 0 END",
             den_sql: "1",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.acsc_chronic",
@@ -265,7 +266,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "All §3.1 filters and conditions a)-i) are applied by haven_model::rules::avoidable::chronic_acsc. The English-commissioner filter is implicit in the zones. Published as a count; benchmarking shows a crude rate per 1,000 resident population, not the directly standardised rate of v1.15.",
             num_sql: "CASE WHEN acsc IS NOT NULL THEN 1 ELSE 0 END",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.ucs",
@@ -280,7 +281,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Falls from age 75 and pyrexial child to age 6 (127b text; configurable as the annex is inconsistent). Falls are found by a W00-W19 cause code in any diagnosis position. Counted per spell from its first episode. Crude rate in benchmarking, not the directly standardised rate.",
             num_sql: "CASE WHEN ucs IS NOT NULL THEN 1 ELSE 0 END",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.ebi_list1",
@@ -295,7 +296,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Only the list 1 interventions with public code logic (11 of 17) are counted; breast reduction, benign skin lesions, hysterectomy and D&C for heavy menstrual bleeding, chalazia and carpal tunnel release have none. Source regex bugs are read as the code list notes intend.",
             num_sql: "CASE WHEN ebi LIKE '1 %' THEN 1 ELSE 0 END",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "apc.ebi_list2",
@@ -310,7 +311,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "List 2 membership per item is partly unconfirmed (methods.md §4.1); the list column of the code-logic file is used.",
             num_sql: "CASE WHEN ebi LIKE '2 %' THEN 1 ELSE 0 END",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "ae.attendances",
@@ -325,7 +326,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "",
             num_sql: "1",
             den_sql: "0",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "ae.four_hours",
@@ -340,7 +341,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Attendances with no departure interval are left out of both counts rather than counted as within four hours (the public code's choice, flagged for review in methods.md §8.3).",
             num_sql: "CASE WHEN minutes <= 240 THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN minutes IS NOT NULL THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "ae.conversion",
@@ -355,7 +356,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Short-stay/SDEC destinations are not counted as admissions.",
             num_sql: "admitted",
             den_sql: "1",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "ae.out_of_hours",
@@ -370,7 +371,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "Good Friday, Christmas Day and bank holidays are not yet treated as out of hours.",
             num_sql: "CASE WHEN out_of_hours THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN out_of_hours IS NOT NULL THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "op.dna_rate",
@@ -385,7 +386,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "DNA = 3 only; 7 (late, not seen) counts as an attendance slot, not a DNA, as which publications count 7 is unconfirmed.",
             num_sql: "CASE WHEN attended = '3' THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN attended IN ('3','5','6','7') THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "op.patient_cancellation_rate",
@@ -400,7 +401,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "",
             num_sql: "CASE WHEN attended = '2' THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN attended IN ('2','3','4','5','6','7') THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
         Indicator {
             id: "op.hospital_cancellation_rate",
@@ -415,7 +416,7 @@ pub fn catalogue() -> Vec<Indicator> {
             choices: "",
             num_sql: "CASE WHEN attended = '4' THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN attended IN ('2','3','4','5','6','7') THEN 1 ELSE 0 END",
-            value_sql: None,
+            median_of: None,
         },
     ]
 }
@@ -438,7 +439,7 @@ mod tests {
         assert_eq!(ids.len(), all.len());
         for i in &all {
             assert!(!i.title.is_empty() && !i.citation.is_empty(), "{}", i.id);
-            assert_eq!(i.method == Method::Median, i.value_sql.is_some(), "{}", i.id);
+            assert_eq!(i.method == Method::Median, i.median_of.is_some(), "{}", i.id);
             assert_eq!(i.method == Method::Count, i.den_sql == "0", "{}", i.id);
         }
     }

@@ -215,12 +215,31 @@ pub struct Scope {
     /// Age limits of the urgent-care-sensitive conditions (configurable:
     /// the source is inconsistent, methods.md §3.3).
     pub ucs: UcsOptions,
+    /// Read spells from the derived `apc_spell` dataset (built at ingest,
+    /// sorted by person) rather than deriving them from episodes. Sessions
+    /// register it only while it matches the episodes, so both give the
+    /// same answer; the episode SQL is the reference definition.
+    pub derived_spells: bool,
 }
 
 impl Scope {
     /// The scope of `source` in `session` for `period`.
     pub fn of(session: &ZoneSession, source: Source, period: Period) -> Scope {
-        Scope { source, period, icb: None, with_org: has_table(session, "reference", "org"), ucs: UcsOptions::default() }
+        Scope {
+            source,
+            period,
+            icb: None,
+            with_org: has_table(session, "reference", "org"),
+            ucs: UcsOptions::default(),
+            derived_spells: has_table(session, source.schema(), SPELL_DATASET),
+        }
+    }
+
+    /// Derives spells from episodes in the query (the reference definition)
+    /// even when the derived dataset is there.
+    pub fn from_episodes(mut self) -> Scope {
+        self.derived_spells = false;
+        self
     }
 
     /// Restricts to one ICB's responsible population; the code must look
@@ -256,8 +275,46 @@ fn base_sql(base: Base, scope: &Scope) -> String {
     }
 }
 
+/// The derived spell dataset (see `haven_ingest::spells`).
+pub const SPELL_DATASET: &str = "apc_spell";
+
+/// Spells from the derived dataset: one row per spell with the columns the
+/// episode SQL below computes, the readmission fields already linked along
+/// each person's spells, and the code classifications already made (the
+/// urgent-care-sensitive one with the default age limits; other limits are
+/// applied to the first episode's codes here).
+fn derived_spells_sql(scope: &Scope) -> String {
+    let (pcn, pcn_join) = scope.pcn_join("s.practice");
+    let ucs = if scope.ucs == UcsOptions::default() { "ucs" } else { "ucs_condition(diag_all, age, admimeth)" };
+    format!(
+        "SELECT spell, \"TOKEN_PERSON_ID\" AS person, admidate, disdate, admimeth, elecdur, mainspef, admisorc, epistat, epitype, \
+         classpat1, diag_all, proc_all, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
+         {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, next_admimeth, next_mainspef, gap_days, \
+         acsc, {ucs} AS ucs, ebi FROM {schema}.{SPELL_DATASET} s {pcn_join}",
+        schema = scope.source.schema()
+    )
+}
+
+/// The readmission exclusions of methods.md §2.1 on the index spell.
+const INDEX_SPELL_FILTER: &str = "(dismeth IS NULL OR dismeth <> '4') AND NOT (classpat = '2' AND admimeth IN ('11','12','13')) \
+     AND (classpat IS NULL OR classpat NOT IN ('3','4')) AND (admimeth IS NULL OR admimeth NOT IN ('31','32'))";
+
 fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     let (from, to) = scope.period.bounds();
+    if scope.derived_spells {
+        let spells = derived_spells_sql(scope);
+        match base {
+            Base::Spells => return format!("SELECT *, disdate AS activity_date FROM ({spells}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
+            Base::Admissions => return format!("SELECT *, admidate AS activity_date FROM ({spells}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"),
+            Base::SpellPairs => {
+                return format!(
+                    "SELECT *, disdate AS activity_date FROM ({spells}) t \
+                     WHERE person IS NOT NULL AND disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}"
+                )
+            }
+            Base::Ecds | Base::Outpatients => {}
+        }
+    }
     let schema = scope.source.schema();
     // COALESCE keeps every position: concat_ws would skip a null and move
     // a secondary code into the primary's place.
@@ -319,9 +376,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
                CAST(LEAD(admidate) OVER w AS INT) - CAST(disdate AS INT) AS gap_days \
              FROM ({shaped}) t WHERE person IS NOT NULL \
              WINDOW w AS (PARTITION BY person ORDER BY admidate, disdate, spell)) p \
-             WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' \
-               AND (dismeth IS NULL OR dismeth <> '4') AND NOT (classpat = '2' AND admimeth IN ('11','12','13')) \
-               AND (classpat IS NULL OR classpat NOT IN ('3','4')) AND (admimeth IS NULL OR admimeth NOT IN ('31','32'))"
+             WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}"
         ),
         Base::Ecds => {
             let (pcn, pcn_join) = scope.pcn_join("a.\"PRACTICE_CODE_PATIENT_REGISTRATION\"");
@@ -356,28 +411,35 @@ fn quoted(codes: &[&str]) -> String {
 }
 
 /// One query for every indicator of one base by every breakdown: the base is
-/// derived once and each row is fanned out to one (breakdown, group) pair
-/// per breakdown, so spells are built once per run rather than once per
+/// derived once, each row's group labels and measure inputs are computed
+/// once, and then each row is fanned out to one (breakdown, group) pair per
+/// breakdown, so spells are built once per run rather than once per
 /// indicator and breakdown.
 pub fn sql(base: Base, indicators: &[&Indicator], breakdowns: &[Breakdown], scope: &Scope) -> String {
     let names = breakdowns.iter().map(|b| format!("('{}')", b.name())).collect::<Vec<_>>().join(", ");
-    let grp = breakdowns.iter().map(|b| format!("WHEN '{}' THEN {}", b.name(), b.sql())).collect::<Vec<_>>().join(" ");
+    let labels = breakdowns.iter().enumerate().map(|(j, b)| format!("{} AS g{j}", b.sql())).collect::<Vec<_>>().join(", ");
+    let grp = breakdowns.iter().enumerate().map(|(j, b)| format!("WHEN '{}' THEN g{j}", b.name())).collect::<Vec<_>>().join(" ");
+    let inputs = indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| {
+            let median = ind.median_of.map(|m| format!(", {m} AS v{i}")).unwrap_or_default();
+            format!("{num} AS n{i}, {den} AS d{i}{median}", num = ind.num_sql, den = ind.den_sql)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let measures = indicators
         .iter()
         .enumerate()
         .map(|(i, ind)| {
-            format!(
-                "CAST(SUM({num}) AS BIGINT) AS n{i}, CAST(SUM({den}) AS BIGINT) AS d{i}, CAST({value} AS DOUBLE) AS v{i}",
-                num = ind.num_sql,
-                den = ind.den_sql,
-                value = ind.value_sql.unwrap_or("CAST(NULL AS DOUBLE)")
-            )
+            let value = if ind.median_of.is_some() { format!("median(v{i})") } else { "NULL".to_owned() };
+            format!("CAST(SUM(n{i}) AS BIGINT) AS n{i}, CAST(SUM(d{i}) AS BIGINT) AS d{i}, CAST({value} AS DOUBLE) AS v{i}")
         })
         .collect::<Vec<_>>()
         .join(", ");
     format!(
         "SELECT k.breakdown AS breakdown, CASE k.breakdown {grp} END AS grp, {measures} \
-         FROM ({base}) b CROSS JOIN (VALUES {names}) AS k(breakdown) GROUP BY 1, 2 ORDER BY 1, 2",
+         FROM (SELECT {labels}, {inputs} FROM ({base}) b) r CROSS JOIN (VALUES {names}) AS k(breakdown) GROUP BY 1, 2 ORDER BY 1, 2",
         base = base_sql(base, scope),
     )
 }
@@ -390,6 +452,15 @@ fn has_table(session: &ZoneSession, schema: &str, table: &str) -> bool {
 /// Whether the session holds the dataset an indicator reads.
 pub fn available(session: &ZoneSession, source: Source, indicator: &Indicator) -> bool {
     holds(session, source, indicator.base.dataset())
+}
+
+/// The dataset a query for `indicator` reads under `scope`: the derived
+/// spells for APC indicators when the scope uses them, else the base's own.
+pub fn reads(scope: &Scope, indicator: &Indicator) -> &'static str {
+    match indicator.base {
+        Base::Spells | Base::Admissions | Base::SpellPairs if scope.derived_spells => SPELL_DATASET,
+        base => base.dataset(),
+    }
 }
 
 /// Whether the session holds `dataset` of `source`.

@@ -59,7 +59,7 @@ impl Kind {
             Kind::Ucs { falls_min_age, pyrexial_child_max_age } => {
                 urgent_care_sensitive(a, &UcsOptions { falls_min_age, pyrexial_child_max_age }).map(|c| c.name().to_owned())
             }
-            Kind::Ebi => ebi_intervention(a).map(|e| format!("{} {}", e.list(), e.name())),
+            Kind::Ebi => ebi_intervention(a).map(|e| e.label()),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::array::{new_null_array, ArrayRef, Date32Array, Int32Array, Int64Array, StringArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use haven_analytics::{compute, find, Breakdown, Period, Table};
+use haven_analytics::{compute, find, Breakdown, Period, Scope, Source, Table};
 use haven_governance::disclosure::{Cell, Policy};
 use haven_governance::dsa::{Dsa, Purpose, Role};
 use haven_governance::grant::grant;
@@ -125,13 +125,20 @@ struct Fixture {
     session: ZoneSession,
 }
 
-fn fixture() -> Fixture {
-    fixture_of(vec![(Dataset::ApcEpisode, apc()), (Dataset::EcdsAttendance, ecds())])
+/// The fixture twice: spells derived by the engine's SQL from episodes (the
+/// reference definition), and read from the `apc_spell` dataset that
+/// ingest derives; every test asserts the same numbers of both.
+fn fixture() -> [Fixture; 2] {
+    fixtures_of(|| vec![(Dataset::ApcEpisode, apc()), (Dataset::EcdsAttendance, ecds())])
 }
 
-/// A store holding `batches` in the pseudonymised zone, opened for an
-/// analyst under the demo agreement.
-fn fixture_of(batches: Vec<(Dataset, RecordBatch)>) -> Fixture {
+fn fixtures_of(batches: impl Fn() -> Vec<(Dataset, RecordBatch)>) -> [Fixture; 2] {
+    [fixture_of(batches(), false), fixture_of(batches(), true)]
+}
+
+/// A store holding `batches` in the pseudonymised zone, with the derived
+/// spells when `derive`, opened for an analyst under the demo agreement.
+fn fixture_of(batches: Vec<(Dataset, RecordBatch)>, derive: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_for_write(dir.path()).unwrap();
     let mut txn = store.begin_load().unwrap();
@@ -157,12 +164,17 @@ fn fixture_of(batches: Vec<(Dataset, RecordBatch)>) -> Fixture {
     };
     let counts = [ZoneCounts { zone: Some(Zone::Pseudonymised), read: 19, written: 19, ..ZoneCounts::default() }];
     store.commit(txn, &record, &counts, &[], &[]).unwrap();
+    if derive {
+        let built = haven_ingest::spells::refresh(&mut store).unwrap();
+        assert_eq!(built.len(), 1, "the pseudonymised zone's spells");
+    }
     let mut users = Users::open(dir.path()).unwrap();
     users.add("ana", Role::Analyst, None, "a long enough passphrase").unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dsa/DSA-HAVEN-DEMO.toml");
     let dsa = Dsa::from_toml("DSA-HAVEN-DEMO.toml", &std::fs::read_to_string(path).unwrap()).unwrap();
     let g = grant(&users, "ana", Role::Analyst, Purpose::Commissioning, &dsa, Date::from_ymd(2026, 11, 23).unwrap()).unwrap();
     let session = ZoneSession::open(&store, &g).unwrap();
+    assert_eq!(Scope::of(&session, Source::Local, fy()).derived_spells, derive);
     Fixture { _dir: dir, session }
 }
 
@@ -191,90 +203,95 @@ fn close(a: Option<f64>, b: f64) -> bool {
 
 #[test]
 fn spell_indicators_match_the_hand_worked_values() {
-    let f = fixture();
-    // S1–S12 are discharged in 2024-25 (S13 in 2023-24 is out).
-    assert_eq!(total(&f, "apc.spells").0, Some(Cell::Value(12)));
-    // LOS: 3,0,2,5,0,2,0,10,2,2,7,1 → 34 bed days (S11 runs 1 to 8 November across two episodes).
-    assert_eq!(total(&f, "apc.bed_days").0, Some(Cell::Value(34)));
-    assert!(close(total(&f, "apc.los_mean").2, 34.0 / 12.0));
-    // Sorted 0,0,0,1,2,2,2,2,3,5,7,10 → median (2+2)/2.
-    assert!(close(total(&f, "apc.los_median").2, 2.0));
-    // Emergency spells: S1,S2,S4,S5,S6,S8,S10,S11,S12 = 9; same-day: S2, S5.
-    let z = total(&f, "apc.zero_los_emergency");
-    assert_eq!((z.0, z.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
-    assert!(close(z.2, 200.0 / 9.0));
-    // Care homes: S2 (54) and S11 (65, on its last episode) of 11 discharged alive (S6 died).
-    let c = total(&f, "apc.discharged_to_care_home");
-    assert_eq!((c.0, c.1), (Some(Cell::Value(2)), Some(Cell::Value(11))));
-    // Only S8 has a ready date: 20 → 25 September is 5 days.
-    assert!(close(total(&f, "apc.delayed_discharge_days").2, 5.0));
-    // Elective waits 40 (S3) and 10 (S7): median 25.
-    assert!(close(total(&f, "apc.elective_wait_median").2, 25.0));
+    for f in &fixture() {
+        // S1–S12 are discharged in 2024-25 (S13 in 2023-24 is out).
+        assert_eq!(total(&f, "apc.spells").0, Some(Cell::Value(12)));
+        // LOS: 3,0,2,5,0,2,0,10,2,2,7,1 → 34 bed days (S11 runs 1 to 8 November across two episodes).
+        assert_eq!(total(&f, "apc.bed_days").0, Some(Cell::Value(34)));
+        assert!(close(total(&f, "apc.los_mean").2, 34.0 / 12.0));
+        // Sorted 0,0,0,1,2,2,2,2,3,5,7,10 → median (2+2)/2.
+        assert!(close(total(&f, "apc.los_median").2, 2.0));
+        // Emergency spells: S1,S2,S4,S5,S6,S8,S10,S11,S12 = 9; same-day: S2, S5.
+        let z = total(&f, "apc.zero_los_emergency");
+        assert_eq!((z.0, z.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
+        assert!(close(z.2, 200.0 / 9.0));
+        // Care homes: S2 (54) and S11 (65, on its last episode) of 11 discharged alive (S6 died).
+        let c = total(&f, "apc.discharged_to_care_home");
+        assert_eq!((c.0, c.1), (Some(Cell::Value(2)), Some(Cell::Value(11))));
+        // Only S8 has a ready date: 20 → 25 September is 5 days.
+        assert!(close(total(&f, "apc.delayed_discharge_days").2, 5.0));
+        // Elective waits 40 (S3) and 10 (S7): median 25.
+        assert!(close(total(&f, "apc.elective_wait_median").2, 25.0));
+    }
 }
 
 #[test]
 fn readmissions_follow_the_index_and_numerator_rules() {
-    let f = fixture();
-    // Index spells: S1,S2,S3,S4,S5,S8,S10,S11,S12 = 9 (S6 died, S7 day case,
-    // S9 maternity). Readmitted: S1 → S2 after 16 days; S11 → S12 after 29
-    // days (8 Nov to 7 Dec). Not: S5 → S6 after 30 days; S3 → S4 after 37;
-    // S7 → S8 (5 days) because a day case is not an index spell.
-    let r = total(&f, "apc.emergency_readmission_30d");
-    assert_eq!((r.0, r.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
-    assert!(close(r.2, 200.0 / 9.0));
+    for f in &fixture() {
+        // Index spells: S1,S2,S3,S4,S5,S8,S10,S11,S12 = 9 (S6 died, S7 day case,
+        // S9 maternity). Readmitted: S1 → S2 after 16 days; S11 → S12 after 29
+        // days (8 Nov to 7 Dec). Not: S5 → S6 after 30 days; S3 → S4 after 37;
+        // S7 → S8 (5 days) because a day case is not an index spell.
+        let r = total(&f, "apc.emergency_readmission_30d");
+        assert_eq!((r.0, r.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
+        assert!(close(r.2, 200.0 / 9.0));
+    }
 }
 
 #[test]
 fn ae_indicators_match_the_hand_worked_values() {
-    let f = fixture();
-    // Within 240 minutes: 200 and 240 of the four with an interval.
-    let four = total(&f, "ae.four_hours");
-    assert_eq!((four.0, four.1), (Some(Cell::Value(2)), Some(Cell::Value(4))));
-    assert!(close(four.2, 50.0));
-    // Out of hours: Monday 19:00, Saturday 10:00, Wednesday 07:59; not Monday 09:00 or Tuesday 18:29.
-    let ooh = total(&f, "ae.out_of_hours");
-    assert_eq!((ooh.0, ooh.1), (Some(Cell::Value(3)), Some(Cell::Value(5))));
-    assert_eq!(total(&f, "ae.conversion").0, Some(Cell::Value(1)));
+    for f in &fixture() {
+        // Within 240 minutes: 200 and 240 of the four with an interval.
+        let four = total(&f, "ae.four_hours");
+        assert_eq!((four.0, four.1), (Some(Cell::Value(2)), Some(Cell::Value(4))));
+        assert!(close(four.2, 50.0));
+        // Out of hours: Monday 19:00, Saturday 10:00, Wednesday 07:59; not Monday 09:00 or Tuesday 18:29.
+        let ooh = total(&f, "ae.out_of_hours");
+        assert_eq!((ooh.0, ooh.1), (Some(Cell::Value(3)), Some(Cell::Value(5))));
+        assert_eq!(total(&f, "ae.conversion").0, Some(Cell::Value(1)));
+    }
 }
 
 #[test]
 fn breakdowns_label_groups_and_sum_to_the_total() {
-    let f = fixture();
-    let by_age = run(&f, "apc.spells", Breakdown::AgeBand, &exact());
-    let groups: Vec<(&str, Option<Cell>)> = by_age.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
-    // S11 and S12 are P6's, aged 85; the other ten are 70.
-    assert_eq!(groups, [("70-74", Some(Cell::Value(10))), ("85-89", Some(Cell::Value(2)))]);
-    let by_sex = run(&f, "apc.spells", Breakdown::Sex, &exact());
-    let groups: Vec<&str> = by_sex.rows.iter().map(|r| r.group.as_str()).collect();
-    assert_eq!(groups, ["Female", "Male"]);
-    let by_type = run(&f, "apc.los_mean", Breakdown::AdmissionType, &exact());
-    let elective = by_type.rows.iter().find(|r| r.group == "Elective").unwrap();
-    // S3 (2 days) and S7 (0): mean 1.
-    assert!(close(elective.value, 1.0));
+    for f in &fixture() {
+        let by_age = run(&f, "apc.spells", Breakdown::AgeBand, &exact());
+        let groups: Vec<(&str, Option<Cell>)> = by_age.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
+        // S11 and S12 are P6's, aged 85; the other ten are 70.
+        assert_eq!(groups, [("70-74", Some(Cell::Value(10))), ("85-89", Some(Cell::Value(2)))]);
+        let by_sex = run(&f, "apc.spells", Breakdown::Sex, &exact());
+        let groups: Vec<&str> = by_sex.rows.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["Female", "Male"]);
+        let by_type = run(&f, "apc.los_mean", Breakdown::AdmissionType, &exact());
+        let elective = by_type.rows.iter().find(|r| r.group == "Elective").unwrap();
+        // S3 (2 days) and S7 (0): mean 1.
+        assert!(close(elective.value, 1.0));
+    }
 }
 
 #[test]
 fn sub_national_outputs_suppress_small_counts_and_what_would_reveal_them() {
-    let f = fixture();
-    let t = run(&f, "apc.spells", Breakdown::Provider, &Policy::default());
-    // RAA 8, RBB 4, total 12: 4 is suppressed; RAA is then hidden too, or
-    // 12 − 8 would give RBB back; the total rounds to 10.
-    let cells: Vec<(&str, Option<Cell>)> = t.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
-    assert_eq!(cells, [("RAA", Some(Cell::Suppressed)), ("RBB", Some(Cell::Suppressed))]);
-    assert_eq!(t.total.numerator, Some(Cell::Value(10)));
-    // Two zero-stay emergencies of nine: the numerator is suppressed, so no rate is published.
-    let z = run(&f, "apc.zero_los_emergency", Breakdown::Total, &Policy::default());
-    assert_eq!(z.total.numerator, Some(Cell::Suppressed));
-    assert_eq!(z.total.value, None);
-    assert!(!z.csv().contains("22.2"), "{}", z.csv());
-    // Every published count is 0 or at least 8, and a multiple of 5.
-    for id in ["apc.spells", "apc.bed_days", "apc.los_mean", "ae.four_hours"] {
-        for by in Breakdown::ALL {
-            let t = run(&f, id, by, &Policy::default());
-            for r in t.rows.iter().chain([&t.total]) {
-                for c in [r.numerator, r.denominator].into_iter().flatten() {
-                    if let Cell::Value(v) = c {
-                        assert!(v == 0 || (v >= 8 && v % 5 == 0), "{id} {by:?} {}: {v}", r.group);
+    for f in &fixture() {
+        let t = run(&f, "apc.spells", Breakdown::Provider, &Policy::default());
+        // RAA 8, RBB 4, total 12: 4 is suppressed; RAA is then hidden too, or
+        // 12 − 8 would give RBB back; the total rounds to 10.
+        let cells: Vec<(&str, Option<Cell>)> = t.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
+        assert_eq!(cells, [("RAA", Some(Cell::Suppressed)), ("RBB", Some(Cell::Suppressed))]);
+        assert_eq!(t.total.numerator, Some(Cell::Value(10)));
+        // Two zero-stay emergencies of nine: the numerator is suppressed, so no rate is published.
+        let z = run(&f, "apc.zero_los_emergency", Breakdown::Total, &Policy::default());
+        assert_eq!(z.total.numerator, Some(Cell::Suppressed));
+        assert_eq!(z.total.value, None);
+        assert!(!z.csv().contains("22.2"), "{}", z.csv());
+        // Every published count is 0 or at least 8, and a multiple of 5.
+        for id in ["apc.spells", "apc.bed_days", "apc.los_mean", "ae.four_hours"] {
+            for by in Breakdown::ALL {
+                let t = run(&f, id, by, &Policy::default());
+                for r in t.rows.iter().chain([&t.total]) {
+                    for c in [r.numerator, r.denominator].into_iter().flatten() {
+                        if let Cell::Value(v) = c {
+                            assert!(v == 0 || (v >= 8 && v % 5 == 0), "{id} {by:?} {}: {v}", r.group);
+                        }
                     }
                 }
             }
@@ -336,17 +353,18 @@ fn coded() -> RecordBatch {
 
 #[test]
 fn avoidable_admissions_and_ebi_are_classified_from_the_first_episodes_codes() {
-    let f = fixture_of(vec![(Dataset::ApcEpisode, coded())]);
-    let count = |id: &str| run(&f, id, Breakdown::Total, &exact()).total.numerator;
-    // Chronic ACSC: A1 (asthma) and A3 (COPD); A2 is a transfer, A4 has no primary.
-    assert_eq!(count("apc.acsc_chronic"), Some(Cell::Value(2)));
-    // UCS: A3 (COPD), A5 (cellulitis), A6 (head injury / fall at 80).
-    assert_eq!(count("apc.ucs"), Some(Cell::Value(3)));
-    // EBI: A7 on list 1 (A8 is an emergency); A9 on list 2.
-    assert_eq!(count("apc.ebi_list1"), Some(Cell::Value(1)));
-    assert_eq!(count("apc.ebi_list2"), Some(Cell::Value(1)));
-    // Counted by sex: ACSC A1 is male, A3 female.
-    let by_sex = run(&f, "apc.acsc_chronic", Breakdown::Sex, &exact());
-    let cells: Vec<(&str, Option<Cell>)> = by_sex.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
-    assert_eq!(cells, [("Female", Some(Cell::Value(1))), ("Male", Some(Cell::Value(1)))]);
+    for f in &fixtures_of(|| vec![(Dataset::ApcEpisode, coded())]) {
+        let count = |id: &str| run(&f, id, Breakdown::Total, &exact()).total.numerator;
+        // Chronic ACSC: A1 (asthma) and A3 (COPD); A2 is a transfer, A4 has no primary.
+        assert_eq!(count("apc.acsc_chronic"), Some(Cell::Value(2)));
+        // UCS: A3 (COPD), A5 (cellulitis), A6 (head injury / fall at 80).
+        assert_eq!(count("apc.ucs"), Some(Cell::Value(3)));
+        // EBI: A7 on list 1 (A8 is an emergency); A9 on list 2.
+        assert_eq!(count("apc.ebi_list1"), Some(Cell::Value(1)));
+        assert_eq!(count("apc.ebi_list2"), Some(Cell::Value(1)));
+        // Counted by sex: ACSC A1 is male, A3 female.
+        let by_sex = run(&f, "apc.acsc_chronic", Breakdown::Sex, &exact());
+        let cells: Vec<(&str, Option<Cell>)> = by_sex.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
+        assert_eq!(cells, [("Female", Some(Cell::Value(1))), ("Male", Some(Cell::Value(1)))]);
+    }
 }

@@ -17,6 +17,7 @@ pub mod keys;
 mod pipeline;
 pub mod policy;
 mod source;
+pub mod spells;
 mod validate;
 mod zones;
 

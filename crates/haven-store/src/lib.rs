@@ -18,6 +18,7 @@
 //! the catalog and is removed by the next [`Store::open_for_write`].
 
 mod catalog;
+mod derived;
 mod error;
 mod load;
 mod session;
@@ -26,6 +27,7 @@ mod zone;
 pub use catalog::{
     Catalog, DqRow, FileRecord, LoadRecord, LoadStatus, SqliteCatalog, ZoneCounts,
 };
+pub use derived::{derived_from, derived_source};
 pub use error::StoreError;
 pub use load::{hex, LoadTxn, PartWriter, Store, WriteLock};
 pub use session::{ReadGrant, ZoneScope, ZoneSession};

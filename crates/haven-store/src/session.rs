@@ -86,6 +86,10 @@ impl ZoneSession {
             let schema = Arc::new(MemorySchemaProvider::new());
             catalog.register_schema(zone.name(), schema.clone())?;
             for dataset in store.catalog().datasets(zone)? {
+                // A stale derivation would answer for data no longer there.
+                if !store.is_current(zone, &dataset)? {
+                    continue;
+                }
                 let paths = store.dataset_files(zone, &dataset)?;
                 let table: Arc<dyn TableProvider> = Arc::new(runtime.block_on(listing_table(&ctx, &paths))?);
                 let table = match &practice {

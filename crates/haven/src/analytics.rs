@@ -51,16 +51,29 @@ impl Work {
         }
     }
 
-    /// Runs `f` over the zones this work's grant opens, then audits a read
-    /// of each dataset `indicators` touched in `source`.
-    fn with_zones<T>(&self, cli: &Cli, source: Source, indicators: &[Indicator], what: &str, f: impl FnOnce(&ZoneSession) -> Result<T>) -> Result<T> {
+    /// Runs `f` over the zones this work's grant opens with the scope
+    /// `scope` makes of them, then audits a read of each dataset
+    /// `indicators` touched in the scope's source.
+    fn with_zones<T>(
+        &self,
+        cli: &Cli,
+        indicators: &[Indicator],
+        what: &str,
+        scope: impl FnOnce(&ZoneSession) -> Result<Scope>,
+        f: impl FnOnce(&ZoneSession, &Scope) -> Result<T>,
+    ) -> Result<T> {
         let users = Users::open(&cli.data_dir)?;
         let g = grant(&users, &self.user, self.role, self.purpose, &self.dsa, today())?;
         let store = Store::open(&cli.data_dir)?;
         let zs = ZoneSession::open(&store, &g)?;
-        let datasets: std::collections::BTreeSet<&str> =
-            indicators.iter().filter(|i| haven_analytics::engine::available(&zs, source, i)).map(|i| i.base.dataset()).collect();
-        let out = f(&zs)?;
+        let scope = scope(&zs)?;
+        let source = scope.source;
+        let datasets: std::collections::BTreeSet<&str> = indicators
+            .iter()
+            .filter(|i| haven_analytics::engine::available(&zs, source, i))
+            .map(|i| haven_analytics::engine::reads(&scope, i))
+            .collect();
+        let out = f(&zs, &scope)?;
         for d in datasets {
             let rows = zs.count_rows(source.zone(), d)?;
             let target = format!("{}.{d}", source.schema());
@@ -129,13 +142,14 @@ pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<V
     let period = Period::parse(&a.period)?;
     let by: Vec<Breakdown> = a.by.split(',').map(|b| Breakdown::parse(b.trim())).collect::<Result<_, _>>()?;
     let wanted = wanted(a.only.as_deref())?;
-    let tables = work.with_zones(cli, Source::Local, &wanted, "indicators run", |zs| {
+    let scope = |zs: &ZoneSession| -> Result<Scope> {
         let mut scope = Scope::of(zs, Source::Local, period);
         if let Some(icb) = &a.icb {
             scope = scope.for_icb(icb)?;
         }
-        Ok(compute_catalogue(zs, &scope, &Policy::default(), &wanted, &by)?)
-    })?;
+        Ok(if a.from_episodes { scope.from_episodes() } else { scope })
+    };
+    let tables = work.with_zones(cli, &wanted, "indicators run", scope, |zs, scope| Ok(compute_catalogue(zs, scope, &Policy::default(), &wanted, &by)?))?;
     let mut files = 0;
     for t in &tables {
         files += haven_analytics::write::table(t, &a.out)?.len();
@@ -167,9 +181,8 @@ pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchm
     let period = Period::parse(&a.period)?;
     let wanted = wanted(a.only.as_deref())?;
     let icb = a.icb.to_ascii_uppercase();
-    let b = work.with_zones(cli, Source::National, &wanted, "benchmark", |zs| {
-        Ok(haven_analytics::benchmark::benchmark(zs, &Policy::default(), &wanted, &icb, period, a.peers)?)
-    })?;
+    let scope = |zs: &ZoneSession| Ok(Scope::of(zs, Source::National, period));
+    let b = work.with_zones(cli, &wanted, "benchmark", scope, |zs, _| Ok(haven_analytics::benchmark::benchmark(zs, &Policy::default(), &wanted, &icb, period, a.peers)?))?;
     let files = haven_analytics::write::benchmark(&b, &wanted, &a.out)?.len();
     let id = work.register(cli, &format!("Benchmark {icb} {}", period.label()), &a.out, files)?;
     audit(&cli.data_dir, work.event("benchmark.run", &a.out.display().to_string(), serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id})))?;
@@ -224,6 +237,7 @@ pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
         only: None,
         icb: None,
         by: "total,month,sub_icb,pcn,practice,provider,age_band,sex,ethnicity,imd_quintile,admission_type".into(),
+        from_episodes: false,
     };
     run_indicators(cli, &as_(Purpose::Commissioning), &run)?;
     let bench = BenchmarkArgs { icb: icb.into(), out: out.join("benchmark"), period: "2024-25".into(), peers: 10, only: None };

@@ -41,7 +41,13 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
     let period = Period::parse(&a.period)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    let ingest_secs = if a.reuse && data.join("catalog.sqlite").is_file() { None } else { Some(ingest(&a.from, &data, &scratch.join("keys"))?) };
+    let (ingest_secs, derive_secs) = match a.reuse && data.join("catalog.sqlite").is_file() {
+        true => (None, None),
+        false => {
+            let (all, derive) = ingest(&a.from, &data, &scratch.join("keys"))?;
+            (Some(all), Some(derive))
+        }
+    };
     let ingest_peak = peak_rss_mib();
     let zs = open_session(cli, &data)?;
     let scope = Scope::of(&zs, Source::National, period);
@@ -66,34 +72,48 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
 
     let duck = if a.duckdb {
         let store = Store::open(&data)?;
-        let queries = duckdb_queries(&shared, &by, &scope);
-        let parquet = duckdb_run(&scratch, &parquet_tables(&store)?, &queries)?;
-        let csv = duckdb_run(&scratch, &csv_tables(&a.from, &store)?, &queries)?;
-        Some((parquet, csv))
+        // DuckDB has no spells derived at ingest: it runs the reference SQL
+        // that derives them from episodes, as Haven does without them.
+        let reference = duckdb_queries(&shared, &by, &scope.clone().from_episodes());
+        let parquet = duckdb_run(&scratch, &parquet_tables(&store)?, &reference)?;
+        if !cli.json {
+            eprintln!("duckdb: shared subset on the episode Parquet {:.1} s (peak {:.0} MiB)", parquet.query, parquet.peak);
+        }
+        // The same engine-independent question on equal inputs: Haven's SQL
+        // over the derived spells, run by DuckDB on the same files.
+        let derived = if scope.derived_spells { Some(duckdb_run(&scratch, &parquet_tables(&store)?, &duckdb_queries(&shared, &by, &scope))?) } else { None };
+        let csv = duckdb_run(&scratch, &csv_tables(&a.from, &store)?, &reference)?;
+        Some((parquet, csv, derived))
     } else {
         None
     };
     let result = serde_json::json!({
         "bench": "catalogue", "from": a.from, "period": period.label(), "threads": threads,
         "national_apc_episodes": episodes, "breakdowns": ["total", "icb"],
-        "haven_ingest_seconds": ingest_secs, "haven_ingest_peak_rss_mib": ingest_peak,
+        "haven_ingest_seconds": ingest_secs, "haven_ingest_peak_rss_mib": ingest_peak, "haven_derive_spells_seconds": derive_secs,
         "haven_catalogue_seconds": full_secs, "haven_catalogue_peak_rss_mib": full_peak, "haven_catalogue_tables": full_tables,
         "haven_shared_seconds": shared_secs, "haven_shared_peak_rss_mib": shared_peak, "shared_indicators": shared.len(),
         "duckdb_parquet_seconds": duck.as_ref().map(|d| d.0.query), "duckdb_parquet_peak_rss_mib": duck.as_ref().map(|d| d.0.peak),
         "duckdb_csv_load_seconds": duck.as_ref().map(|d| d.1.load), "duckdb_csv_query_seconds": duck.as_ref().map(|d| d.1.query),
         "duckdb_csv_peak_rss_mib": duck.as_ref().map(|d| d.1.peak),
+        "haven_derived_spells": scope.derived_spells,
+        "duckdb_on_derived_spells_seconds": duck.as_ref().and_then(|d| d.2.as_ref()).map(|d| d.query),
+        "duckdb_on_derived_spells_peak_rss_mib": duck.as_ref().and_then(|d| d.2.as_ref()).map(|d| d.peak),
     });
     if cli.json {
         println!("{result}");
     } else {
         println!("bench catalogue: {episodes} national APC episodes, {} on {threads} threads", period.label());
         if let Some(s) = ingest_secs {
-            println!("  haven ingest (APC, OP, ECDS, reference)  {s:>8.1} s  peak {:.0} MiB", ingest_peak.unwrap_or(f64::NAN));
+            println!("  haven ingest (APC, OP, ECDS, reference)  {s:>8.1} s  peak {:.0} MiB  (of which deriving spells {:.1} s)", ingest_peak.unwrap_or(f64::NAN), derive_secs.unwrap_or(0.0));
         }
         println!("  haven catalogue ({} indicators)        {full_secs:>8.1} s  peak {full_peak:.0} MiB", all.len());
         println!("  haven shared subset ({} indicators)     {shared_secs:>8.1} s  peak {shared_peak:.0} MiB", shared.len());
-        if let Some((p, c)) = &duck {
+        if let Some((p, c, d)) = &duck {
             println!("  duckdb shared subset on the Parquet     {:>8.1} s  peak {:.0} MiB", p.query, p.peak);
+            if let Some(d) = d {
+                println!("  duckdb same SQL as haven on apc_spell   {:>8.1} s  peak {:.0} MiB", d.query, d.peak);
+            }
             println!("  duckdb CSV load + shared subset         {:>8.1} s  peak {:.0} MiB", c.load + c.query, c.peak);
             println!("  ratio haven / duckdb, Parquet: {:.2}", shared_secs / p.query);
             if let Some(s) = ingest_secs {
@@ -108,8 +128,9 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
 }
 
 /// Loads the reference tables and the national APC, OP and ECDS files of
-/// `from` into a fresh data directory; returns the seconds taken.
-fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<f64> {
+/// `from` into a fresh data directory and derives the spells; returns the
+/// seconds taken in all and deriving spells.
+fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<(f64, f64)> {
     let _ = std::fs::remove_dir_all(data);
     Keys::init(keys)?;
     let mut store = Store::open_for_write(data)?;
@@ -119,7 +140,12 @@ fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<f64> {
     for (feed, path) in plan.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference || wanted(&f.name())) {
         crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), keys), true)?;
     }
-    Ok(t.elapsed().as_secs_f64())
+    let mut derive = 0.0;
+    for r in haven_ingest::spells::refresh(&mut store)? {
+        eprintln!("haven: derived {} spells from {} {} episodes in {:.1} s", r.spells, r.episodes, r.zone, r.seconds);
+        derive += r.seconds;
+    }
+    Ok((t.elapsed().as_secs_f64(), derive))
 }
 
 /// A governed session over the national extract, as a benchmarking analyst
@@ -182,7 +208,7 @@ fn date_casts_to_duckdb(sql: &str) -> String {
 /// Each table DuckDB reads: its Parquet files, or its CSV with column types.
 fn parquet_tables(store: &Store) -> Result<serde_json::Value> {
     let mut t = serde_json::Map::new();
-    for (zone, ds) in DATASETS.iter().map(|d| (Zone::National, *d)).chain([(Zone::Reference, "org")]) {
+    for (zone, ds) in DATASETS.iter().chain([&haven_ingest::spells::DATASET]).map(|d| (Zone::National, *d)).chain([(Zone::Reference, "org")]) {
         let files: Vec<String> = store.dataset_files(zone, ds)?.iter().map(|p| p.display().to_string()).collect();
         if files.is_empty() {
             continue;

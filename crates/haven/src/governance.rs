@@ -274,7 +274,15 @@ fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
     let role = session().map_or("admin", |s| s.role.name());
     let result = haven_store::Store::open_for_write(&cli.data_dir)
         .map_err(anyhow::Error::from)
-        .and_then(|mut store| Ok(haven_governance::retention::apply(&mut store, &dsa, on, &actor(), role, a.dry_run)?));
+        .and_then(|mut store| {
+            let cert = haven_governance::retention::apply(&mut store, &dsa, on, &actor(), role, a.dry_run)?;
+            // Spells derived from destroyed episodes are stale (sessions no
+            // longer read them); rebuilding replaces their files.
+            if !a.dry_run {
+                crate::ingest::refresh_spells(&mut store, cli.json);
+            }
+            Ok(cert)
+        });
     let action = if a.dry_run { "retention.plan" } else { "retention.apply" };
     let detail = match &result {
         Ok(c) if !a.dry_run => serde_json::json!({"certificate": c.id, "sha256": haven_governance::retention::certificate_sha256(&cli.data_dir, &c.id)?, "rows_destroyed": c.rows_destroyed, "keep_from": c.window.keep_from}),

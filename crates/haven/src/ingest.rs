@@ -104,10 +104,33 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
         }
         reports.push(report);
     }
+    refresh_spells(&mut store, cli.json);
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(reports)
+}
+
+/// Rebuilds the derived spell tables whose episodes changed. The loads have
+/// committed whatever happens here: if it fails, analytics derives spells
+/// from episodes itself, so this warns rather than fails.
+pub(crate) fn refresh_spells(store: &mut Store, quiet: bool) {
+    match haven_ingest::spells::refresh(store) {
+        Ok(reports) if !quiet => {
+            for r in reports {
+                println!(
+                    "{:<28} load {}  {} spells from {} episodes in {:.1} s (derived)",
+                    format!("{}.{}", r.zone, haven_ingest::spells::DATASET),
+                    r.load_id.as_deref().unwrap_or("-"),
+                    r.spells,
+                    r.episodes,
+                    r.seconds
+                );
+            }
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: spells not derived ({e}); indicators will derive them from episodes"),
+    }
 }
 
 /// Runs the load under a Data Sharing Agreement: it must be in force today and

@@ -125,6 +125,12 @@ impl EbiIntervention {
         EbiIntervention::VaricoseVeins,
     ];
 
+    /// `"<list> <intervention>"`, e.g. `1 Tonsillectomy for recurrent
+    /// tonsillitis`: the form indicator SQL filters on (`LIKE '1 %'`).
+    pub fn label(self) -> String {
+        format!("{} {}", self.list(), self.name())
+    }
+
     /// The intervention as the code list's `intervention` column writes it.
     pub fn name(self) -> &'static str {
         match self {

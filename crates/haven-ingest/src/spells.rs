@@ -1,0 +1,754 @@
+//! The `apc_spell` dataset: provider spells derived once from a zone's APC
+//! episodes, clustered by person and in admission order, so that indicators
+//! read one row per spell and person-history measures (30-day
+//! readmissions) are a linear scan here rather than a self-join or window
+//! at query time (issue 5 §6).
+//!
+//! It is a derived dataset (`haven_store::derived_source`): rebuilt by
+//! [`refresh`] after loads, and invisible to sessions once its episodes
+//! change, so it never answers for data no longer there. Without it the
+//! analytics engine derives spells from episodes in SQL; that SQL is the
+//! reference definition, and this module reproduces it exactly (the
+//! engine's tests compare the two on the same data):
+//!
+//! - episodes with a `PROVSPNOPS` are grouped by it;
+//! - the spell's person, provider, ICB, sub-ICB, practice, sex, ethnicity,
+//!   IMD decile and patient class are the least value over its episodes;
+//!   admission date the earliest, discharge date and discharge-ready date
+//!   the latest; the RTT period the shortest;
+//! - admission method, elective duration, main specialty, admission source,
+//!   episode status and type, patient class at admission, age and the
+//!   clinical codes come from the episode with `EPIORDER` 01;
+//! - discharge destination and method from an episode ending on its own
+//!   discharge date;
+//! - the next spell of the same person, ordered by admission date,
+//!   discharge date and spell number (nulls last), gives the readmission
+//!   fields;
+//! - the chronic ACSC, urgent-care-sensitive (with the default age limits)
+//!   and EBI classifications are the `haven_model::rules` functions on the
+//!   first episode's codes, as the engine's SQL functions compute them.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{Array, ArrayRef, Date32Array, Date32Builder, Int32Array, Int32Builder, StringArray, StringBuilder};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use hashbrown::HashTable;
+use haven_model::rules::avoidable::{chronic_acsc, urgent_care_sensitive, CodedAdmission, UcsOptions};
+use haven_model::rules::ebi::ebi_intervention;
+use haven_store::{derived_from, derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::IngestError;
+
+/// The derived dataset's name.
+pub const DATASET: &str = "apc_spell";
+/// What it is derived from.
+pub const SOURCE: &str = "apc_episode";
+/// The zones whose episodes analytics reads.
+pub const ZONES: [Zone; 2] = [Zone::Pseudonymised, Zone::National];
+
+/// Rows per output batch.
+const BATCH: usize = 64 * 1024;
+/// A null date or integer in the accumulators.
+const NULL: i32 = i32::MIN;
+/// A missing string (arena span) or person.
+const NONE: u64 = u64::MAX;
+const NO_PERSON: u32 = u32::MAX;
+
+/// What one rebuild did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpellReport {
+    pub zone: String,
+    pub episodes: u64,
+    pub spells: u64,
+    pub seconds: f64,
+    /// The new load, or `None` when the dataset was already current.
+    pub load_id: Option<String>,
+}
+
+/// Rebuilds `apc_spell` in every zone whose episodes changed since it was
+/// last built (a no-op otherwise, so re-running a load stays idempotent).
+pub fn refresh(store: &mut Store) -> Result<Vec<SpellReport>, IngestError> {
+    let mut out = Vec::new();
+    for zone in ZONES {
+        let has_source = !store.catalog().files(zone, SOURCE)?.is_empty();
+        let has_derived = !store.catalog().files(zone, DATASET)?.is_empty();
+        if (has_source || has_derived) && !current(store, zone)? {
+            out.push(rebuild(store, zone)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `zone`'s spells were built from its episodes as they are now.
+fn current(store: &Store, zone: Zone) -> Result<bool, IngestError> {
+    let loads = store.dataset_loads(zone, DATASET)?;
+    let fingerprint = store.fingerprint(zone, SOURCE)?;
+    Ok(!loads.is_empty() && loads.iter().all(|l| derived_from(l) == Some((zone, SOURCE)) && l.source_sha256 == fingerprint))
+}
+
+/// Derives `zone`'s spells from all its committed episodes and commits
+/// them as one load that supersedes the previous derivation.
+pub fn rebuild(store: &mut Store, zone: Zone) -> Result<SpellReport, IngestError> {
+    let started = Instant::now();
+    let started_at = haven_store::timestamp_now();
+    let fingerprint = store.fingerprint(zone, SOURCE)?;
+    let sources = store.dataset_loads(zone, SOURCE)?;
+    let files: Vec<PathBuf> = store.catalog().files(zone, SOURCE)?.iter().map(|f| store.root().join(&f.path)).collect();
+    let spells = Spells::read(&files)?;
+    let episodes = spells.episodes;
+
+    let mut txn = store.begin_load()?;
+    let order = spells.order();
+    // Two parts, written in parallel, each a contiguous run of the order.
+    let half = order.len().div_ceil(2);
+    let parts: Vec<std::ops::Range<usize>> = [0..half, half..order.len()].into_iter().filter(|r| !r.is_empty()).collect();
+    let written: Vec<Result<FileRecord, IngestError>> = parts
+        .par_iter()
+        .enumerate()
+        .map(|(part, rows)| {
+            let mut w = txn.part_writer(zone, DATASET, schema(), part)?;
+            for start in rows.clone().step_by(BATCH) {
+                w.write(&spells.batch(&order, start..(start + BATCH).min(rows.end))?)?;
+            }
+            Ok(w.finish()?)
+        })
+        .collect();
+    for f in written {
+        txn.add_file(f?);
+    }
+    let n = order.len() as u64;
+    // The derivation answers to the agreement its episodes came under, so
+    // retention of that agreement reaches it.
+    let mut dsas: Vec<Option<String>> = sources.iter().map(|l| l.dsa.clone()).collect();
+    dsas.dedup();
+    let dsa = if dsas.len() == 1 { dsas.remove(0) } else { None };
+    let replaced: Vec<String> = store.dataset_loads(zone, DATASET)?.into_iter().map(|l| l.id).collect();
+    let mut report = SpellReport { zone: zone.name().to_owned(), episodes, spells: n, seconds: 0.0, load_id: Some(txn.id().to_owned()) };
+    let record = LoadRecord {
+        id: txn.id().to_owned(),
+        dataset: DATASET.to_owned(),
+        source_path: derived_source(zone, SOURCE),
+        source_sha256: fingerprint,
+        source_bytes: 0,
+        dsa,
+        operator: "haven (derived)".to_owned(),
+        started_at,
+        finished_at: haven_store::timestamp_now(),
+        status: LoadStatus::Committed,
+        key_ids: "{}".to_owned(),
+        summary: serde_json::json!({"derived_from": sources.iter().map(|l| &l.id).collect::<Vec<_>>(), "episodes": episodes, "spells": n}).to_string(),
+    };
+    let counts = [ZoneCounts { zone: Some(zone), read: n, written: n, ..ZoneCounts::default() }];
+    store.commit(txn, &record, &counts, &[], &replaced)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The output schema. The person keeps its canonical name so a session
+/// bound to a GP practice filters this table as it does episodes.
+pub fn schema() -> SchemaRef {
+    let f = |name: &str, ty: DataType| Field::new(name, ty, true);
+    let text = ["admimeth", "mainspef", "admisorc", "epistat", "epitype", "classpat1", "diag_all", "proc_all", "disdest", "dismeth"];
+    let mut fields = vec![f("spell", DataType::Utf8), f("TOKEN_PERSON_ID", DataType::Utf8), f("admidate", DataType::Date32), f("disdate", DataType::Date32)];
+    fields.extend(text.iter().map(|n| f(n, DataType::Utf8)));
+    fields.extend([
+        f("elecdur", DataType::Int32),
+        f("disreadydate", DataType::Date32),
+        f("classpat", DataType::Utf8),
+        f("rtt_days", DataType::Int32),
+        f("provider", DataType::Utf8),
+        f("icb", DataType::Utf8),
+        f("sub_icb", DataType::Utf8),
+        f("practice", DataType::Utf8),
+        f("age", DataType::Int32),
+        f("sex", DataType::Utf8),
+        f("ethnos", DataType::Utf8),
+        f("imd_decile", DataType::Int32),
+        f("los", DataType::Int32),
+        f("delay_days", DataType::Int32),
+        f("kind", DataType::Utf8),
+        f("next_admidate", DataType::Date32),
+        f("next_admimeth", DataType::Utf8),
+        f("next_mainspef", DataType::Utf8),
+        f("gap_days", DataType::Int32),
+        f("acsc", DataType::Utf8),
+        f("ucs", DataType::Utf8),
+        f("ebi", DataType::Utf8),
+        f("episodes", DataType::Int32),
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+/// Strings stored back to back; a span is `offset << 16 | length`.
+#[derive(Default)]
+struct Arena {
+    bytes: Vec<u8>,
+}
+
+impl Arena {
+    fn push(&mut self, s: &[u8]) -> u64 {
+        let off = self.bytes.len() as u64;
+        self.bytes.extend_from_slice(&s[..s.len().min(0xFFFF)]);
+        (off << 16) | s.len().min(0xFFFF) as u64
+    }
+
+    fn get(&self, span: u64) -> &[u8] {
+        let off = (span >> 16) as usize;
+        &self.bytes[off..off + (span & 0xFFFF) as usize]
+    }
+}
+
+/// Distinct strings numbered in first-seen order, each stored once.
+#[derive(Default)]
+struct Interner {
+    arena: Arena,
+    spans: Vec<u64>,
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl Interner {
+    /// The string's number, and whether it is new.
+    fn intern(&mut self, s: &[u8]) -> (u32, bool) {
+        let Interner { arena, spans, table, hasher } = self;
+        let h = hasher.hash_one(s);
+        if let Some(&i) = table.find(h, |&i| arena.get(spans[i as usize]) == s) {
+            return (i, false);
+        }
+        let i = spans.len() as u32;
+        spans.push(arena.push(s));
+        table.insert_unique(h, i, |&j| hasher.hash_one(arena.get(spans[j as usize])));
+        (i, true)
+    }
+
+    fn get(&self, i: u32) -> &[u8] {
+        self.arena.get(self.spans[i as usize])
+    }
+}
+
+/// A short code packed big-endian into an integer, so integer order is the
+/// string order and 0 is null (an empty field is null after validation).
+fn pack(s: &str, width: usize) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() > width {
+        return None;
+    }
+    Some(b.iter().chain(std::iter::repeat(&0)).take(width).fold(0u64, |v, &c| (v << 8) | c as u64))
+}
+
+fn unpack(v: u64, width: usize) -> Option<String> {
+    (v != 0).then(|| (0..width).rev().map(|k| (v >> (8 * k)) as u8).filter(|&c| c != 0).map(char::from).collect())
+}
+
+/// One spell's running aggregates (see the module docs for each rule).
+#[derive(Clone, Copy)]
+struct Acc {
+    person: u32,
+    episodes: i32,
+    admidate: i32,
+    disdate: i32,
+    disready: i32,
+    rtt_days: i32,
+    elecdur: i32,
+    age: i32,
+    imd: i32,
+    short: [u32; SHORT.len()],
+    long: [u64; LONG.len()],
+    diag: u64,
+    proc: u64,
+}
+
+const EMPTY: Acc = Acc {
+    person: NO_PERSON,
+    episodes: 0,
+    admidate: NULL,
+    disdate: NULL,
+    disready: NULL,
+    rtt_days: NULL,
+    elecdur: NULL,
+    age: NULL,
+    imd: NULL,
+    short: [0; SHORT.len()],
+    long: [0; LONG.len()],
+    diag: NONE,
+    proc: NONE,
+};
+
+/// How a code field is aggregated over a spell's episodes.
+#[derive(Clone, Copy, PartialEq)]
+enum Rule {
+    /// Least value over all episodes.
+    Min,
+    /// Least value over episodes with EPIORDER 01.
+    First,
+    /// Greatest value over episodes ending on their discharge date.
+    AtDischarge,
+}
+
+/// Codes of at most four characters: (episode column, output name, rule).
+const SHORT: [(&str, &str, Rule); 12] = [
+    ("ADMIMETH", "admimeth", Rule::First),
+    ("MAINSPEF", "mainspef", Rule::First),
+    ("ADMISORC", "admisorc", Rule::First),
+    ("EPISTAT", "epistat", Rule::First),
+    ("EPITYPE", "epitype", Rule::First),
+    ("CLASSPAT", "classpat1", Rule::First),
+    ("DISDEST", "disdest", Rule::AtDischarge),
+    ("DISMETH", "dismeth", Rule::AtDischarge),
+    ("CLASSPAT", "classpat", Rule::Min),
+    ("ICB_RESPONSIBILITY", "icb", Rule::Min),
+    ("SEX", "sex", Rule::Min),
+    ("ETHNOS", "ethnos", Rule::Min),
+];
+/// Codes of at most eight characters.
+const LONG: [(&str, &str); 3] = [("PROCODE3", "provider"), ("CCG_RESPONSIBILITY", "sub_icb"), ("GPPRAC", "practice")];
+const DATES: [&str; 6] = ["ADMIDATE", "DISDATE", "EPIEND", "DISREADYDATE", "RTTPERSTART", "RTTPEREND"];
+const INTS: [&str; 3] = ["ELECDUR", "STARTAGE", "IMD_DECILE"];
+
+fn short_index(name: &str) -> usize {
+    SHORT.iter().position(|s| s.1 == name).expect("a SHORT field")
+}
+
+/// The episode columns the derivation reads.
+fn columns() -> Vec<String> {
+    let mut c: Vec<String> = ["PROVSPNOPS", "TOKEN_PERSON_ID", "EPIORDER"].iter().map(|s| s.to_string()).collect();
+    c.extend(SHORT.iter().map(|s| s.0.to_owned()));
+    c.extend(LONG.iter().map(|s| s.0.to_owned()));
+    c.extend(DATES.iter().chain(INTS.iter()).map(|s| s.to_string()));
+    c.extend((1..=20).map(|i| format!("DIAG_4_{i:02}")));
+    c.extend((1..=24).map(|i| format!("OPERTN_4_{i:02}")));
+    c.sort();
+    c.dedup();
+    c
+}
+
+/// One batch's columns, cast to the types the rules read; `None` where the
+/// files lack a column (a missing column is all null).
+struct Cols {
+    spell: Option<StringArray>,
+    person: Option<StringArray>,
+    epiorder: Option<StringArray>,
+    short: Vec<Option<StringArray>>,
+    long: Vec<Option<StringArray>>,
+    dates: Vec<Option<Date32Array>>,
+    ints: Vec<Option<Int32Array>>,
+    diags: Vec<Option<StringArray>>,
+    procs: Vec<Option<StringArray>>,
+}
+
+impl Cols {
+    fn of(b: &RecordBatch) -> Result<Cols, IngestError> {
+        let get = |name: &str, ty: &DataType| -> Result<Option<ArrayRef>, IngestError> {
+            match b.schema().index_of(name) {
+                Ok(i) => Ok(Some(cast(b.column(i), ty)?)),
+                Err(_) => Ok(None),
+            }
+        };
+        let text = |name: &str| -> Result<Option<StringArray>, IngestError> {
+            Ok(get(name, &DataType::Utf8)?.and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned()))
+        };
+        let date = |name: &str| -> Result<Option<Date32Array>, IngestError> {
+            Ok(get(name, &DataType::Date32)?.and_then(|a| a.as_any().downcast_ref::<Date32Array>().cloned()))
+        };
+        let int = |name: &str| -> Result<Option<Int32Array>, IngestError> {
+            Ok(get(name, &DataType::Int32)?.and_then(|a| a.as_any().downcast_ref::<Int32Array>().cloned()))
+        };
+        Ok(Cols {
+            spell: text("PROVSPNOPS")?,
+            person: text("TOKEN_PERSON_ID")?,
+            epiorder: text("EPIORDER")?,
+            short: SHORT.iter().map(|s| text(s.0)).collect::<Result<_, _>>()?,
+            long: LONG.iter().map(|s| text(s.0)).collect::<Result<_, _>>()?,
+            dates: DATES.iter().map(|s| date(s)).collect::<Result<_, _>>()?,
+            ints: INTS.iter().map(|s| int(s)).collect::<Result<_, _>>()?,
+            diags: (1..=20).map(|i| text(&format!("DIAG_4_{i:02}"))).collect::<Result<_, _>>()?,
+            procs: (1..=24).map(|i| text(&format!("OPERTN_4_{i:02}"))).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+fn text_at(a: &Option<StringArray>, i: usize) -> Option<&str> {
+    a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)))
+}
+
+fn date_at(a: &Option<Date32Array>, i: usize) -> i32 {
+    a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i))).unwrap_or(NULL)
+}
+
+fn int_at(a: &Option<Int32Array>, i: usize) -> i32 {
+    a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i))).unwrap_or(NULL)
+}
+
+fn min_int(slot: &mut i32, v: i32) {
+    if v != NULL && (*slot == NULL || v < *slot) {
+        *slot = v;
+    }
+}
+
+fn max_int(slot: &mut i32, v: i32) {
+    // NULL is i32::MIN, so any value beats it.
+    if v > *slot {
+        *slot = v;
+    }
+}
+
+fn min_code<T: Copy + Ord + Default>(slot: &mut T, v: T) {
+    let zero = T::default();
+    if v != zero && (*slot == zero || v < *slot) {
+        *slot = v;
+    }
+}
+
+/// Every spell of a zone, aggregated from its episodes.
+struct Spells {
+    spells: Interner,
+    persons: Interner,
+    codes: Arena,
+    accs: Vec<Acc>,
+    episodes: u64,
+}
+
+impl Spells {
+    /// Reads the episode files (decoding on worker threads while this
+    /// thread aggregates) and aggregates every episode into its spell.
+    fn read(files: &[PathBuf]) -> Result<Spells, IngestError> {
+        let mut s = Spells { spells: Interner::default(), persons: Interner::default(), codes: Arena::default(), accs: Vec::new(), episodes: 0 };
+        let cols = columns();
+        let (tx, rx) = sync_channel::<Result<(usize, RecordBatch), IngestError>>(4);
+        std::thread::scope(|scope| -> Result<(), IngestError> {
+            scope.spawn(|| {
+                let _ = files.par_iter().enumerate().try_for_each_with(tx, |tx, (k, path)| {
+                    let sent = read_parquet(path, &cols, &mut |b| tx.send(Ok((k, b))).map_err(|_| ()));
+                    match sent {
+                        Ok(()) => Ok(()),
+                        Err(Some(e)) => tx.send(Err(e)).map_err(|_| ()),
+                        Err(None) => Err(()),
+                    }
+                });
+            });
+            for msg in rx.iter() {
+                let (k, batch) = msg?;
+                s.add(&batch).map_err(|e| match e {
+                    IngestError::Arrow(e) => IngestError::File { path: files[k].clone(), reason: e.to_string() },
+                    other => other,
+                })?;
+            }
+            Ok(())
+        })?;
+        Ok(s)
+    }
+
+    fn add(&mut self, b: &RecordBatch) -> Result<(), IngestError> {
+        let c = Cols::of(b)?;
+        let mut buf = String::new();
+        for i in 0..b.num_rows() {
+            let Some(spell) = text_at(&c.spell, i) else { continue };
+            self.episodes += 1;
+            let (k, new) = self.spells.intern(spell.as_bytes());
+            if new {
+                self.accs.push(EMPTY);
+            }
+            let person = text_at(&c.person, i).map(|p| self.persons.intern(p.as_bytes()).0);
+            let a = &mut self.accs[k as usize];
+            a.episodes += 1;
+            if let Some(p) = person {
+                if a.person == NO_PERSON || (p != a.person && self.persons.get(p) < self.persons.get(a.person)) {
+                    a.person = p;
+                }
+            }
+            let d = |j: usize| date_at(&c.dates[j], i);
+            let (admidate, disdate, epiend, disready, rtt_start, rtt_end) = (d(0), d(1), d(2), d(3), d(4), d(5));
+            min_int(&mut a.admidate, admidate);
+            max_int(&mut a.disdate, disdate);
+            max_int(&mut a.disready, disready);
+            if rtt_start != NULL && rtt_end != NULL {
+                min_int(&mut a.rtt_days, rtt_end - rtt_start);
+            }
+            min_int(&mut a.imd, int_at(&c.ints[2], i));
+            let first = text_at(&c.epiorder, i) == Some("01");
+            let at_discharge = epiend != NULL && epiend == disdate;
+            for (j, (col, _, rule)) in SHORT.iter().enumerate() {
+                let applies = match rule {
+                    Rule::Min => true,
+                    Rule::First => first,
+                    Rule::AtDischarge => at_discharge,
+                };
+                if !applies {
+                    continue;
+                }
+                let Some(v) = text_at(&c.short[j], i) else { continue };
+                let v = pack(v, 4).ok_or_else(|| too_long(col, 4))? as u32;
+                if *rule == Rule::AtDischarge {
+                    a.short[j] = a.short[j].max(v);
+                } else {
+                    min_code(&mut a.short[j], v);
+                }
+            }
+            for (j, (col, _)) in LONG.iter().enumerate() {
+                if let Some(v) = text_at(&c.long[j], i) {
+                    min_code(&mut a.long[j], pack(v, 8).ok_or_else(|| too_long(col, 8))?);
+                }
+            }
+            if first {
+                min_int(&mut a.elecdur, int_at(&c.ints[0], i));
+                min_int(&mut a.age, int_at(&c.ints[1], i));
+                for (arrays, slot) in [(&c.diags, 0), (&c.procs, 1)] {
+                    join_codes(arrays, i, &mut buf);
+                    let cur = if slot == 0 { a.diag } else { a.proc };
+                    if cur == NONE || buf.as_bytes() < self.codes.get(cur) {
+                        let span = self.codes.push(buf.as_bytes());
+                        if slot == 0 {
+                            a.diag = span;
+                        } else {
+                            a.proc = span;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Spell numbers by person (people in first-seen order, spells without
+    /// a person last), then admission date, discharge date (nulls last)
+    /// and spell number: the order of the engine's readmission window.
+    fn order(&self) -> Vec<u32> {
+        let last = |d: i32| if d == NULL { i32::MAX } else { d };
+        let mut keys: Vec<(u32, i32, i32, u32)> =
+            self.accs.iter().enumerate().map(|(k, a)| (a.person, last(a.admidate), last(a.disdate), k as u32)).collect();
+        keys.par_sort_unstable_by(|x, y| (x.0, x.1, x.2).cmp(&(y.0, y.1, y.2)).then_with(|| self.spells.get(x.3).cmp(self.spells.get(y.3))));
+        keys.into_iter().map(|k| k.3).collect()
+    }
+
+    /// The output rows at `rows` of `order` (the next position holds each
+    /// spell's successor).
+    fn batch(&self, order: &[u32], rows: std::ops::Range<usize>) -> Result<RecordBatch, IngestError> {
+        let start = rows.start;
+        let chunk = &order[rows];
+        let text = |f: &dyn Fn(&Acc, u32) -> Option<String>| -> ArrayRef {
+            let mut b = StringBuilder::new();
+            for &k in chunk {
+                b.append_option(f(&self.accs[k as usize], k));
+            }
+            Arc::new(b.finish())
+        };
+        let date = |f: &dyn Fn(&Acc) -> i32| -> ArrayRef {
+            let mut b = Date32Builder::with_capacity(chunk.len());
+            for &k in chunk {
+                let v = f(&self.accs[k as usize]);
+                b.append_option((v != NULL).then_some(v));
+            }
+            Arc::new(b.finish())
+        };
+        let int = |f: &dyn Fn(&Acc) -> i32| -> ArrayRef {
+            let mut b = Int32Builder::with_capacity(chunk.len());
+            for &k in chunk {
+                let v = f(&self.accs[k as usize]);
+                b.append_option((v != NULL).then_some(v));
+            }
+            Arc::new(b.finish())
+        };
+        let diff = |a: i32, b: i32| if a == NULL || b == NULL { NULL } else { a - b };
+        let next: Vec<Option<&Acc>> = (0..chunk.len())
+            .map(|j| {
+                let a = &self.accs[chunk[j] as usize];
+                let n = order.get(start + j + 1).map(|&k| &self.accs[k as usize]);
+                n.filter(|n| a.person != NO_PERSON && n.person == a.person)
+            })
+            .collect();
+        let short = |name: &'static str| {
+            let j = short_index(name);
+            text(&move |a, _| unpack(a.short[j] as u64, 4))
+        };
+        let codes = |span: u64| (span != NONE).then(|| String::from_utf8_lossy(self.codes.get(span)).into_owned());
+        let classes: Vec<[Option<String>; 3]> = chunk.iter().map(|&k| self.classify(&self.accs[k as usize])).collect();
+        let class = |c: usize| -> ArrayRef { Arc::new(classes.iter().map(|x| x[c].clone()).collect::<StringArray>()) };
+        let next_text = |name: &'static str| -> ArrayRef {
+            let j = short_index(name);
+            Arc::new(next.iter().map(|n| n.and_then(|n| unpack(n.short[j] as u64, 4))).collect::<StringArray>())
+        };
+        let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.admidate)).collect();
+        let columns: Vec<ArrayRef> = vec![
+            text(&|_, k| Some(String::from_utf8_lossy(self.spells.get(k)).into_owned())),
+            text(&|a, _| (a.person != NO_PERSON).then(|| String::from_utf8_lossy(self.persons.get(a.person)).into_owned())),
+            date(&|a| a.admidate),
+            date(&|a| a.disdate),
+            short("admimeth"),
+            short("mainspef"),
+            short("admisorc"),
+            short("epistat"),
+            short("epitype"),
+            short("classpat1"),
+            text(&|a, _| codes(a.diag)),
+            text(&|a, _| codes(a.proc)),
+            short("disdest"),
+            short("dismeth"),
+            int(&|a| a.elecdur),
+            date(&|a| a.disready),
+            short("classpat"),
+            int(&|a| a.rtt_days),
+            text(&|a, _| unpack(a.long[0], 8)),
+            short("icb"),
+            text(&|a, _| unpack(a.long[1], 8)),
+            text(&|a, _| unpack(a.long[2], 8)),
+            int(&|a| a.age),
+            short("sex"),
+            short("ethnos"),
+            int(&|a| a.imd),
+            int(&|a| diff(a.disdate, a.admidate)),
+            int(&|a| diff(a.disdate, a.disready)),
+            text(&|a, _| Some(kind(unpack(a.short[0] as u64, 4).as_deref()).to_owned())),
+            Arc::new(next_admidate.iter().map(|&v| (v != NULL).then_some(v)).collect::<Date32Array>()),
+            next_text("admimeth"),
+            next_text("mainspef"),
+            Arc::new(
+                chunk
+                    .iter()
+                    .zip(&next_admidate)
+                    .map(|(&k, &n)| {
+                        let v = diff(n, self.accs[k as usize].disdate);
+                        (v != NULL).then_some(v)
+                    })
+                    .collect::<Int32Array>(),
+            ),
+            class(0),
+            class(1),
+            class(2),
+            int(&|a| a.episodes),
+        ];
+        Ok(RecordBatch::try_new(schema(), columns)?)
+    }
+
+    /// Chronic ACSC, urgent-care-sensitive and EBI, as the engine's SQL
+    /// functions classify the spell's first episode.
+    fn classify(&self, a: &Acc) -> [Option<String>; 3] {
+        let codes = |span: u64| -> Vec<&str> {
+            if span == NONE {
+                Vec::new()
+            } else {
+                std::str::from_utf8(self.codes.get(span)).unwrap_or("").split('|').collect()
+            }
+        };
+        let (admimeth, admisorc, epistat, epitype, classpat, sex) = (
+            unpack(a.short[short_index("admimeth")] as u64, 4),
+            unpack(a.short[short_index("admisorc")] as u64, 4),
+            unpack(a.short[short_index("epistat")] as u64, 4),
+            unpack(a.short[short_index("epitype")] as u64, 4),
+            unpack(a.short[short_index("classpat1")] as u64, 4),
+            unpack(a.short[short_index("sex")] as u64, 4),
+        );
+        let adm = CodedAdmission {
+            diagnoses: codes(a.diag),
+            procedures: codes(a.proc),
+            startage: (a.age != NULL).then_some(a.age).and_then(|v| u16::try_from(v).ok()),
+            sex: sex.as_deref(),
+            admimeth: admimeth.as_deref(),
+            admisorc: admisorc.as_deref(),
+            epiorder: Some("01"),
+            epistat: epistat.as_deref(),
+            epitype: epitype.as_deref(),
+            classpat: classpat.as_deref(),
+        };
+        [
+            chronic_acsc(&adm).map(|c| c.name().to_owned()),
+            urgent_care_sensitive(&adm, &UcsOptions::default()).map(|c| c.name().to_owned()),
+            ebi_intervention(&adm).map(|e| e.label()),
+        ]
+    }
+}
+
+/// The admission type of an admission method (the engine's `kind`).
+fn kind(admimeth: Option<&str>) -> &'static str {
+    match admimeth {
+        Some("11" | "12" | "13") => "Elective",
+        Some(m) if m.starts_with('2') => "Emergency",
+        Some("31" | "32") => "Maternity",
+        _ => "Other",
+    }
+}
+
+/// The codes of one row joined by `|`, empty where a field is null so
+/// positions are kept; trailing empty positions are dropped.
+fn join_codes(arrays: &[Option<StringArray>], i: usize, buf: &mut String) {
+    buf.clear();
+    for (k, a) in arrays.iter().enumerate() {
+        if k > 0 {
+            buf.push('|');
+        }
+        if let Some(v) = text_at(a, i) {
+            buf.push_str(v);
+        }
+    }
+    let kept = buf.trim_end_matches('|').len();
+    buf.truncate(kept);
+}
+
+fn too_long(col: &str, width: usize) -> IngestError {
+    IngestError::Prerequisite(format!("{SOURCE}.{col}: a value longer than {width} characters; spells not derived"))
+}
+
+/// Streams the named columns of one Parquet file. `Err(None)` means the
+/// consumer stopped.
+fn read_parquet(path: &Path, columns: &[String], each: &mut dyn FnMut(RecordBatch) -> Result<(), ()>) -> Result<(), Option<IngestError>> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ProjectionMask;
+    let pq = |source| Some(IngestError::Parquet { path: path.to_owned(), source });
+    let file = std::fs::File::open(path).map_err(|source| Some(IngestError::Read { path: path.to_owned(), source }))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().map(String::as_str));
+    for batch in builder.with_projection(mask).with_batch_size(BATCH).build().map_err(pq)? {
+        let batch = batch.map_err(|e| Some(IngestError::File { path: path.to_owned(), reason: e.to_string() }))?;
+        each(batch).map_err(|_| None)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_codes_order_as_strings_and_round_trip() {
+        let words = ["", "1", "11", "12", "2", "21", "2A", "501", "A81", "A81001", "Z"];
+        for a in words {
+            for b in words {
+                let (pa, pb) = (pack(a, 8).unwrap(), pack(b, 8).unwrap());
+                assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} vs {b:?}");
+            }
+            assert_eq!(unpack(pack(a, 8).unwrap(), 8), (!a.is_empty()).then(|| a.to_owned()));
+        }
+        assert_eq!(pack("12345", 4), None);
+    }
+
+    #[test]
+    fn codes_keep_positions_and_drop_trailing_blanks() {
+        let arrays: Vec<Option<StringArray>> = vec![
+            Some(StringArray::from(vec![None, Some("I10X")])),
+            Some(StringArray::from(vec![Some("J45X"), None])),
+            None,
+        ];
+        let mut buf = String::new();
+        join_codes(&arrays, 0, &mut buf);
+        assert_eq!(buf, "|J45X", "an empty primary keeps its position");
+        join_codes(&arrays, 1, &mut buf);
+        assert_eq!(buf, "I10X");
+    }
+
+    #[test]
+    fn interned_strings_are_numbered_once() {
+        let mut i = Interner::default();
+        assert_eq!(i.intern(b"a"), (0, true));
+        assert_eq!(i.intern(b"bb"), (1, true));
+        assert_eq!(i.intern(b"a"), (0, false));
+        assert_eq!(i.get(1), b"bb");
+    }
+}
