@@ -224,6 +224,22 @@ pub fn catalogue() -> Vec<Indicator> {
             median_of: None,
         },
         Indicator {
+            id: "apc.in_hospital_mortality",
+            title: "Spells ending in death in hospital (crude)",
+            numerator: "spells whose discharge method is death (DISMETH 4)",
+            denominator: "spells discharged",
+            base: Base::Spells,
+            method: Method::Proportion,
+            polarity: Polarity::LowerIsBetter,
+            unit: "%",
+            citation: "In-hospital deaths as SHMI counts them, methods.md §5",
+            choices: "Crude, not risk adjusted. The risk-adjusted ratio (deaths in hospital or within 30 days of discharge against a model fitted on \
+                      the national extract) is SHMI-style mortality by provider, written by `haven benchmark` as shmi.csv.",
+            num_sql: "CASE WHEN dismeth = '4' THEN 1 ELSE 0 END",
+            den_sql: "1",
+            median_of: None,
+        },
+        Indicator {
             id: "apc.delayed_discharge_days",
             title: "Mean days from ready for discharge to discharge",
             numerator: "days from DISREADYDATE to DISDATE",

@@ -316,50 +316,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
         }
     }
     let schema = scope.source.schema();
-    // COALESCE keeps every position: concat_ws would skip a null and move
-    // a secondary code into the primary's place.
-    let diags = (1..=20).map(|i| format!("COALESCE(\"DIAG_4_{i:02}\", '')")).collect::<Vec<_>>().join(", ");
-    let procs = (1..=24).map(|i| format!("COALESCE(\"OPERTN_4_{i:02}\", '')")).collect::<Vec<_>>().join(", ");
-    let (pcn, pcn_join) = scope.pcn_join("e.\"GPPRAC\"");
-    let first = |col: &str| format!("MIN(CASE WHEN \"EPIORDER\" = '01' THEN {col} END)");
-    let spells = format!(
-        "SELECT \"PROVSPNOPS\" AS spell, MIN(\"TOKEN_PERSON_ID\") AS person, \
-        MIN(\"ADMIDATE\") AS admidate, MAX(\"DISDATE\") AS disdate, \
-        {admimeth} AS admimeth, {elecdur} AS elecdur, {mainspef} AS mainspef, \
-        {admisorc} AS admisorc, {epistat} AS epistat, {epitype} AS epitype, {classpat1} AS classpat1, \
-        {codes} \
-        MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISDEST\" END) AS disdest, \
-        MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISMETH\" END) AS dismeth, \
-        MAX(\"DISREADYDATE\") AS disreadydate, \
-        MIN(\"CLASSPAT\") AS classpat, \
-        MIN(CAST(\"RTTPEREND\" AS INT) - CAST(\"RTTPERSTART\" AS INT)) AS rtt_days, \
-        MIN(\"PROCODE3\") AS provider, MIN(\"ICB_RESPONSIBILITY\") AS icb, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, \
-        MIN(e.\"GPPRAC\") AS practice, MIN({pcn}) AS pcn, \
-        {age} AS age, MIN(\"SEX\") AS sex, MIN(\"ETHNOS\") AS ethnos, MIN(\"IMD_DECILE\") AS imd_decile \
-        FROM {schema}.apc_episode e {pcn_join} WHERE \"PROVSPNOPS\" IS NOT NULL GROUP BY \"PROVSPNOPS\"",
-        admimeth = first("\"ADMIMETH\""),
-        elecdur = first("\"ELECDUR\""),
-        mainspef = first("\"MAINSPEF\""),
-        admisorc = first("\"ADMISORC\""),
-        epistat = first("\"EPISTAT\""),
-        epitype = first("\"EPITYPE\""),
-        classpat1 = first("\"CLASSPAT\""),
-        // Only admission-based indicators read the codes; building 44
-        // fields into strings for every spell would cost the others.
-        codes = if base == Base::Admissions {
-            format!("{} AS diag_all, {} AS proc_all,", first(&format!("concat_ws('|', {diags})")), first(&format!("concat_ws('|', {procs})")))
-        } else {
-            String::new()
-        },
-        age = first("\"STARTAGE\""),
-    );
-    let shaped = format!(
-        "SELECT *, CAST(disdate AS INT) - CAST(admidate AS INT) AS los, \
-         CAST(disdate AS INT) - CAST(disreadydate AS INT) AS delay_days, \
-         CASE WHEN admimeth IN ('11','12','13') THEN 'Elective' WHEN admimeth LIKE '2%' THEN 'Emergency' \
-              WHEN admimeth IN ('31','32') THEN 'Maternity' ELSE 'Other' END AS kind \
-         FROM ({spells}) s"
-    );
+    let shaped = episode_spells_sql(scope, base == Base::Admissions);
     match base {
         Base::Spells => format!("SELECT *, disdate AS activity_date FROM ({shaped}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
         Base::Admissions => format!(
@@ -403,6 +360,65 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
                  FROM {schema}.op_attendance a {pcn_join} WHERE \"APPTDATE\" BETWEEN DATE '{from}' AND DATE '{to}'"
             )
         }
+    }
+}
+
+/// Spells (no period filter) derived in the query from `scope`'s episodes:
+/// the reference definition. The clinical codes (`diag_all`, `proc_all`)
+/// only when `codes`: building 44 fields into strings for every spell
+/// would cost the indicators that do not read them.
+fn episode_spells_sql(scope: &Scope, codes: bool) -> String {
+    let schema = scope.source.schema();
+    // COALESCE keeps every position: concat_ws would skip a null and move
+    // a secondary code into the primary's place.
+    let diags = (1..=20).map(|i| format!("COALESCE(\"DIAG_4_{i:02}\", '')")).collect::<Vec<_>>().join(", ");
+    let procs = (1..=24).map(|i| format!("COALESCE(\"OPERTN_4_{i:02}\", '')")).collect::<Vec<_>>().join(", ");
+    let (pcn, pcn_join) = scope.pcn_join("e.\"GPPRAC\"");
+    let first = |col: &str| format!("MIN(CASE WHEN \"EPIORDER\" = '01' THEN {col} END)");
+    let spells = format!(
+        "SELECT \"PROVSPNOPS\" AS spell, MIN(\"TOKEN_PERSON_ID\") AS person, \
+        MIN(\"ADMIDATE\") AS admidate, MAX(\"DISDATE\") AS disdate, \
+        {admimeth} AS admimeth, {elecdur} AS elecdur, {mainspef} AS mainspef, \
+        {admisorc} AS admisorc, {epistat} AS epistat, {epitype} AS epitype, {classpat1} AS classpat1, \
+        {codes} \
+        MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISDEST\" END) AS disdest, \
+        MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISMETH\" END) AS dismeth, \
+        MAX(\"DISREADYDATE\") AS disreadydate, \
+        MIN(\"CLASSPAT\") AS classpat, \
+        MIN(CAST(\"RTTPEREND\" AS INT) - CAST(\"RTTPERSTART\" AS INT)) AS rtt_days, \
+        MIN(\"PROCODE3\") AS provider, MIN(\"ICB_RESPONSIBILITY\") AS icb, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, \
+        MIN(e.\"GPPRAC\") AS practice, MIN({pcn}) AS pcn, \
+        {age} AS age, MIN(\"SEX\") AS sex, MIN(\"ETHNOS\") AS ethnos, MIN(\"IMD_DECILE\") AS imd_decile \
+        FROM {schema}.apc_episode e {pcn_join} WHERE \"PROVSPNOPS\" IS NOT NULL GROUP BY \"PROVSPNOPS\"",
+        admimeth = first("\"ADMIMETH\""),
+        elecdur = first("\"ELECDUR\""),
+        mainspef = first("\"MAINSPEF\""),
+        admisorc = first("\"ADMISORC\""),
+        epistat = first("\"EPISTAT\""),
+        epitype = first("\"EPITYPE\""),
+        classpat1 = first("\"CLASSPAT\""),
+        codes = if codes {
+            format!("{} AS diag_all, {} AS proc_all,", first(&format!("concat_ws('|', {diags})")), first(&format!("concat_ws('|', {procs})")))
+        } else {
+            String::new()
+        },
+        age = first("\"STARTAGE\""),
+    );
+    format!(
+        "SELECT *, CAST(disdate AS INT) - CAST(admidate AS INT) AS los, \
+         CAST(disdate AS INT) - CAST(disreadydate AS INT) AS delay_days, \
+         CASE WHEN admimeth IN ('11','12','13') THEN 'Elective' WHEN admimeth LIKE '2%' THEN 'Emergency' \
+              WHEN admimeth IN ('31','32') THEN 'Maternity' ELSE 'Other' END AS kind \
+         FROM ({spells}) s"
+    )
+}
+
+/// Spells (no period filter, codes included) as the scope reads them.
+pub(crate) fn spells_sql(scope: &Scope) -> String {
+    if scope.derived_spells {
+        derived_spells_sql(scope)
+    } else {
+        episode_spells_sql(scope, true)
     }
 }
 

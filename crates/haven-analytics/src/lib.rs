@@ -6,12 +6,14 @@
 //! - [`engine`]: SQL per indicator and breakdown over a `ZoneSession`;
 //!   raw counts stay inside this crate.
 //! - [`publish`]: disclosure control of the results, the only way out.
+//! - [`mortality`]: SHMI-style observed against expected deaths by provider.
 
 pub mod benchmark;
 pub mod catalogue;
 pub mod engine;
 pub mod figures;
 mod error;
+pub mod mortality;
 pub mod peers;
 pub mod publish;
 pub mod write;

@@ -10,19 +10,24 @@
 //!   <intervention>"` (e.g. `1 Tonsillectomy for recurrent tonsillitis`),
 //!   or NULL.
 //!
+//! - `charlson_index(diag_all)` → the Charlson comorbidity index (1987
+//!   weights, Quan 2005 codes) of the secondary diagnoses, for the
+//!   mortality models.
+//!
 //! `diag_all` and `proc_all` are the first episode's 20 diagnosis and 24
 //! procedure fields joined by `|`, empty where a field is null, so
 //! positions (primary first) are kept.
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, StringArray, StringBuilder};
+use arrow::array::{Array, ArrayRef, Int64Array, Int64Builder, StringArray, StringBuilder};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::SessionContext;
 use haven_model::rules::avoidable::{chronic_acsc, urgent_care_sensitive, CodedAdmission, UcsOptions};
+use haven_model::rules::comorbidity::{charlson_index, CharlsonWeights};
 use haven_model::rules::ebi::ebi_intervention;
 
 /// Which classifier a function applies.
@@ -129,10 +134,41 @@ impl ScalarUDFImpl for Classifier {
     }
 }
 
+/// `charlson_index(diag_all)`: the index of positions 2 onwards (the
+/// primary diagnosis is why the patient is there, not a comorbidity).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Charlson {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Charlson {
+    fn name(&self) -> &str {
+        "charlson_index"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let diag = cast(&arrays[0], &DataType::Utf8)?;
+        let diag = diag.as_any().downcast_ref::<StringArray>().ok_or_else(|| DataFusionError::Internal("diag_all is not text".into()))?;
+        let mut out = Int64Builder::with_capacity(args.number_rows);
+        for i in 0..args.number_rows {
+            let codes: Vec<&str> = if diag.is_null(i) { Vec::new() } else { diag.value(i).split('|').skip(1).collect() };
+            out.append_value(i64::from(charlson_index(&codes, CharlsonWeights::Charlson1987)));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
+    }
+}
+
 /// Registers the classifiers on `ctx` (re-registering replaces them).
 pub fn register(ctx: &SessionContext, ucs: UcsOptions) {
     let ucs = Kind::Ucs { falls_min_age: ucs.falls_min_age, pyrexial_child_max_age: ucs.pyrexial_child_max_age };
     for kind in [Kind::ChronicAcsc, ucs, Kind::Ebi] {
         ctx.register_udf(ScalarUDF::from(Classifier::new(kind)));
     }
+    ctx.register_udf(ScalarUDF::from(Charlson { signature: Signature::any(1, Volatility::Immutable) }));
 }

@@ -155,3 +155,17 @@ pub fn benchmark(b: &Benchmark, indicators: &[Indicator], dir: &Path) -> Result<
     }
     Ok(written)
 }
+
+/// SHMI-style mortality: `shmi.csv`, `shmi.json` and `shmi.funnel.svg`.
+pub fn mortality(m: &crate::mortality::Mortality, dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = vec![
+        put(dir.join("shmi.csv"), m.csv().as_bytes())?,
+        put(dir.join("shmi.json"), serde_json::to_string_pretty(m).expect("mortality serialises").as_bytes())?,
+    ];
+    if let Some(chart) = figures::shmi_funnel(m) {
+        written.push(put(dir.join("shmi.funnel.svg"), chart.render(&Style::default()).as_bytes())?);
+    }
+    Ok(written)
+}
+

@@ -368,3 +368,72 @@ fn avoidable_admissions_and_ebi_are_classified_from_the_first_episodes_codes() {
         assert_eq!(cells, [("Female", Some(Cell::Value(1))), ("Male", Some(Cell::Value(1)))]);
     }
 }
+
+/// Eight emergency admissions for a heart attack (ICD-10 chapter IX), all
+/// men aged 70 with no comorbidity, so the national model is the crude
+/// death rate; and the deaths registered for them.
+fn mortality_fixture() -> Vec<(Dataset, RecordBatch)> {
+    // spell, person, provider, classpat, disdate, dismeth
+    let rows: [(S, S, S, S, S, S); 8] = [
+        ("M1", "Q1", "RAA", "1", "2024-05-10", "4"), // died in hospital
+        ("M2", "Q2", "RAA", "1", "2024-06-01", "1"), // registered death 19 days later
+        ("M3", "Q3", "RAA", "1", "2024-06-01", "1"), // death 31 days later: not counted
+        ("M4", "Q4", "RAA", "1", "2024-07-01", "1"), // readmitted (M5) before dying
+        ("M5", "Q4", "RBB", "1", "2024-07-12", "1"), // the death 3 days after is M5's
+        ("M6", "Q5", "RAA", "1", "2024-08-01", "1"),
+        ("M7", "Q6", "RBB", "1", "2024-09-01", "1"),
+        ("M8", "Q7", "RBB", "2", "2024-09-02", "1"), // a day case: not a SHMI spell
+    ];
+    let schema = Dataset::ApcEpisode.pseudonymised_schema();
+    let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    let n = rows.len();
+    let same = |v: &'static str| text(&vec![v; n]);
+    let admitted: Vec<&str> = rows.iter().map(|r| if r.0 == "M5" { "2024-07-10" } else { &r.4[..] }).collect();
+    let mut c: HashMap<&str, ArrayRef> = HashMap::new();
+    c.insert("EPIKEY", text(&rows.iter().map(|r| r.0).collect::<Vec<_>>()));
+    c.insert("PROVSPNOPS", text(&rows.iter().map(|r| r.0).collect::<Vec<_>>()));
+    c.insert("TOKEN_PERSON_ID", text(&rows.iter().map(|r| r.1).collect::<Vec<_>>()));
+    c.insert("PROCODE3", text(&rows.iter().map(|r| r.2).collect::<Vec<_>>()));
+    c.insert("CLASSPAT", text(&rows.iter().map(|r| r.3).collect::<Vec<_>>()));
+    c.insert("DISDATE", dates(&rows.iter().map(|r| r.4).collect::<Vec<_>>()));
+    c.insert("EPIEND", dates(&rows.iter().map(|r| r.4).collect::<Vec<_>>()));
+    c.insert("ADMIDATE", dates(&admitted));
+    c.insert("DISMETH", text(&rows.iter().map(|r| r.5).collect::<Vec<_>>()));
+    c.insert("EPIORDER", same("01"));
+    c.insert("EPISTAT", same("3"));
+    c.insert("ADMIMETH", same("21"));
+    c.insert("SEX", same("1"));
+    c.insert("DIAG_4_01", same("I219"));
+    c.insert("STARTAGE", ints(&vec![Some(70); n], &ty("STARTAGE")));
+    let apc = batch(Dataset::ApcEpisode, c);
+    let mut d: HashMap<&str, ArrayRef> = HashMap::new();
+    d.insert("TOKEN_PERSON_ID", text(&["Q2", "Q3", "Q4"]));
+    d.insert("REG_DATE_OF_DEATH", dates(&["2024-06-20", "2024-07-02", "2024-07-15"]));
+    vec![(Dataset::ApcEpisode, apc), (Dataset::Death, batch(Dataset::Death, d))]
+}
+
+#[test]
+fn shmi_compares_each_provider_with_the_expected_deaths_of_its_spells() {
+    use haven_analytics::mortality::{shmi, MortalityOptions};
+    for f in &fixtures_of(mortality_fixture) {
+        let scope = Scope::of(&f.session, Source::Local, fy());
+        let m = shmi(&f.session, &scope, &exact(), &MortalityOptions::default()).unwrap();
+        assert!(m.post_discharge_deaths);
+        // SHMI spells: M1–M7 (M8 is a day case); deaths M1 (in hospital),
+        // M2 (19 days), M5 (3 days); M3's death is 31 days on and M4's
+        // patient was readmitted first. One covariate pattern, so expected =
+        // spells × 3/7: RAA 5 × 3/7 = 2.142857, RBB 2 × 3/7 = 0.857143.
+        assert_eq!((m.england_spells, m.england_deaths), (Cell::Value(7), Cell::Value(3)));
+        let p = |code: &str| m.providers.iter().find(|p| p.provider == code).unwrap().clone();
+        let (raa, rbb) = (p("RAA"), p("RBB"));
+        assert_eq!((raa.spells, raa.observed, raa.expected), (Cell::Value(5), Cell::Value(2), 2.14));
+        assert_eq!((rbb.spells, rbb.observed, rbb.expected), (Cell::Value(2), Cell::Value(1), 0.86));
+        // SHMI: 2 ÷ 15/7 = 14/15; 1 ÷ 6/7 = 7/6.
+        let near = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-6);
+        assert!(near(raa.ratio, 14.0 / 15.0) && near(rbb.ratio, 7.0 / 6.0), "{raa:?} {rbb:?}");
+        assert_eq!(m.models, 1);
+        // Both within limits that widen as the expected count falls.
+        assert_eq!((raa.band, rbb.band), (Some(2), Some(2)));
+        assert!(rbb.upper_95 > raa.upper_95 && raa.upper_998 > raa.upper_95);
+    }
+}

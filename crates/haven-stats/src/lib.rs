@@ -12,6 +12,8 @@
 //! * [`dsr`](mod@dsr) — directly standardised rates with Dobson intervals and the
 //!   ESP2013 standard population (PHEindicatormethods `calculate_dsr`).
 //! * [`isr`] — indirectly standardised ratios and rates.
+//! * [`logistic`] — grouped binomial logistic regression by IRLS with a
+//!   small ridge, the model family of SHMI expected deaths.
 //! * [`proportion`](mod@proportion) — Wilson score intervals.
 //! * [`funnel`] — PHE proportion and exact Poisson funnels, Spiegelhalter
 //!   limits, and over-dispersed limits (the SHMI method and arcsine
@@ -29,6 +31,7 @@ pub mod error;
 pub mod estimate;
 pub mod funnel;
 pub mod isr;
+pub mod logistic;
 pub mod poisson;
 pub mod proportion;
 pub mod sii;
@@ -50,6 +53,7 @@ pub use funnel::{
     Overdispersion, ShmiBanding,
 };
 pub use isr::IndirectStandardisation;
+pub use logistic::{fit_logistic, LogisticFit, LogisticOptions};
 pub use poisson::{byar_interval, crude_rate, exact_interval, CountInterval, PoissonMethod};
 pub use proportion::{proportion, wilson_interval};
 pub use sii::{slope_index, Sii, SiiOptions, SiiQuantile, SiiValueType, SiiWarning};

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Result};
 use haven_analytics::benchmark::Benchmark;
+use haven_analytics::mortality::MortalityOptions;
 use haven_analytics::{catalogue, compute_catalogue, find, Breakdown, Indicator, Period, Scope, Source, Table};
 use haven_governance::audit::Event;
 use haven_governance::disclosure::Policy;
@@ -182,8 +183,26 @@ pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchm
     let wanted = wanted(a.only.as_deref())?;
     let icb = a.icb.to_ascii_uppercase();
     let scope = |zs: &ZoneSession| Ok(Scope::of(zs, Source::National, period));
-    let b = work.with_zones(cli, &wanted, "benchmark", scope, |zs, _| Ok(haven_analytics::benchmark::benchmark(zs, &Policy::default(), &wanted, &icb, period, a.peers)?))?;
-    let files = haven_analytics::write::benchmark(&b, &wanted, &a.out)?.len();
+    let (b, m) = work.with_zones(cli, &wanted, "benchmark", scope, |zs, scope| {
+        let b = haven_analytics::benchmark::benchmark(zs, &Policy::default(), &wanted, &icb, period, a.peers)?;
+        let m = haven_analytics::mortality::shmi(zs, scope, &Policy::default(), &MortalityOptions::default())?;
+        Ok((b, m))
+    })?;
+    if m.post_discharge_deaths {
+        audit(&cli.data_dir, work.event("read", "national.death", serde_json::json!({"for": "benchmark (deaths within 30 days of discharge)"})))?;
+    }
+    let files = haven_analytics::write::benchmark(&b, &wanted, &a.out)?.len() + haven_analytics::write::mortality(&m, &a.out)?.len();
+    if !cli.json {
+        let band = |n: u8| m.providers.iter().filter(|p| p.band == Some(n)).count();
+        println!(
+            "SHMI-style mortality, {} providers ({} diagnosis-group models): {} higher than expected, {} as expected, {} lower",
+            m.providers.len(),
+            m.models,
+            band(1),
+            band(2),
+            band(3)
+        );
+    }
     let id = work.register(cli, &format!("Benchmark {icb} {}", period.label()), &a.out, files)?;
     audit(&cli.data_dir, work.event("benchmark.run", &a.out.display().to_string(), serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id})))?;
     eprintln!("wrote the benchmark of {icb} ({files} files) to {}; held for review as {id}", a.out.display());

@@ -129,6 +129,25 @@ fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_ex
     assert!(bench.lines().any(|l| l.starts_with("ae.four_hours,")), "{bench}");
     golden("benchmark_small_QMJ_2024-25.csv", &bench);
     golden("peers_small_QMJ_2024-25.csv", &peers);
+    // SHMI-style mortality for every provider in the national extract.
+    assert!(text(&run).contains("SHMI-style mortality"), "{}", text(&run));
+    let shmi = std::fs::read_to_string(out.join("shmi.csv")).unwrap();
+    assert!(shmi.lines().count() > 20, "{shmi}");
+    for line in shmi.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        // Observed deaths published only when 0 or above 7 (rounded to 5); then a ratio and band.
+        match c[2].parse::<u64>() {
+            Ok(n) => {
+                assert!(n == 0 || (n > 7 && n % 5 == 0) && !c[4].is_empty() && ["1", "2", "3"].contains(&c[9]), "{line}");
+                // The ratio is of the rounded count, so it gives back nothing finer.
+                let (ratio, expected): (f64, f64) = (c[4].parse().unwrap(), c[3].parse().unwrap());
+                assert!((ratio * expected - n as f64).abs() < 0.5, "{line}");
+            }
+            Err(_) => assert!(c[2] == "*" && c[4].is_empty() && c[9].is_empty(), "{line}"),
+        }
+    }
+    golden("shmi_small_2024-25.csv", &shmi);
+    assert!(out.join("shmi.funnel.svg").is_file());
     assert!(std::fs::read_to_string(out.join("spine.svg")).unwrap().contains("QMJ against England"));
     let by_icb: Vec<_> = std::fs::read_dir(out.join("by_icb")).unwrap().flatten().map(|e| e.path()).collect();
     assert!(by_icb.iter().any(|p| p.to_string_lossy().ends_with("ae.four_hours.icb.funnel.svg")));
@@ -149,4 +168,5 @@ fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_ex
     assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.apc_spell") && l.contains("population_health_benchmarking")));
     assert!(!log.lines().any(|l| l.contains(",read,") && l.contains("pseudonymised.") && l.contains("population_health_benchmarking")), "no local data read for benchmarking");
     assert!(log.contains(",benchmark.run,") && log.contains(",output.submit,"));
+    assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.death")), "registered deaths read for mortality, audited");
 }

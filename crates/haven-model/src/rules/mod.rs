@@ -8,6 +8,7 @@
 pub mod avoidable;
 pub mod codes;
 pub mod commissioner;
+pub mod comorbidity;
 pub mod ebi;
 pub mod emergency_care;
 pub mod pricing;
@@ -20,6 +21,7 @@ pub use avoidable::{
 pub use codes::*;
 pub use ebi::{ebi_intervention, EbiIntervention};
 pub use commissioner::{responsible_commissioner, NhseReason, OrgLookup, Responsibility, ResponsibilityOrigin};
+pub use comorbidity::{charlson_conditions, charlson_index, CharlsonWeights};
 pub use emergency_care::{minutes_since_arrival, FourHour};
 pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};
 pub use spell::{continuous_inpatient_spells, derive_spells, Episode, Spell, SpellLinkFields};

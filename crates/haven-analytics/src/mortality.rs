@@ -1,0 +1,289 @@
+//! SHMI-style mortality by provider (issue 5 §1; methods.md §5): observed
+//! deaths against deaths expected from logistic models fitted on the
+//! national extract, banded by funnel limits with the SHMI over-dispersion
+//! adjustment (`haven_stats::shmi_overdispersion`, `shmi_banding`).
+//!
+//! Deaths are in-hospital deaths (DISMETH 4) plus registered deaths within
+//! `post_discharge_days` (30, inclusive) of discharge, as SHMI counts them.
+//! Expected deaths for a provider are the sum over its spells of the
+//! probability of death predicted by its diagnosis group's model.
+//!
+//! methods.md marks SHMI's details UNCONFIRMED (specification not
+//! retrieved); the choices made here, in [`MortalityOptions`] where they
+//! are settings:
+//! - diagnosis groups: the ICD-10 chapter of the first episode's primary
+//!   diagnosis (SHMI uses 142/144 CCS-based groups, not published here);
+//! - covariates: age band (0–17, 18–44, 45–64, 65–74, 75–84, 85+, unknown),
+//!   sex, elective vs non-elective admission, Charlson index of the
+//!   secondary diagnoses (Charlson 1987 weights) banded 0, 1, 2, 3+; no
+//!   month or year index (one year is modelled) and no birthweight;
+//! - spells: finished spells discharged in the period, excluding day cases
+//!   and regular attenders (patient classes 2, 3, 4, configurable);
+//! - a post-discharge death is attributed to the person's last spell
+//!   admitted before it;
+//! - limits 95% (banding) and 99.8%, with the 10% trim.
+//!
+//! Disclosure: spells and observed deaths by provider are sub-national
+//! counts (suppressed 1–7, rounded to 5); the ratio is the published
+//! (rounded) count over the expected, and it and the band are published
+//! only where the count is, since ratio × expected would otherwise give
+//! the exact count back. The band is judged on the exact count. England's
+//! totals are national.
+
+use arrow::array::{Array, Int64Array, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use haven_governance::disclosure::{Cell, Policy};
+use haven_stats::{fit_logistic, LogisticOptions};
+use serde::Serialize;
+
+use crate::engine::{self, Scope};
+use crate::error::AnalyticsError;
+
+/// Settings where the source is unconfirmed.
+#[derive(Clone, Debug)]
+pub struct MortalityOptions {
+    /// Deaths registered up to this many days after discharge count (SHMI: 30).
+    pub post_discharge_days: i32,
+    /// Patient classes left out (day cases, regular day and night attenders).
+    pub excluded_classes: Vec<&'static str>,
+    /// Limits used for the band (SHMI: 95%, secondary source).
+    pub confidence: f64,
+    /// Share trimmed at each end when estimating over-dispersion.
+    pub trim: f64,
+}
+
+impl Default for MortalityOptions {
+    fn default() -> Self {
+        MortalityOptions { post_discharge_days: 30, excluded_classes: vec!["2", "3", "4"], confidence: 0.95, trim: haven_stats::funnel::SHMI_TRIM }
+    }
+}
+
+/// One provider's published figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProviderMortality {
+    pub provider: String,
+    pub spells: Cell,
+    pub observed: Cell,
+    /// Modelled, not a count of people: published to 2 decimal places.
+    pub expected: f64,
+    pub ratio: Option<f64>,
+    pub lower_95: f64,
+    pub upper_95: f64,
+    pub lower_998: f64,
+    pub upper_998: f64,
+    /// 1 higher than expected, 2 as expected, 3 lower than expected.
+    pub band: Option<u8>,
+}
+
+/// The result: every provider with expected deaths, and England.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mortality {
+    pub period: String,
+    pub providers: Vec<ProviderMortality>,
+    pub england_spells: Cell,
+    pub england_deaths: Cell,
+    /// Over-dispersion (τ², on the log scale) added to the limits.
+    pub tau2: f64,
+    /// Diagnosis groups with a fitted model.
+    pub models: usize,
+    /// Whether registered deaths were available (else in-hospital only).
+    pub post_discharge_deaths: bool,
+}
+
+/// One covariate pattern of one provider's spells in one diagnosis group.
+#[derive(Clone, Debug, PartialEq)]
+struct Pattern {
+    provider: String,
+    group: i64,
+    /// age band, sex, non-elective, Charlson band
+    covariates: [i64; 4],
+}
+
+const AGE_BANDS: i64 = 7;
+const SEXES: i64 = 3;
+const CHARLSON_BANDS: i64 = 4;
+
+/// The design row: intercept, then a dummy per non-reference level.
+fn design(c: &[i64; 4]) -> Vec<f64> {
+    let mut x = vec![1.0];
+    x.extend((1..AGE_BANDS).map(|a| f64::from(u8::from(c[0] == a))));
+    x.extend((1..SEXES).map(|s| f64::from(u8::from(c[1] == s))));
+    x.push(c[2] as f64);
+    x.extend((1..CHARLSON_BANDS).map(|b| f64::from(u8::from(c[3] == b))));
+    x
+}
+
+/// ICD-10 chapters by the first three characters of the primary diagnosis
+/// (0 = none): I–XXII, with U codes as XXII.
+const CHAPTER_SQL: &str = "CASE WHEN p IS NULL OR p = '' THEN 0 WHEN p < 'C00' THEN 1 WHEN p < 'D50' THEN 2 WHEN p < 'E00' THEN 3 \
+     WHEN p < 'F00' THEN 4 WHEN p < 'G00' THEN 5 WHEN p < 'H00' THEN 6 WHEN p < 'H60' THEN 7 WHEN p < 'I00' THEN 8 \
+     WHEN p < 'J00' THEN 9 WHEN p < 'K00' THEN 10 WHEN p < 'L00' THEN 11 WHEN p < 'M00' THEN 12 WHEN p < 'N00' THEN 13 \
+     WHEN p < 'O00' THEN 14 WHEN p < 'P00' THEN 15 WHEN p < 'Q00' THEN 16 WHEN p < 'R00' THEN 17 WHEN p < 'S00' THEN 18 \
+     WHEN p < 'U00' THEN 19 WHEN p < 'V00' THEN 22 WHEN p < 'Z00' THEN 20 ELSE 21 END";
+
+/// Spells by provider and covariate pattern with their deaths.
+pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String {
+    let (from, to) = (format!("{}-04-01", scope.period.start_year), format!("{}-03-31", scope.period.start_year + 1));
+    let schema = scope.source.schema();
+    let spells = engine::spells_sql(scope);
+    // The derived spells carry the next admission; episodes need the window.
+    let next = if scope.derived_spells { "next_admidate" } else { "LEAD(admidate) OVER (PARTITION BY person ORDER BY admidate, disdate, spell)" };
+    let (dod, join) = if with_deaths {
+        (
+            "d.dod",
+            format!("LEFT JOIN (SELECT \"TOKEN_PERSON_ID\" AS pid, MIN(\"REG_DATE_OF_DEATH\") AS dod FROM {schema}.death GROUP BY 1) d ON d.pid = s.person"),
+        )
+    } else {
+        ("CAST(NULL AS DATE)", String::new())
+    };
+    let excluded = opts.excluded_classes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+    let days = opts.post_discharge_days;
+    format!(
+        "SELECT provider, {CHAPTER_SQL} AS grp, age_band, sex_k, nonelective, charlson_band, COUNT(*) AS n, CAST(SUM(died) AS BIGINT) AS deaths FROM ( \
+           SELECT COALESCE(provider, 'Unknown') AS provider, upper(substr(split_part(diag_all, '|', 1), 1, 3)) AS p, \
+             CASE WHEN age BETWEEN 7001 AND 7007 OR age BETWEEN 0 AND 17 THEN 0 WHEN age BETWEEN 18 AND 44 THEN 1 WHEN age BETWEEN 45 AND 64 THEN 2 \
+                  WHEN age BETWEEN 65 AND 74 THEN 3 WHEN age BETWEEN 75 AND 84 THEN 4 WHEN age BETWEEN 85 AND 120 THEN 5 ELSE 6 END AS age_band, \
+             CASE sex WHEN '1' THEN 0 WHEN '2' THEN 1 ELSE 2 END AS sex_k, \
+             CASE WHEN admimeth IN ('11','12','13') THEN 0 ELSE 1 END AS nonelective, \
+             CASE WHEN ch >= 3 THEN 3 ELSE ch END AS charlson_band, \
+             CASE WHEN dismeth = '4' THEN 1 \
+                  WHEN {dod} IS NOT NULL AND {dod} >= disdate AND CAST({dod} AS INT) - CAST(disdate AS INT) <= {days} \
+                       AND (next_adm IS NULL OR next_adm > {dod}) THEN 1 ELSE 0 END AS died \
+           FROM (SELECT *, charlson_index(diag_all) AS ch, {next} AS next_adm FROM ({spells}) s0) s {join} \
+           WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' AND (classpat IS NULL OR classpat NOT IN ({excluded})) \
+         ) c GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+}
+
+/// Fits the models on every provider's spells in `scope` (the national
+/// extract) and compares each provider with them.
+pub fn shmi(session: &haven_store::ZoneSession, scope: &Scope, policy: &Policy, opts: &MortalityOptions) -> Result<Mortality, AnalyticsError> {
+    crate::udf::register(session.context(), scope.ucs);
+    let with_deaths = engine::holds(session, scope.source, "death");
+    let cells = query(session, &sql(scope, opts, with_deaths))?;
+    let (expected, models) = expected_by_cell(&cells)?;
+    let mut providers: Vec<String> = cells.iter().map(|c| c.0.provider.clone()).collect();
+    providers.sort();
+    providers.dedup();
+    let sum = |p: &str, f: &dyn Fn(usize) -> f64| cells.iter().enumerate().filter(|(_, c)| c.0.provider == p).map(|(i, _)| f(i)).sum::<f64>();
+    let o: Vec<f64> = providers.iter().map(|p| sum(p, &|i| cells[i].2 as f64)).collect();
+    let n: Vec<u64> = providers.iter().map(|p| sum(p, &|i| cells[i].1 as f64) as u64).collect();
+    let e: Vec<f64> = providers.iter().map(|p| sum(p, &|i| expected[i])).collect();
+    let keep: Vec<usize> = (0..providers.len()).filter(|&i| e[i] > 0.0).collect();
+    let (ko, ke): (Vec<f64>, Vec<f64>) = keep.iter().map(|&i| (o[i], e[i])).unzip();
+    // With too few providers to trim, or none kept, no over-dispersion is added.
+    let tau2 = haven_stats::shmi_overdispersion(&ko, &ke, opts.trim).map(|d| d.tau2).unwrap_or(0.0);
+    let (spell_cells, _) = policy.column(&keep.iter().map(|&i| n[i]).collect::<Vec<_>>());
+    let (death_cells, _) = policy.column(&keep.iter().map(|&i| o[i] as u64).collect::<Vec<_>>());
+    let mut out = Vec::new();
+    for (k, &i) in keep.iter().enumerate() {
+        let limits = |c: f64| haven_stats::shmi_limits(e[i], tau2, c).map_err(|err| AnalyticsError::Unknown(format!("SHMI limits: {err}")));
+        let (l95, l998) = (limits(0.95)?, limits(0.998)?);
+        let published = !death_cells[k].is_suppressed();
+        // The log-scale limits cannot place no deaths (ln 0): then the exact
+        // Poisson tail decides, P(O = 0 | E) = e^−E against the limit's tail.
+        let band = if o[i] == 0.0 {
+            Some(if (-e[i]).exp() < (1.0 - opts.confidence) / 2.0 { 3 } else { 2 })
+        } else {
+            haven_stats::shmi_banding(o[i], e[i], tau2, opts.confidence).ok().map(|b| b.number())
+        };
+        out.push(ProviderMortality {
+            provider: providers[i].clone(),
+            spells: spell_cells[k],
+            observed: death_cells[k],
+            expected: (e[i] * 100.0).round() / 100.0,
+            // From the published (rounded) count: the exact ratio times the
+            // published expected count would give the unrounded deaths back.
+            ratio: death_cells[k].value().map(|v| v as f64 / e[i]),
+            lower_95: l95.lower,
+            upper_95: l95.upper,
+            lower_998: l998.lower,
+            upper_998: l998.upper,
+            band: band.filter(|_| published),
+        });
+    }
+    let national = Policy { national: true, ..*policy };
+    Ok(Mortality {
+        period: scope.period.label(),
+        providers: out,
+        england_spells: national.count(n.iter().sum()),
+        england_deaths: national.count(o.iter().sum::<f64>() as u64),
+        tau2,
+        models,
+        post_discharge_deaths: with_deaths,
+    })
+}
+
+/// Per cell, the expected deaths under its diagnosis group's model fitted
+/// on all cells; and how many models were fitted.
+fn expected_by_cell(cells: &[(Pattern, i64, i64)]) -> Result<(Vec<f64>, usize), AnalyticsError> {
+    let mut expected = vec![0.0; cells.len()];
+    let mut groups: Vec<i64> = cells.iter().map(|c| c.0.group).collect();
+    groups.sort();
+    groups.dedup();
+    let mut models = 0;
+    for g in groups {
+        let idx: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].0.group == g).collect();
+        let x: Vec<Vec<f64>> = idx.iter().map(|&i| design(&cells[i].0.covariates)).collect();
+        let trials: Vec<f64> = idx.iter().map(|&i| cells[i].1 as f64).collect();
+        let deaths: Vec<f64> = idx.iter().map(|&i| cells[i].2 as f64).collect();
+        if deaths.iter().sum::<f64>() == 0.0 {
+            continue; // nobody died in this group: expected 0 everywhere
+        }
+        let fit = fit_logistic(&x, &trials, &deaths, LogisticOptions::default()).map_err(|e| AnalyticsError::Unknown(format!("mortality model for ICD-10 chapter {g}: {e}")))?;
+        models += 1;
+        for (k, &i) in idx.iter().enumerate() {
+            expected[i] = trials[k] * fit.predict(&x[k]);
+        }
+    }
+    Ok((expected, models))
+}
+
+/// Reads the cells: (key, spells, deaths).
+fn query(session: &haven_store::ZoneSession, sql: &str) -> Result<Vec<(Pattern, i64, i64)>, AnalyticsError> {
+    let label = "mortality".to_owned();
+    let batches = session.sql(sql).map_err(|source| AnalyticsError::Query { indicator: label.clone(), source })?;
+    let shape = |r: String| AnalyticsError::Shape { indicator: label.clone(), reason: r };
+    let mut out = Vec::new();
+    for b in &batches {
+        let text = cast(b.column(0), &DataType::Utf8).map_err(|e| shape(e.to_string()))?;
+        let text = text.as_any().downcast_ref::<StringArray>().ok_or_else(|| shape("provider is not text".into()))?;
+        let ints: Vec<Int64Array> = (1..8)
+            .map(|k| {
+                let a = cast(b.column(k), &DataType::Int64).map_err(|e| shape(e.to_string()))?;
+                a.as_any().downcast_ref::<Int64Array>().cloned().ok_or_else(|| shape("not an integer".into()))
+            })
+            .collect::<Result<_, _>>()?;
+        for i in 0..b.num_rows() {
+            let v = |k: usize| if ints[k].is_null(i) { 0 } else { ints[k].value(i) };
+            let key = Pattern { provider: text.value(i).to_owned(), group: v(0), covariates: [v(1), v(2), v(3), v(4)] };
+            out.push((key, v(5), v(6)));
+        }
+    }
+    Ok(out)
+}
+
+impl Mortality {
+    /// `provider,spells,observed,expected,shmi,lower_95,upper_95,lower_998,upper_998,band`.
+    pub fn csv(&self) -> String {
+        let mut s = String::from("provider,spells,observed,expected,shmi,lower_95,upper_95,lower_998,upper_998,band\n");
+        let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+        for p in &self.providers {
+            s.push_str(&format!(
+                "{},{},{},{:.2},{},{:.4},{:.4},{:.4},{:.4},{}\n",
+                haven_governance::csv_field(&p.provider),
+                p.spells,
+                p.observed,
+                p.expected,
+                f(p.ratio),
+                p.lower_95,
+                p.upper_95,
+                p.lower_998,
+                p.upper_998,
+                p.band.map(|b| b.to_string()).unwrap_or_default()
+            ));
+        }
+        s
+    }
+}
