@@ -489,3 +489,52 @@ fn table_names_of_the_plan_are_known_feeds() {
         assert!(Table::from_name(feed.table.name()).is_some());
     }
 }
+
+#[test]
+fn spells_are_derived_per_zone_and_rebuilt_only_when_the_episodes_change() {
+    use haven_ingest::spells::{refresh, DATASET};
+    let env = env();
+    load_all(&env);
+    let mut store = Store::open_for_write(&env.data).unwrap();
+    let built = refresh(&mut store).unwrap();
+    let zones: Vec<&str> = built.iter().map(|r| r.zone.as_str()).collect();
+    assert_eq!(zones, ["pseudonymised", "national"]);
+    for r in &built {
+        // One spell per distinct provider spell number among the zone's episodes.
+        let zone = Zone::from_name(&r.zone).unwrap();
+        let mut spells: HashSet<String> = HashSet::new();
+        let mut episodes = 0u64;
+        store
+            .scan(zone, "apc_episode", &["PROVSPNOPS"], |b| {
+                let a = arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+                let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+                episodes += a.iter().flatten().count() as u64;
+                spells.extend(a.iter().flatten().map(str::to_owned));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!((r.episodes, r.spells), (episodes, spells.len() as u64), "{}", r.zone);
+        assert!(r.spells > 100 && r.spells < r.episodes, "{r:?}");
+        assert!(store.is_current(zone, DATASET).unwrap());
+    }
+    // Nothing changed: nothing is rebuilt.
+    assert!(refresh(&mut store).unwrap().is_empty());
+
+    // More local episodes: the local derivation is stale (sessions stop
+    // reading it) until the next refresh; the national one is untouched.
+    let extra = env.data.parent().unwrap().join("apc_extra.psv");
+    let text = std::fs::read_to_string(small().join("dscro/QMJ/apc_episode.psv")).unwrap();
+    std::fs::write(&extra, text.lines().take(40).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    drop(store);
+    let mut store = Store::open_for_write(&env.data).unwrap();
+    ingest(&mut store, &IngestRequest::new(Feed::parse("apc_episode").unwrap(), &extra, IngestPolicy::for_icb("QMJ"), &env.keys), &mut |_| {}).unwrap();
+    assert!(!store.is_current(Zone::Pseudonymised, DATASET).unwrap());
+    assert!(store.is_current(Zone::National, DATASET).unwrap());
+    let rebuilt = refresh(&mut store).unwrap();
+    assert_eq!(rebuilt.len(), 1);
+    assert_eq!(rebuilt[0].zone, "pseudonymised");
+    assert!(rebuilt[0].episodes > built[0].episodes);
+    assert!(store.is_current(Zone::Pseudonymised, DATASET).unwrap());
+    // The superseded derivation's files are gone: one load of spells per zone.
+    assert_eq!(store.dataset_loads(Zone::Pseudonymised, DATASET).unwrap().len(), 1);
+}
