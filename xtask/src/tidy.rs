@@ -21,7 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-stats", &[]),
     ("haven-charts", &[]),
     // haven-ingest only as a dev-dependency: the engine's tests read spells
-    // both as it derives them and as ingest's `apc_spell` holds them.
+    // both as it derives them and as ingest's `apc_spell_derived` holds them.
     ("haven-analytics", &["haven-model", "haven-store", "haven-governance", "haven-stats", "haven-charts", "haven-ingest"]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),

@@ -215,7 +215,7 @@ pub struct Scope {
     /// Age limits of the urgent-care-sensitive conditions (configurable:
     /// the source is inconsistent, methods.md §3.3).
     pub ucs: UcsOptions,
-    /// Read spells from the derived `apc_spell` dataset (built at ingest,
+    /// Read spells from the derived `apc_spell_derived` dataset (built at ingest,
     /// sorted by person) rather than deriving them from episodes. Sessions
     /// register it only while it matches the episodes, so both give the
     /// same answer; the episode SQL is the reference definition.
@@ -276,7 +276,7 @@ fn base_sql(base: Base, scope: &Scope) -> String {
 }
 
 /// The derived spell dataset (see `haven_ingest::spells`).
-pub const SPELL_DATASET: &str = "apc_spell";
+pub const SPELL_DATASET: &str = "apc_spell_derived";
 
 /// Spells from the derived dataset: one row per spell with the columns the
 /// episode SQL below computes, the readmission fields already linked along

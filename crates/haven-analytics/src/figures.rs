@@ -194,6 +194,31 @@ pub fn spine(b: &Benchmark) -> SpineChart {
     SpineChart { text, local_name: b.icb.clone(), rows }
 }
 
+/// The SHMI funnel: each provider's ratio against its expected deaths,
+/// centred on 1 with the over-dispersed SHMI limits (methods.md §5);
+/// `None` when no ratio is published.
+pub fn shmi_funnel(m: &crate::mortality::Mortality) -> Option<FunnelPlot> {
+    let points: Vec<FunnelPoint> = m.providers.iter().filter(|p| p.ratio.is_some()).map(|p| FunnelPoint::new(&p.provider, p.expected, p.ratio)).collect();
+    let max_x = points.iter().map(|p| p.x).fold(0.0, f64::max);
+    if points.is_empty() || max_x <= 0.0 {
+        return None;
+    }
+    let limits = |c: f64| -> Vec<LimitSample> {
+        (1..=60)
+            .map(|i| (max_x * 1.05) * (i as f64 / 60.0).powi(2))
+            .filter(|x| *x >= 1.0)
+            .filter_map(|x| haven_stats::shmi_limits(x, m.tau2, c).ok().map(|l| LimitSample { x, lower: l.lower, upper: l.upper }))
+            .collect()
+    };
+    let mut text = ChartText::new("SHMI-style mortality ratio by provider");
+    text.subtitle = format!("{}; observed / expected deaths; τ² = {:.4}", m.period, m.tau2);
+    text.x_axis = "Expected deaths".into();
+    text.y_axis = "Ratio".into();
+    text.note = "Limits: SHMI method with 10% trimmed over-dispersion, 95% dashed and 99.8% solid. Ratios hidden where deaths are 1-7.".into();
+    Some(FunnelPlot { text, points, centre: Some(1.0), limits_95: limits(0.95), limits_998: limits(0.998), decimals: 3 })
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,28 +266,3 @@ mod tests {
         assert!(sii(&crate::find("apc.spells").unwrap(), &by_quintile()).is_none());
     }
 }
-
-/// The SHMI funnel: each provider's ratio against its expected deaths,
-/// centred on 1 with the over-dispersed SHMI limits (methods.md §5);
-/// `None` when no ratio is published.
-pub fn shmi_funnel(m: &crate::mortality::Mortality) -> Option<FunnelPlot> {
-    let points: Vec<FunnelPoint> = m.providers.iter().filter(|p| p.ratio.is_some()).map(|p| FunnelPoint::new(&p.provider, p.expected, p.ratio)).collect();
-    let max_x = points.iter().map(|p| p.x).fold(0.0, f64::max);
-    if points.is_empty() || max_x <= 0.0 {
-        return None;
-    }
-    let limits = |c: f64| -> Vec<LimitSample> {
-        (1..=60)
-            .map(|i| (max_x * 1.05) * (i as f64 / 60.0).powi(2))
-            .filter(|x| *x >= 1.0)
-            .filter_map(|x| haven_stats::shmi_limits(x, m.tau2, c).ok().map(|l| LimitSample { x, lower: l.lower, upper: l.upper }))
-            .collect()
-    };
-    let mut text = ChartText::new("SHMI-style mortality ratio by provider");
-    text.subtitle = format!("{}; observed / expected deaths; τ² = {:.4}", m.period, m.tau2);
-    text.x_axis = "Expected deaths".into();
-    text.y_axis = "Ratio".into();
-    text.note = "Limits: SHMI method with 10% trimmed over-dispersion, 95% dashed and 99.8% solid. Ratios hidden where deaths are 1-7.".into();
-    Some(FunnelPlot { text, points, centre: Some(1.0), limits_95: limits(0.95), limits_998: limits(0.998), decimals: 3 })
-}
-

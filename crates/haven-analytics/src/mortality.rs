@@ -161,7 +161,10 @@ pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String 
 pub fn shmi(session: &haven_store::ZoneSession, scope: &Scope, policy: &Policy, opts: &MortalityOptions) -> Result<Mortality, AnalyticsError> {
     crate::udf::register(session.context(), scope.ucs);
     let with_deaths = engine::holds(session, scope.source, "death");
-    let cells = query(session, &sql(scope, opts, with_deaths))?;
+    let mut cells = query(session, &sql(scope, opts, with_deaths))?;
+    // The query's row order varies from run to run; the sums and the fit
+    // below must not, so the same data always gives the same figures.
+    cells.sort_by(|a, b| (&a.0.provider, a.0.group, a.0.covariates).cmp(&(&b.0.provider, b.0.group, b.0.covariates)));
     let (expected, models) = expected_by_cell(&cells)?;
     let mut providers: Vec<String> = cells.iter().map(|c| c.0.provider.clone()).collect();
     providers.sort();

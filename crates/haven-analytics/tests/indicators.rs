@@ -126,7 +126,7 @@ struct Fixture {
 }
 
 /// The fixture twice: spells derived by the engine's SQL from episodes (the
-/// reference definition), and read from the `apc_spell` dataset that
+/// reference definition), and read from the `apc_spell_derived` dataset that
 /// ingest derives; every test asserts the same numbers of both.
 fn fixture() -> [Fixture; 2] {
     fixtures_of(|| vec![(Dataset::ApcEpisode, apc()), (Dataset::EcdsAttendance, ecds())])
@@ -203,7 +203,7 @@ fn close(a: Option<f64>, b: f64) -> bool {
 
 #[test]
 fn spell_indicators_match_the_hand_worked_values() {
-    for f in &fixture() {
+    for f in fixture() {
         // S1–S12 are discharged in 2024-25 (S13 in 2023-24 is out).
         assert_eq!(total(&f, "apc.spells").0, Some(Cell::Value(12)));
         // LOS: 3,0,2,5,0,2,0,10,2,2,7,1 → 34 bed days (S11 runs 1 to 8 November across two episodes).
@@ -227,7 +227,7 @@ fn spell_indicators_match_the_hand_worked_values() {
 
 #[test]
 fn readmissions_follow_the_index_and_numerator_rules() {
-    for f in &fixture() {
+    for f in fixture() {
         // Index spells: S1,S2,S3,S4,S5,S8,S10,S11,S12 = 9 (S6 died, S7 day case,
         // S9 maternity). Readmitted: S1 → S2 after 16 days; S11 → S12 after 29
         // days (8 Nov to 7 Dec). Not: S5 → S6 after 30 days; S3 → S4 after 37;
@@ -240,7 +240,7 @@ fn readmissions_follow_the_index_and_numerator_rules() {
 
 #[test]
 fn ae_indicators_match_the_hand_worked_values() {
-    for f in &fixture() {
+    for f in fixture() {
         // Within 240 minutes: 200 and 240 of the four with an interval.
         let four = total(&f, "ae.four_hours");
         assert_eq!((four.0, four.1), (Some(Cell::Value(2)), Some(Cell::Value(4))));
@@ -254,7 +254,7 @@ fn ae_indicators_match_the_hand_worked_values() {
 
 #[test]
 fn breakdowns_label_groups_and_sum_to_the_total() {
-    for f in &fixture() {
+    for f in fixture() {
         let by_age = run(&f, "apc.spells", Breakdown::AgeBand, &exact());
         let groups: Vec<(&str, Option<Cell>)> = by_age.rows.iter().map(|r| (r.group.as_str(), r.numerator)).collect();
         // S11 and S12 are P6's, aged 85; the other ten are 70.
@@ -271,7 +271,7 @@ fn breakdowns_label_groups_and_sum_to_the_total() {
 
 #[test]
 fn sub_national_outputs_suppress_small_counts_and_what_would_reveal_them() {
-    for f in &fixture() {
+    for f in fixture() {
         let t = run(&f, "apc.spells", Breakdown::Provider, &Policy::default());
         // RAA 8, RBB 4, total 12: 4 is suppressed; RAA is then hidden too, or
         // 12 − 8 would give RBB back; the total rounds to 10.
@@ -353,7 +353,7 @@ fn coded() -> RecordBatch {
 
 #[test]
 fn avoidable_admissions_and_ebi_are_classified_from_the_first_episodes_codes() {
-    for f in &fixtures_of(|| vec![(Dataset::ApcEpisode, coded())]) {
+    for f in fixtures_of(|| vec![(Dataset::ApcEpisode, coded())]) {
         let count = |id: &str| run(&f, id, Breakdown::Total, &exact()).total.numerator;
         // Chronic ACSC: A1 (asthma) and A3 (COPD); A2 is a transfer, A4 has no primary.
         assert_eq!(count("apc.acsc_chronic"), Some(Cell::Value(2)));
@@ -388,7 +388,7 @@ fn mortality_fixture() -> Vec<(Dataset, RecordBatch)> {
     let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
     let n = rows.len();
     let same = |v: &'static str| text(&vec![v; n]);
-    let admitted: Vec<&str> = rows.iter().map(|r| if r.0 == "M5" { "2024-07-10" } else { &r.4[..] }).collect();
+    let admitted: Vec<&str> = rows.iter().map(|r| if r.0 == "M5" { "2024-07-10" } else { r.4 }).collect();
     let mut c: HashMap<&str, ArrayRef> = HashMap::new();
     c.insert("EPIKEY", text(&rows.iter().map(|r| r.0).collect::<Vec<_>>()));
     c.insert("PROVSPNOPS", text(&rows.iter().map(|r| r.0).collect::<Vec<_>>()));
@@ -415,7 +415,7 @@ fn mortality_fixture() -> Vec<(Dataset, RecordBatch)> {
 #[test]
 fn shmi_compares_each_provider_with_the_expected_deaths_of_its_spells() {
     use haven_analytics::mortality::{shmi, MortalityOptions};
-    for f in &fixtures_of(mortality_fixture) {
+    for f in fixtures_of(mortality_fixture) {
         let scope = Scope::of(&f.session, Source::Local, fy());
         let m = shmi(&f.session, &scope, &exact(), &MortalityOptions::default()).unwrap();
         assert!(m.post_discharge_deaths);

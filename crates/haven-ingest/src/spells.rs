@@ -1,4 +1,4 @@
-//! The `apc_spell` dataset: provider spells derived once from a zone's APC
+//! The `apc_spell_derived` dataset: provider spells derived once from a zone's APC
 //! episodes, clustered by person and in admission order, so that indicators
 //! read one row per spell and person-history measures (30-day
 //! readmissions) are a linear scan here rather than a self-join or window
@@ -49,7 +49,7 @@ use serde::Serialize;
 use crate::error::IngestError;
 
 /// The derived dataset's name.
-pub const DATASET: &str = "apc_spell";
+pub const DATASET: &str = "apc_spell_derived";
 /// What it is derived from.
 pub const SOURCE: &str = "apc_episode";
 /// The zones whose episodes analytics reads.
@@ -74,7 +74,7 @@ pub struct SpellReport {
     pub load_id: Option<String>,
 }
 
-/// Rebuilds `apc_spell` in every zone whose episodes changed since it was
+/// Rebuilds `apc_spell_derived` in every zone whose episodes changed since it was
 /// last built (a no-op otherwise, so re-running a load stays idempotent).
 pub fn refresh(store: &mut Store) -> Result<Vec<SpellReport>, IngestError> {
     let mut out = Vec::new();

@@ -1,5 +1,5 @@
 //! Derived datasets: tables computed from another dataset of the same zone
-//! (e.g. `apc_spell` from `apc_episode`), stored as ordinary loads so they
+//! (e.g. `apc_spell_derived` from `apc_episode`), stored as ordinary loads so they
 //! get the same atomic commit, lineage and retention.
 //!
 //! A derived load names its source in `source_path` as

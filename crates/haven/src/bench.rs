@@ -112,7 +112,7 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         if let Some((p, c, d)) = &duck {
             println!("  duckdb shared subset on the Parquet     {:>8.1} s  peak {:.0} MiB", p.query, p.peak);
             if let Some(d) = d {
-                println!("  duckdb same SQL as haven on apc_spell   {:>8.1} s  peak {:.0} MiB", d.query, d.peak);
+                println!("  duckdb same SQL as haven on the spells  {:>8.1} s  peak {:.0} MiB", d.query, d.peak);
             }
             println!("  duckdb CSV load + shared subset         {:>8.1} s  peak {:.0} MiB", c.load + c.query, c.peak);
             println!("  ratio haven / duckdb, Parquet: {:.2}", shared_secs / p.query);

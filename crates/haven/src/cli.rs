@@ -403,7 +403,7 @@ pub struct IndicatorsRunArgs {
     /// Comma-separated breakdowns: total, month, icb, sub_icb, pcn, practice, provider, age_band, sex, ethnicity, imd_quintile, admission_type.
     #[arg(long, default_value = "total,month,sub_icb,pcn,practice,provider,age_band,sex,ethnicity,imd_quintile,admission_type")]
     pub by: String,
-    /// Derive spells from episodes in the query (the reference definition) instead of reading the `apc_spell` dataset built at ingest: slower, same numbers.
+    /// Derive spells from episodes in the query (the reference definition) instead of reading the `apc_spell_derived` dataset built at ingest: slower, same numbers.
     #[arg(long)]
     pub from_episodes: bool,
 }

@@ -62,7 +62,7 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
     assert!(h.as_(&auditor, &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
     let log = std::fs::read_to_string(&csv).unwrap();
     // The catalogue read the derived spells; the reference run the episodes.
-    for dataset in ["apc_spell", "apc_episode", "ecds_attendance", "op_attendance"] {
+    for dataset in ["apc_spell_derived", "apc_episode", "ecds_attendance", "op_attendance"] {
         assert!(
             log.lines().any(|l| l.contains(",read,") && l.contains(&format!("pseudonymised.{dataset}")) && l.contains("commissioning")),
             "read of {dataset} audited"
@@ -165,7 +165,7 @@ fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_ex
     let csv = tmp.path().join("audit.csv");
     assert!(h.as_(&auditor, &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
     let log = std::fs::read_to_string(&csv).unwrap();
-    assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.apc_spell") && l.contains("population_health_benchmarking")));
+    assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.apc_spell_derived") && l.contains("population_health_benchmarking")));
     assert!(!log.lines().any(|l| l.contains(",read,") && l.contains("pseudonymised.") && l.contains("population_health_benchmarking")), "no local data read for benchmarking");
     assert!(log.contains(",benchmark.run,") && log.contains(",output.submit,"));
     assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.death")), "registered deaths read for mortality, audited");
