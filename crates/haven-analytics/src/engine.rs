@@ -44,7 +44,8 @@ impl Period {
         format!("{}-{:02}", self.start_year, (self.start_year + 1) % 100)
     }
 
-    fn bounds(self) -> (String, String) {
+    /// The first and last day, as SQL date literals' text.
+    pub(crate) fn bounds(self) -> (String, String) {
         (format!("{}-04-01", self.start_year), format!("{}-03-31", self.start_year + 1))
     }
 }

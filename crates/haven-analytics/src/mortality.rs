@@ -124,7 +124,7 @@ const CHAPTER_SQL: &str = "CASE WHEN p IS NULL OR p = '' THEN 0 WHEN p < 'C00' T
 
 /// Spells by provider and covariate pattern with their deaths.
 pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String {
-    let (from, to) = (format!("{}-04-01", scope.period.start_year), format!("{}-03-31", scope.period.start_year + 1));
+    let (from, to) = scope.period.bounds();
     let schema = scope.source.schema();
     let spells = engine::spells_sql(scope);
     // The derived spells carry the next admission; episodes need the window.
@@ -166,13 +166,20 @@ pub fn shmi(session: &haven_store::ZoneSession, scope: &Scope, policy: &Policy, 
     // below must not, so the same data always gives the same figures.
     cells.sort_by(|a, b| (&a.0.provider, a.0.group, a.0.covariates).cmp(&(&b.0.provider, b.0.group, b.0.covariates)));
     let (expected, models) = expected_by_cell(&cells)?;
-    let mut providers: Vec<String> = cells.iter().map(|c| c.0.provider.clone()).collect();
-    providers.sort();
-    providers.dedup();
-    let sum = |p: &str, f: &dyn Fn(usize) -> f64| cells.iter().enumerate().filter(|(_, c)| c.0.provider == p).map(|(i, _)| f(i)).sum::<f64>();
-    let o: Vec<f64> = providers.iter().map(|p| sum(p, &|i| cells[i].2 as f64)).collect();
-    let n: Vec<u64> = providers.iter().map(|p| sum(p, &|i| cells[i].1 as f64) as u64).collect();
-    let e: Vec<f64> = providers.iter().map(|p| sum(p, &|i| expected[i])).collect();
+    // Cells are sorted by provider: one pass sums each provider's run.
+    let (mut providers, mut n, mut o, mut e): (Vec<String>, Vec<u64>, Vec<f64>, Vec<f64>) = Default::default();
+    for (c, exp) in cells.iter().zip(&expected) {
+        if providers.last() != Some(&c.0.provider) {
+            providers.push(c.0.provider.clone());
+            n.push(0);
+            o.push(0.0);
+            e.push(0.0);
+        }
+        let k = providers.len() - 1;
+        n[k] += c.1 as u64;
+        o[k] += c.2 as f64;
+        e[k] += exp;
+    }
     let keep: Vec<usize> = (0..providers.len()).filter(|&i| e[i] > 0.0).collect();
     let (ko, ke): (Vec<f64>, Vec<f64>) = keep.iter().map(|&i| (o[i], e[i])).unzip();
     // With too few providers to trim, or none kept, no over-dispersion is added.

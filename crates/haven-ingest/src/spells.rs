@@ -42,7 +42,7 @@ use arrow::record_batch::RecordBatch;
 use hashbrown::HashTable;
 use haven_model::rules::avoidable::{chronic_acsc, urgent_care_sensitive, CodedAdmission, UcsOptions};
 use haven_model::rules::ebi::ebi_intervention;
-use haven_store::{derived_from, derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
+use haven_store::{derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -90,9 +90,7 @@ pub fn refresh(store: &mut Store) -> Result<Vec<SpellReport>, IngestError> {
 
 /// Whether `zone`'s spells were built from its episodes as they are now.
 fn current(store: &Store, zone: Zone) -> Result<bool, IngestError> {
-    let loads = store.dataset_loads(zone, DATASET)?;
-    let fingerprint = store.fingerprint(zone, SOURCE)?;
-    Ok(!loads.is_empty() && loads.iter().all(|l| derived_from(l) == Some((zone, SOURCE)) && l.source_sha256 == fingerprint))
+    Ok(!store.dataset_loads(zone, DATASET)?.is_empty() && store.is_current(zone, DATASET)?)
 }
 
 /// Derives `zone`'s spells from all its committed episodes and commits
