@@ -12,21 +12,28 @@
 //!   differs significantly when England lies outside its 95% Wilson
 //!   interval (methods.md §6.5), better or worse by the indicator's
 //!   polarity.
-//! - Counts become crude rates per 1,000 resident population with a Byar
-//!   95% interval on the published count (methods.md §6.1), compared the
-//!   same way.
-//! - Means and medians have no interval from these tables and are shown
-//!   but not compared.
+//! - Counts of events become directly age- and sex-standardised rates per
+//!   100,000 residents with Dobson 95% intervals, and readmissions an
+//!   indirectly standardised percentage ([`crate::standardise`]), compared
+//!   the same way; the indicator's [`Standardisation`] says which.
+//! - Bed days (not independent events), means and medians have no
+//!   interval from these tables and are shown but not compared.
 
 use haven_governance::disclosure::{Cell, Policy};
 use haven_store::ZoneSession;
 use serde::Serialize;
 
-use crate::catalogue::{Indicator, Method, Polarity};
-use crate::engine::{Breakdown, Period, Scope, Source};
+use std::collections::BTreeMap;
+
+use haven_stats::Estimate;
+
+use crate::catalogue::{Indicator, Method, Polarity, Standardisation};
+use crate::engine::{Breakdown, Period, Raw, Scope, Source};
+use crate::publish;
 use crate::error::AnalyticsError;
 use crate::peers::{nearest, profiles, Peer, Profile};
 use crate::publish::{Row, Table};
+use crate::standardise::{self, STRATA};
 
 /// How the focus ICB compares with England.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -59,8 +66,10 @@ impl Flag {
 pub struct Comparison {
     pub indicator: String,
     pub title: String,
-    /// The unit of `value` (counts are shown per 1,000 population).
+    /// The unit of `value` (standardised counts are per 100,000 residents).
     pub unit: String,
+    /// How `value` is formed: crude, or directly or indirectly standardised.
+    pub method: String,
     pub polarity: Polarity,
     pub value: Option<f64>,
     pub lower: Option<f64>,
@@ -105,52 +114,113 @@ pub fn benchmark(
     let peers = nearest(&profiles, icb, k)?;
     let profile = profiles.iter().find(|p| p.icb == icb).cloned().expect("nearest found the focus profile");
     let scope = Scope::of(session, Source::National, period);
-    let tables = crate::compute_catalogue(session, &scope, policy, indicators, &[Breakdown::Icb])?;
-    let comparisons = tables
+    let evaluated = crate::evaluate(session, &scope, indicators, &[Breakdown::Icb, Breakdown::Stratum])?;
+    let mut out: Vec<(usize, Table, Comparison)> = evaluated
         .iter()
-        .filter_map(|t| indicators.iter().find(|i| i.id == t.indicator).map(|i| (i, t)))
-        .map(|(ind, t)| compare(ind, t, icb, &peers, &profiles))
+        .filter(|e| e.breakdown == Breakdown::Icb)
+        .map(|e| {
+            let ind = &indicators[e.indicator];
+            let table = publish::protect(policy, true, ind, Breakdown::Icb, period, &e.raw, &e.total);
+            let strata = evaluated.iter().find(|s| s.indicator == e.indicator && s.breakdown == Breakdown::Stratum).map(|s| &s.raw);
+            let scale = on_scale(ind, &table, strata, &profiles);
+            let comparison = compare(ind, &table, &scale, icb, &peers, &profiles);
+            (e.indicator, table, comparison)
+        })
         .collect();
+    out.sort_by_key(|(i, _, _)| *i);
+    let (tables, comparisons) = out.into_iter().map(|(_, t, c)| (t, c)).unzip();
     Ok(Benchmark { icb: icb.to_owned(), period: period.label(), profile, peers, comparisons, tables, profiles })
 }
 
-/// A published row's value on the comparison scale, with its interval.
-fn scaled(ind: &Indicator, row: &Row, population: Option<u64>) -> (Option<f64>, Option<f64>, Option<f64>) {
-    match ind.method {
-        Method::Count => {
-            let (Some(Cell::Value(n)), Some(pop)) = (row.numerator, population.filter(|p| *p > 0)) else { return (None, None, None) };
-            let per = 1000.0 / pop as f64;
-            let ci = haven_stats::byar_interval(n as f64, 0.95).ok();
-            (Some(n as f64 * per), ci.as_ref().map(|c| c.lower.unwrap_or(0.0) * per), ci.map(|c| c.upper * per))
+/// A value with its 95% interval, on the comparison scale.
+type Scaled = (Option<f64>, Option<f64>, Option<f64>);
+
+/// Every ICB's value on the scale the comparison is made on, and England's.
+struct OnScale {
+    by_icb: BTreeMap<String, Scaled>,
+    england: Option<f64>,
+    unit: String,
+    method: &'static str,
+}
+
+/// Puts each published ICB row on the comparison scale of the indicator's
+/// [`Standardisation`]. A standardised figure is shown only where the
+/// row's own count is published: the rate and its interval would
+/// otherwise narrow down a suppressed count.
+fn on_scale(ind: &Indicator, table: &Table, strata: Option<&Raw>, profiles: &[Profile]) -> OnScale {
+    let profile = |code: &str| profiles.iter().find(|p| p.icb == code);
+    let published = |c: Option<Cell>| matches!(c, Some(Cell::Value(_)));
+    let rows = table.rows.iter().filter(|r| r.group != "Unknown");
+    let estimate = |e: Estimate| (Some(e.value), e.lower, Some(e.upper));
+    match (ind.standardisation, strata) {
+        (Standardisation::Direct, Some(strata)) => {
+            let mut england_pop = vec![0u64; STRATA];
+            for p in profiles {
+                england_pop.iter_mut().zip(&p.by_age_sex).for_each(|(e, n)| *e += n);
+            }
+            let by_icb = rows
+                .filter(|r| published(r.numerator))
+                .filter_map(|r| {
+                    let rate = standardise::direct(strata, Some(&r.group), &profile(&r.group)?.by_age_sex).rate?;
+                    Some((r.group.clone(), estimate(rate)))
+                })
+                .collect();
+            let england = standardise::direct(strata, None, &england_pop).rate.map(|e| e.value);
+            OnScale { by_icb, england, unit: format!("{} per 100,000 population", ind.unit), method: "directly standardised (age, sex; ESP2013)" }
         }
-        _ => (row.value, row.lower, row.upper),
+        (Standardisation::Indirect, Some(strata)) => {
+            let reference = standardise::reference(strata);
+            let by_icb = rows
+                .filter(|r| published(r.numerator) && published(r.denominator))
+                .filter_map(|r| Some((r.group.clone(), estimate(standardise::indirect(strata, &r.group, &reference).rate?))))
+                .collect();
+            let england = reference.rate.map(|p| p * 100.0);
+            OnScale { by_icb, england, unit: ind.unit.to_owned(), method: "indirectly standardised (age, sex, admission type)" }
+        }
+        _ if ind.method == Method::Count => {
+            // Counts that are not standardised (bed days) are not independent
+            // events, so a Poisson interval would overstate precision: shown
+            // per 1,000 residents, not compared.
+            let per_1000 = |n: Option<Cell>, pop: u64| match n {
+                Some(Cell::Value(n)) if pop > 0 => Some(n as f64 * 1000.0 / pop as f64),
+                _ => None,
+            };
+            let by_icb = rows.filter_map(|r| Some((r.group.clone(), (per_1000(r.numerator, profile(&r.group)?.population), None, None)))).collect();
+            let england = per_1000(table.total.numerator, profiles.iter().map(|p| p.population).sum());
+            OnScale { by_icb, england, unit: format!("{} per 1,000 population", ind.unit), method: "crude" }
+        }
+        _ => OnScale {
+            by_icb: rows.map(|r| (r.group.clone(), (r.value, r.lower, r.upper))).collect(),
+            england: table.total.value,
+            unit: ind.unit.to_owned(),
+            method: "crude",
+        },
     }
 }
 
-fn compare(ind: &Indicator, table: &Table, icb: &str, peers: &[Peer], profiles: &[Profile]) -> Comparison {
-    let pop = |code: &str| profiles.iter().find(|p| p.icb == code).map(|p| p.population);
-    let england_pop = Some(profiles.iter().map(|p| p.population).sum());
-    let value_of = |code: &str| table.rows.iter().find(|r| r.group == code).and_then(|r| scaled(ind, r, pop(code)).0);
+fn compare(ind: &Indicator, table: &Table, scale: &OnScale, icb: &str, peers: &[Peer], profiles: &[Profile]) -> Comparison {
+    let value_of = |code: &str| scale.by_icb.get(code).and_then(|v| v.0);
     let row = table.rows.iter().find(|r| r.group == icb);
-    let (value, lower, upper) = row.map(|r| scaled(ind, r, pop(icb))).unwrap_or((None, None, None));
-    let england = scaled(ind, &table.total, england_pop).0;
+    let (value, lower, upper) = scale.by_icb.get(icb).copied().unwrap_or((None, None, None));
     let peer_values: Vec<f64> = peers.iter().filter_map(|p| value_of(&p.icb)).collect();
-    let all: Vec<f64> = table.rows.iter().filter(|r| r.group != "Unknown").filter_map(|r| scaled(ind, r, pop(&r.group)).0).collect();
+    let all: Vec<f64> = scale.by_icb.values().filter_map(|v| v.0).collect();
     let peer_median = quantile(&peer_values, 0.5);
     let spread = (!all.is_empty()).then(|| [0.0, 0.25, 0.75, 1.0].map(|q| quantile(&all, q).unwrap_or(f64::NAN)));
-    let (opportunity, opportunity_unit) = opportunity(ind, value, peer_median, row);
+    let population = profiles.iter().find(|p| p.icb == icb).map(|p| p.population);
+    let (opportunity, opportunity_unit) = opportunity(ind, value, peer_median, row, population);
     Comparison {
         indicator: ind.id.to_owned(),
         title: ind.title.to_owned(),
-        unit: if ind.method == Method::Count { format!("{} per 1,000 population", ind.unit) } else { ind.unit.to_owned() },
+        unit: scale.unit.clone(),
+        method: scale.method.to_owned(),
         polarity: ind.polarity,
         value,
         lower,
         upper,
-        england,
+        england: scale.england,
         peer_median,
         spread,
-        vs_england: flag(ind.polarity, lower, upper, england),
+        vs_england: flag(ind.polarity, lower, upper, scale.england),
         opportunity,
         opportunity_unit,
     }
@@ -176,15 +246,20 @@ pub fn flag(polarity: Polarity, lower: Option<f64>, upper: Option<f64>, england:
 
 /// What moving to the peer median would change, when the ICB is worse than
 /// it: for a proportion, (gap ÷ 100) × denominator events; for a mean,
-/// gap × denominator (e.g. bed days from a length-of-stay gap); neutral
-/// indicators and medians have none.
-fn opportunity(ind: &Indicator, value: Option<f64>, peer_median: Option<f64>, row: Option<&Row>) -> (Option<f64>, String) {
+/// gap × denominator (e.g. bed days from a length-of-stay gap); for a
+/// standardised rate per 100,000, gap × residents ÷ 100,000; neutral
+/// indicators, medians and crude counts have none.
+fn opportunity(ind: &Indicator, value: Option<f64>, peer_median: Option<f64>, row: Option<&Row>, population: Option<u64>) -> (Option<f64>, String) {
     let (Some(v), Some(m), Some(row)) = (value, peer_median, row) else { return (None, String::new()) };
     let gap = match ind.polarity {
         Polarity::LowerIsBetter => v - m,
         Polarity::HigherIsBetter => m - v,
         Polarity::Neutral => return (None, String::new()),
     };
+    if ind.method == Method::Count && ind.standardisation == Standardisation::Direct {
+        let Some(pop) = population else { return (None, String::new()) };
+        return (Some((gap * pop as f64 / 100_000.0).max(0.0)), ind.unit.to_owned());
+    }
     let Some(Cell::Value(den)) = row.denominator else { return (None, String::new()) };
     let (amount, unit) = match ind.method {
         Method::Proportion => (gap / 100.0 * den as f64, ind.base.noun().to_owned()),
@@ -239,23 +314,23 @@ mod tests {
     fn opportunity_is_the_gap_to_the_peer_median_times_the_denominator_when_worse() {
         let readmit = crate::find("apc.emergency_readmission_30d").unwrap();
         // 12% against a peer median of 10% on 500 discharges: 0.02 × 500 = 10 readmissions.
-        let (o, unit) = opportunity(&readmit, Some(12.0), Some(10.0), Some(&row(500)));
+        let (o, unit) = opportunity(&readmit, Some(12.0), Some(10.0), Some(&row(500)), None);
         assert!((o.unwrap() - 10.0).abs() < 1e-9);
         assert_eq!(unit, "readmissions");
         // Better than the peers: nothing to gain.
-        assert_eq!(opportunity(&readmit, Some(9.0), Some(10.0), Some(&row(500))).0, Some(0.0));
+        assert_eq!(opportunity(&readmit, Some(9.0), Some(10.0), Some(&row(500)), None).0, Some(0.0));
         // Four hours is higher-is-better: 70% against 75% on 1,000 attendances = 50.
         let four = crate::find("ae.four_hours").unwrap();
-        assert!((opportunity(&four, Some(70.0), Some(75.0), Some(&row(1000))).0.unwrap() - 50.0).abs() < 1e-9);
+        assert!((opportunity(&four, Some(70.0), Some(75.0), Some(&row(1000)), None).0.unwrap() - 50.0).abs() < 1e-9);
         // Mean stay 5.0 days against 4.0 over 200 spells: 200 bed days.
         let los = crate::find("apc.los_mean").unwrap();
-        let (o, unit) = opportunity(&los, Some(5.0), Some(4.0), Some(&row(200)));
+        let (o, unit) = opportunity(&los, Some(5.0), Some(4.0), Some(&row(200)), None);
         assert!((o.unwrap() - 200.0).abs() < 1e-9);
         assert_eq!(unit, "days");
         // A suppressed denominator gives no figure; neutral indicators have none.
         let hidden = Row { denominator: Some(Cell::Suppressed), ..row(0) };
-        assert_eq!(opportunity(&readmit, Some(12.0), Some(10.0), Some(&hidden)).0, None);
+        assert_eq!(opportunity(&readmit, Some(12.0), Some(10.0), Some(&hidden), None).0, None);
         let oos = crate::find("ae.out_of_hours").unwrap();
-        assert_eq!(opportunity(&oos, Some(60.0), Some(50.0), Some(&row(100))).0, None);
+        assert_eq!(opportunity(&oos, Some(60.0), Some(50.0), Some(&row(100)), None).0, None);
     }
 }

@@ -64,6 +64,24 @@ pub enum Method {
     Median,
 }
 
+/// How benchmarking compares areas whose populations differ in age and
+/// sex (methods.md §6.3–6.4); the published tables stay crude.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standardisation {
+    /// Compared as published.
+    None,
+    /// A count as a directly age- and sex-standardised rate per 100,000
+    /// resident population (ESP2013, Dobson intervals), as NHS OF 2.3.i /
+    /// CCG OIS 2.6 v1.15 and CCG IAF 127b publish them (methods.md §3.1,
+    /// §3.3, §6.3).
+    Direct,
+    /// A proportion as an indirectly standardised percentage: observed ÷
+    /// expected from England's rates by age band, sex and admission type,
+    /// times England's percentage (methods.md §2.1 and §6.4).
+    Indirect,
+}
+
 /// Which direction is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +116,8 @@ pub struct Indicator {
     /// ([`Method::Median`]); rows where it is null are left out.
     #[serde(skip)]
     pub median_of: Option<&'static str>,
+    /// How benchmarking adjusts for the population's make-up.
+    pub standardisation: Standardisation,
 }
 
 /// Every indicator Haven computes.
@@ -117,6 +137,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "1",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::Direct,
         },
         Indicator {
             id: "apc.bed_days",
@@ -128,10 +149,11 @@ pub fn catalogue() -> Vec<Indicator> {
             polarity: Polarity::Neutral,
             unit: "days",
             citation: "HES APC SPELDUR convention (datasets.md §10.2)",
-            choices: "A same-day spell counts 0 bed days.",
+            choices: "A same-day spell counts 0 bed days. Bed days are not independent events, so benchmarking shows them per 1,000 residents without an interval and does not flag them.",
             num_sql: "los",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.los_mean",
@@ -147,6 +169,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "los",
             den_sql: "1",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.los_median",
@@ -162,6 +185,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "0",
             den_sql: "1",
             median_of: Some("los"),
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.zero_los_emergency",
@@ -177,6 +201,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN admimeth LIKE '2%' AND los = 0 THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN admimeth LIKE '2%' THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.elective_wait_median",
@@ -192,6 +217,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "0",
             den_sql: "CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN 1 ELSE 0 END",
             median_of: Some("CASE WHEN admimeth IN ('11','12','13') AND elecdur BETWEEN 0 AND 8887 THEN elecdur END"),
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.rtt_within_18_weeks",
@@ -207,6 +233,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN rtt_days BETWEEN 0 AND 126 THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN rtt_days >= 0 THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.discharged_to_care_home",
@@ -222,6 +249,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN disdest IN ('54','55','56','65','85','86') THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN dismeth <> '4' OR dismeth IS NULL THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.in_hospital_mortality",
@@ -238,6 +266,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN dismeth = '4' THEN 1 ELSE 0 END",
             den_sql: "1",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.delayed_discharge_days",
@@ -253,6 +282,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN delay_days >= 0 THEN delay_days ELSE 0 END",
             den_sql: "CASE WHEN delay_days >= 0 THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "apc.emergency_readmission_30d",
@@ -264,10 +294,11 @@ pub fn catalogue() -> Vec<Indicator> {
             polarity: Polarity::LowerIsBetter,
             unit: "%",
             citation: "NHS Digital Compendium I02040 v3 / CCG OIS 3.2 (methods.md §2.1)",
-            choices: "Index: discharged alive, not a day case or regular attender, not maternity. Readmission: emergency, 0–29 days, main specialty not obstetrics (501). Not yet: the cancer/chemotherapy exclusion and the specialty list (unconfirmed in the source), CIP linking across transfers, indirect standardisation.",
+            choices: "Index: discharged alive, not a day case or regular attender, not maternity. Readmission: emergency, 0–29 days, main specialty not obstetrics (501). Benchmarking compares an indirectly standardised percentage by age band, sex and the index spell's admission type (the method's diagnosis/procedure groups are not used). Not yet: the cancer/chemotherapy exclusion and the specialty list (unconfirmed in the source), CIP linking across transfers.",
             num_sql: "CASE WHEN next_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND 29 AND (next_mainspef IS NULL OR next_mainspef <> '501') THEN 1 ELSE 0 END",
             den_sql: "1",
             median_of: None,
+            standardisation: Standardisation::Indirect,
         },
         Indicator {
             id: "apc.acsc_chronic",
@@ -279,10 +310,11 @@ pub fn catalogue() -> Vec<Indicator> {
             polarity: Polarity::LowerIsBetter,
             unit: "admissions",
             citation: "NHS OF 2.3.i / CCG OIS 2.6 v1.15 (methods.md §3.1; codelists/nhsof_2_3_i_ccgois_2_6_chronic_acsc.csv)",
-            choices: "All §3.1 filters and conditions a)-i) are applied by haven_model::rules::avoidable::chronic_acsc. The English-commissioner filter is implicit in the zones. Published as a count; benchmarking shows a crude rate per 1,000 resident population, not the directly standardised rate of v1.15.",
+            choices: "All §3.1 filters and conditions a)-i) are applied by haven_model::rules::avoidable::chronic_acsc. The English-commissioner filter is implicit in the zones. Published as a count; benchmarking compares the directly age- and sex-standardised rate per 100,000 as v1.15 (ESP2013, Dobson, exact limits below 389), over resident rather than GP-registered population; records of unknown age or sex are left out of the rate.",
             num_sql: "CASE WHEN acsc IS NOT NULL THEN 1 ELSE 0 END",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::Direct,
         },
         Indicator {
             id: "apc.ucs",
@@ -294,10 +326,11 @@ pub fn catalogue() -> Vec<Indicator> {
             polarity: Polarity::LowerIsBetter,
             unit: "admissions",
             citation: "NHS England CCG IAF 2018/19 technical annex, indicator 127b (methods.md §3.3; codelists/ucs_urgent_care_sensitive_ccg_iaf_127b.csv)",
-            choices: "Falls from age 75 and pyrexial child to age 6 (127b text; configurable as the annex is inconsistent). Falls are found by a W00-W19 cause code in any diagnosis position. Counted per spell from its first episode. Crude rate in benchmarking, not the directly standardised rate.",
+            choices: "Falls from age 75 and pyrexial child to age 6 (127b text; configurable as the annex is inconsistent). Falls are found by a W00-W19 cause code in any diagnosis position. Counted per spell from its first episode. Benchmarking compares the directly standardised rate per 100,000 (by age and sex: the annex names age only; ESP2013, Dobson).",
             num_sql: "CASE WHEN ucs IS NOT NULL THEN 1 ELSE 0 END",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::Direct,
         },
         Indicator {
             id: "apc.ebi_list1",
@@ -313,6 +346,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN ebi LIKE '1 %' THEN 1 ELSE 0 END",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::Direct,
         },
         Indicator {
             id: "apc.ebi_list2",
@@ -328,6 +362,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN ebi LIKE '2 %' THEN 1 ELSE 0 END",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::Direct,
         },
         Indicator {
             id: "ae.attendances",
@@ -343,6 +378,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "1",
             den_sql: "0",
             median_of: None,
+            standardisation: Standardisation::Direct,
         },
         Indicator {
             id: "ae.four_hours",
@@ -358,6 +394,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN minutes <= 240 THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN minutes IS NOT NULL THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "ae.conversion",
@@ -373,6 +410,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "admitted",
             den_sql: "1",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "ae.out_of_hours",
@@ -388,6 +426,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN out_of_hours THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN out_of_hours IS NOT NULL THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "op.dna_rate",
@@ -403,6 +442,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN attended = '3' THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN attended IN ('3','5','6','7') THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "op.patient_cancellation_rate",
@@ -418,6 +458,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN attended = '2' THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN attended IN ('2','3','4','5','6','7') THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
         Indicator {
             id: "op.hospital_cancellation_rate",
@@ -433,6 +474,7 @@ pub fn catalogue() -> Vec<Indicator> {
             num_sql: "CASE WHEN attended = '4' THEN 1 ELSE 0 END",
             den_sql: "CASE WHEN attended IN ('2','3','4','5','6','7') THEN 1 ELSE 0 END",
             median_of: None,
+            standardisation: Standardisation::None,
         },
     ]
 }

@@ -96,6 +96,10 @@ pub enum Breakdown {
     ImdQuintile,
     /// Elective, emergency, maternity, other (APC); department type (ECDS).
     AdmissionType,
+    /// ICB × age band × sex × admission type, `|`-separated: the strata
+    /// benchmarking standardises over ([`crate::standardise`]). Never
+    /// published, so not in [`Breakdown::ALL`] and not parsed.
+    Stratum,
 }
 
 impl Breakdown {
@@ -130,6 +134,7 @@ impl Breakdown {
             Breakdown::Ethnicity => "ethnicity",
             Breakdown::ImdQuintile => "imd_quintile",
             Breakdown::AdmissionType => "admission_type",
+            Breakdown::Stratum => "stratum",
         }
     }
 
@@ -148,6 +153,7 @@ impl Breakdown {
             Breakdown::Ethnicity => "ethnic group",
             Breakdown::ImdQuintile => "IMD quintile",
             Breakdown::AdmissionType => "admission type",
+            Breakdown::Stratum => "standardisation stratum",
         }
     }
 
@@ -165,8 +171,10 @@ impl Breakdown {
     /// ethnicity is the five high-level groups of the NHS Data Dictionary
     /// ETHNIC CATEGORY (A–C White, D–G Mixed, H–L Asian, M–P Black, R–S
     /// Other; Z and 99 not stated).
-    fn sql(self) -> &'static str {
-        match self {
+    fn sql(self) -> std::borrow::Cow<'static, str> {
+        let parts = [Breakdown::Icb, Breakdown::AgeBand, Breakdown::Sex, Breakdown::AdmissionType];
+        std::borrow::Cow::Borrowed(match self {
+            Breakdown::Stratum => return parts.map(|p| format!("({})", p.sql())).join(" || '|' || ").into(),
             Breakdown::Total => "'All'",
             Breakdown::Month => "COALESCE(to_char(activity_date, '%Y-%m'), 'Unknown')",
             Breakdown::Icb => "COALESCE(icb, 'Unknown')",
@@ -189,7 +197,7 @@ impl Breakdown {
                 "CASE WHEN imd_decile BETWEEN 1 AND 10 THEN CAST(CAST((imd_decile + 1) / 2 AS BIGINT) AS VARCHAR) ELSE 'Unknown' END"
             }
             Breakdown::AdmissionType => "COALESCE(kind, 'Unknown')",
-        }
+        })
     }
 }
 

@@ -190,7 +190,7 @@ pub fn spine(b: &Benchmark) -> SpineChart {
         .collect();
     let mut text = ChartText::new(format!("{} against England, {}", b.icb, b.period));
     text.subtitle = "National extract; ICB counts rounded and suppressed (methods.md §1.1)".into();
-    text.note = "Significance: England outside the ICB's 95% interval. Means and medians are not compared.".into();
+    text.note = "Significance: England outside the ICB's 95% interval. Event counts are age-sex standardised rates (direct, ESP2013); readmissions indirectly standardised. Bed days, means and medians are not compared.".into();
     SpineChart { text, local_name: b.icb.clone(), rows }
 }
 

@@ -7,6 +7,7 @@
 //!   raw counts stay inside this crate.
 //! - [`publish`]: disclosure control of the results, the only way out.
 //! - [`mortality`]: SHMI-style observed against expected deaths by provider.
+//! - [`standardise`]: direct and indirect standardisation for benchmarking.
 
 pub mod benchmark;
 pub mod catalogue;
@@ -16,6 +17,7 @@ mod error;
 pub mod mortality;
 pub mod peers;
 pub mod publish;
+pub mod standardise;
 pub mod write;
 mod udf;
 
@@ -40,30 +42,57 @@ pub fn compute_catalogue(
     indicators: &[Indicator],
     breakdowns: &[Breakdown],
 ) -> Result<Vec<Table>, AnalyticsError> {
-    let (source, period) = (scope.source, scope.period);
+    let national = scope.source == Source::National;
+    let mut tables: Vec<(usize, usize, Table)> = evaluate(session, scope, indicators, breakdowns)?
+        .into_iter()
+        .filter_map(|e| {
+            let order = breakdowns.iter().position(|x| *x == e.breakdown)?;
+            let ind = &indicators[e.indicator];
+            Some((e.indicator, order, publish::protect(policy, national, ind, e.breakdown, scope.period, &e.raw, &e.total)))
+        })
+        .collect();
+    tables.sort_by_key(|(pos, order, _)| (*pos, *order));
+    Ok(tables.into_iter().map(|(_, _, t)| t).collect())
+}
+
+/// One indicator's unprotected result by one breakdown, with its total.
+pub(crate) struct Evaluated {
+    /// Index into the indicators evaluated.
+    pub indicator: usize,
+    pub breakdown: Breakdown,
+    pub raw: engine::Raw,
+    pub total: engine::Raw,
+}
+
+/// The raw results behind [`compute_catalogue`], by [`Breakdown::Total`]
+/// and each of `breakdowns`; they stay in this crate.
+pub(crate) fn evaluate(
+    session: &ZoneSession,
+    scope: &Scope,
+    indicators: &[Indicator],
+    breakdowns: &[Breakdown],
+) -> Result<Vec<Evaluated>, AnalyticsError> {
     udf::register(session.context(), scope.ucs);
     // The one-group total every table is protected against is always queried.
     let mut by: Vec<Breakdown> = vec![Breakdown::Total];
     by.extend(breakdowns.iter().filter(|b| **b != Breakdown::Total));
-    let mut tables: Vec<(usize, usize, Table)> = Vec::new();
+    let mut out = Vec::new();
     let mut bases: Vec<Base> = indicators.iter().map(|i| i.base).collect();
     bases.sort();
     bases.dedup();
     // Each base's dataset is looked up once, not once per indicator.
-    for base in bases.into_iter().filter(|b| engine::holds(session, source, b.dataset())) {
+    for base in bases.into_iter().filter(|b| engine::holds(session, scope.source, b.dataset())) {
         let of_base: Vec<(usize, &Indicator)> = indicators.iter().enumerate().filter(|(_, i)| i.base == base).collect();
         let refs: Vec<&Indicator> = of_base.iter().map(|(_, i)| *i).collect();
         let results = engine::run(session, base, &refs, &by, scope)?;
-        let totals = &results[0].1;
-        for (b, raws) in &results {
-            let Some(order) = breakdowns.iter().position(|x| x == b) else { continue };
-            for (k, (pos, ind)) in of_base.iter().enumerate() {
-                tables.push((*pos, order, publish::protect(policy, source == Source::National, ind, *b, period, &raws[k], &totals[k])));
+        let totals = results[0].1.clone();
+        for (b, raws) in results {
+            for ((pos, _), (raw, total)) in of_base.iter().zip(raws.into_iter().zip(totals.iter().cloned())) {
+                out.push(Evaluated { indicator: *pos, breakdown: b, raw, total });
             }
         }
     }
-    tables.sort_by_key(|(pos, order, _)| (*pos, *order));
-    Ok(tables.into_iter().map(|(_, _, t)| t).collect())
+    Ok(out)
 }
 
 /// One indicator by one breakdown over the local zone.

@@ -36,6 +36,10 @@ pub struct Profile {
     pub imd_mean_decile: f64,
     /// Share living in IMD deciles 1–2.
     pub most_deprived_share: f64,
+    /// Residents by ESP2013 age band and sex, at [`crate::standardise::stratum`]
+    /// (males then females per band), for standardised rates.
+    #[serde(skip)]
+    pub by_age_sex: Vec<u64>,
 }
 
 /// A peer and its distance from the focus ICB.
@@ -50,45 +54,69 @@ pub struct Peer {
 pub fn profiles(session: &ZoneSession, period: Period) -> Result<Vec<Profile>, AnalyticsError> {
     let fyear = format!("{:02}{:02}", period.start_year % 100, (period.start_year + 1) % 100);
     let q = format!(
-        "SELECT l.\"ICB\" AS icb, p.\"AGE_BAND\" AS band, CAST(SUM(p.\"POPULATION\") AS BIGINT) AS pop, \
+        "SELECT l.\"ICB\" AS icb, p.\"AGE_BAND\" AS band, CAST(p.\"SEX\" AS VARCHAR) AS sex, CAST(SUM(p.\"POPULATION\") AS BIGINT) AS pop, \
            CAST(SUM(p.\"POPULATION\" * CAST(l.\"IMD_DECILE\" AS BIGINT)) AS BIGINT) AS imd, \
            CAST(SUM(CASE WHEN CAST(l.\"IMD_DECILE\" AS BIGINT) <= 2 THEN p.\"POPULATION\" ELSE 0 END) AS BIGINT) AS deprived \
          FROM reference.population p JOIN reference.lsoa_lookup l ON l.\"LSOA21\" = p.\"AREA_CODE\" \
-         WHERE p.\"AREA_TYPE\" = 'LSOA' AND p.\"FYEAR\" = '{fyear}' AND l.\"ICB\" IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+         WHERE p.\"AREA_TYPE\" = 'LSOA' AND p.\"FYEAR\" = '{fyear}' AND l.\"ICB\" IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     );
     let shape = |r: &str| AnalyticsError::Shape { indicator: "peers".into(), reason: r.to_owned() };
     let batches = session.sql(&q).map_err(|source| AnalyticsError::Query { indicator: "peers".into(), source })?;
-    let mut acc: std::collections::BTreeMap<String, ([u64; 5], u64, u64, u64)> = Default::default();
+    let mut acc: std::collections::BTreeMap<String, Tally> = Default::default();
     for b in &batches {
         let text = |i| cast(b.column(i), &DataType::Utf8).map_err(|e| shape(&e.to_string()));
         let int = |i| cast(b.column(i), &DataType::Int64).map_err(|e| shape(&e.to_string()));
-        let (icb, band, pop, imd, dep) = (text(0)?, text(1)?, int(2)?, int(3)?, int(4)?);
-        let icb = icb.as_any().downcast_ref::<StringArray>().ok_or_else(|| shape("icb"))?;
-        let band = band.as_any().downcast_ref::<StringArray>().ok_or_else(|| shape("band"))?;
+        let (icb, band, sex, pop, imd, dep) = (text(0)?, text(1)?, text(2)?, int(3)?, int(4)?, int(5)?);
+        let [icb, band, sex] = [&icb, &band, &sex].map(|a| a.as_any().downcast_ref::<StringArray>().cloned());
+        let (icb, band, sex) = (icb.ok_or_else(|| shape("icb"))?, band.ok_or_else(|| shape("band"))?, sex.ok_or_else(|| shape("sex"))?);
         let [pop, imd, dep] = [&pop, &imd, &dep].map(|a| a.as_any().downcast_ref::<Int64Array>().cloned());
         let (pop, imd, dep) = (pop.ok_or_else(|| shape("pop"))?, imd.ok_or_else(|| shape("imd"))?, dep.ok_or_else(|| shape("deprived"))?);
         for i in 0..b.num_rows() {
             let start: u32 = band.value(i).trim_end_matches('+').split('-').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            let group = AGE_GROUPS.iter().position(|(_, lo, hi)| (*lo..=*hi).contains(&start)).unwrap_or(0);
-            let e = acc.entry(icb.value(i).to_owned()).or_default();
-            let n = pop.value(i).max(0) as u64;
-            e.0[group] += n;
-            e.1 += n;
-            e.2 += imd.value(i).max(0) as u64;
-            e.3 += dep.value(i).max(0) as u64;
+            let t = acc.entry(icb.value(i).to_owned()).or_insert_with(Tally::new);
+            t.add(start, sex.value(i), pop.value(i).max(0) as u64, imd.value(i).max(0) as u64, dep.value(i).max(0) as u64);
         }
     }
-    Ok(acc
-        .into_iter()
-        .filter(|(_, (_, pop, _, _))| *pop > 0)
-        .map(|(icb, (groups, pop, imd, dep))| Profile {
+    Ok(acc.into_iter().filter(|(_, t)| t.population > 0).map(|(icb, t)| t.profile(icb)).collect())
+}
+
+/// One ICB's population sums while the rows are read.
+struct Tally {
+    groups: [u64; 5],
+    population: u64,
+    /// Σ population × IMD decile.
+    imd: u64,
+    deprived: u64,
+    by_age_sex: Vec<u64>,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally { groups: [0; 5], population: 0, imd: 0, deprived: 0, by_age_sex: vec![0; crate::standardise::STRATA] }
+    }
+
+    fn add(&mut self, band_start: u32, sex: &str, n: u64, imd: u64, deprived: u64) {
+        let group = AGE_GROUPS.iter().position(|(_, lo, hi)| (*lo..=*hi).contains(&band_start)).unwrap_or(0);
+        self.groups[group] += n;
+        if let Some(s) = crate::standardise::stratum(band_start, sex) {
+            self.by_age_sex[s] += n;
+        }
+        self.population += n;
+        self.imd += imd;
+        self.deprived += deprived;
+    }
+
+    fn profile(self, icb: String) -> Profile {
+        let pop = self.population as f64;
+        Profile {
             icb,
-            population: pop,
-            age_shares: groups.map(|g| g as f64 / pop as f64),
-            imd_mean_decile: imd as f64 / pop as f64,
-            most_deprived_share: dep as f64 / pop as f64,
-        })
-        .collect())
+            population: self.population,
+            age_shares: self.groups.map(|g| g as f64 / pop),
+            imd_mean_decile: self.imd as f64 / pop,
+            most_deprived_share: self.deprived as f64 / pop,
+            by_age_sex: self.by_age_sex,
+        }
+    }
 }
 
 /// The `k` ICBs nearest to `focus`, nearest first (ties by code).
@@ -152,6 +180,7 @@ mod tests {
             age_shares: [young, rest, rest, rest, rest],
             imd_mean_decile: imd,
             most_deprived_share: (10.0 - imd) / 10.0,
+            by_age_sex: Vec::new(),
         }
     }
 

@@ -110,13 +110,14 @@ pub fn benchmark(b: &Benchmark, indicators: &[Indicator], dir: &Path) -> Result<
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut written = Vec::new();
     let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
-    let mut csv = String::from("indicator,title,unit,value,lower_95,upper_95,england,peer_median,vs_england,opportunity,opportunity_unit\n");
+    let mut csv = String::from("indicator,title,unit,method,value,lower_95,upper_95,england,peer_median,vs_england,opportunity,opportunity_unit\n");
     for c in &b.comparisons {
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
             c.indicator,
             csv_field(&c.title),
             csv_field(&c.unit),
+            csv_field(&c.method),
             f(c.value),
             f(c.lower),
             f(c.upper),
