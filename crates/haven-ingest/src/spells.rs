@@ -28,7 +28,7 @@
 //!   and EBI classifications are the `haven_model::rules` functions on the
 //!   first episode's codes, as the engine's SQL functions compute them.
 
-use std::collections::hash_map::RandomState;
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -39,9 +39,8 @@ use arrow::array::{Array, ArrayRef, Date32Array, Date32Builder, Int32Array, Int3
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use hashbrown::HashTable;
-use haven_model::rules::avoidable::{chronic_acsc, urgent_care_sensitive, CodedAdmission, UcsOptions};
-use haven_model::rules::ebi::ebi_intervention;
+use hashbrown::{DefaultHashBuilder, HashTable};
+use haven_model::rules::avoidable::{classify_admission, CodedAdmission, UcsOptions};
 use haven_store::{derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -206,30 +205,62 @@ impl Arena {
 }
 
 /// Distinct strings numbered in first-seen order, each stored once.
-#[derive(Default)]
 struct Interner {
     arena: Arena,
     spans: Vec<u64>,
     table: HashTable<u32>,
-    hasher: RandomState,
+    /// A fast seeded hash (foldhash): the keys are long-lived in memory
+    /// only, and SipHash cost a tenth of the derivation.
+    hasher: DefaultHashBuilder,
+    /// The last string interned: extracts list a spell's episodes (and a
+    /// person's) together, so most lookups repeat the previous one.
+    last: Option<u32>,
 }
 
 impl Interner {
+    /// Room for `n` strings of about `bytes` bytes each without regrowing,
+    /// hashed by `hasher` (which reader threads share to hash ahead).
+    fn with_capacity(n: usize, bytes: usize, hasher: DefaultHashBuilder) -> Interner {
+        Interner {
+            arena: Arena { bytes: Vec::with_capacity(n * bytes) },
+            spans: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+            hasher,
+            last: None,
+        }
+    }
+
     /// The string's number, and whether it is new.
+    #[cfg(test)]
     fn intern(&mut self, s: &[u8]) -> (u32, bool) {
-        let Interner { arena, spans, table, hasher } = self;
-        let h = hasher.hash_one(s);
+        let h = self.hasher.hash_one(s);
+        self.intern_hashed(s, h)
+    }
+
+    /// As `intern`, with the string's hash `h` by this interner's hasher
+    /// already computed.
+    fn intern_hashed(&mut self, s: &[u8], h: u64) -> (u32, bool) {
+        if let Some(i) = self.last.filter(|&i| self.get(i) == s) {
+            return (i, false);
+        }
+        let Interner { arena, spans, table, hasher, last } = self;
         if let Some(&i) = table.find(h, |&i| arena.get(spans[i as usize]) == s) {
+            *last = Some(i);
             return (i, false);
         }
         let i = spans.len() as u32;
         spans.push(arena.push(s));
         table.insert_unique(h, i, |&j| hasher.hash_one(arena.get(spans[j as usize])));
+        *last = Some(i);
         (i, true)
     }
 
     fn get(&self, i: u32) -> &[u8] {
         self.arena.get(self.spans[i as usize])
+    }
+
+    fn text(&self, i: u32) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.get(i))
     }
 }
 
@@ -243,8 +274,38 @@ fn pack(s: &str, width: usize) -> Option<u64> {
     Some(b.iter().chain(std::iter::repeat(&0)).take(width).fold(0u64, |v, &c| (v << 8) | c as u64))
 }
 
-fn unpack(v: u64, width: usize) -> Option<String> {
-    (v != 0).then(|| (0..width).rev().map(|k| (v >> (8 * k)) as u8).filter(|&c| c != 0).map(char::from).collect())
+/// A code unpacked onto the stack (no allocation per cell).
+#[derive(Clone, Copy)]
+struct Packed {
+    bytes: [u8; 8],
+    len: u8,
+}
+
+impl AsRef<str> for Packed {
+    fn as_ref(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl Packed {
+    fn as_str(&self) -> &str {
+        self.as_ref()
+    }
+}
+
+fn unpack(v: u64, width: usize) -> Option<Packed> {
+    if v == 0 {
+        return None;
+    }
+    let mut p = Packed { bytes: [0; 8], len: 0 };
+    for k in (0..width).rev() {
+        let c = (v >> (8 * k)) as u8;
+        if c != 0 {
+            p.bytes[p.len as usize] = c;
+            p.len += 1;
+        }
+    }
+    Some(p)
 }
 
 /// One spell's running aggregates (see the module docs for each rule).
@@ -406,6 +467,105 @@ fn min_code<T: Copy + Ord + Default>(slot: &mut T, v: T) {
     }
 }
 
+/// One batch of episodes reduced, on a reader thread, to what the spells
+/// merge: codes packed, the rules' row-local conditions applied (a code
+/// that does not count is 0), first episodes' codes joined, keys hashed.
+struct Prepared {
+    text: Vec<u8>,
+    rows: Vec<Episode>,
+}
+
+/// A span of [`Prepared::text`]: offset and length.
+type Span = (u32, u32);
+
+/// One episode as [`Spells::add`] merges it.
+struct Episode {
+    spell: Span,
+    spell_hash: u64,
+    person: Option<(Span, u64)>,
+    first: bool,
+    admidate: i32,
+    disdate: i32,
+    disready: i32,
+    rtt_days: i32,
+    elecdur: i32,
+    age: i32,
+    imd: i32,
+    short: [u32; SHORT.len()],
+    long: [u64; LONG.len()],
+    diag: Span,
+    proc: Span,
+}
+
+impl Prepared {
+    fn of(b: &RecordBatch, hasher: &DefaultHashBuilder) -> Result<Prepared, IngestError> {
+        let c = Cols::of(b)?;
+        let mut p = Prepared { text: Vec::with_capacity(b.num_rows() * 48), rows: Vec::with_capacity(b.num_rows()) };
+        let mut buf = String::new();
+        for i in 0..b.num_rows() {
+            let Some(spell) = text_at(&c.spell, i) else { continue };
+            let d = |j: usize| date_at(&c.dates[j], i);
+            let (admidate, disdate, epiend, disready, rtt_start, rtt_end) = (d(0), d(1), d(2), d(3), d(4), d(5));
+            let first = text_at(&c.epiorder, i) == Some("01");
+            let at_discharge = epiend != NULL && epiend == disdate;
+            let mut short = [0u32; SHORT.len()];
+            for (j, (col, _, rule)) in SHORT.iter().enumerate() {
+                let counts = match rule {
+                    Rule::Min => true,
+                    Rule::First => first,
+                    Rule::AtDischarge => at_discharge,
+                };
+                if let Some(v) = text_at(&c.short[j], i).filter(|_| counts) {
+                    short[j] = pack(v, 4).ok_or_else(|| too_long(col, 4))? as u32;
+                }
+            }
+            let mut long = [0u64; LONG.len()];
+            for (j, (col, _)) in LONG.iter().enumerate() {
+                if let Some(v) = text_at(&c.long[j], i) {
+                    long[j] = pack(v, 8).ok_or_else(|| too_long(col, 8))?;
+                }
+            }
+            let (mut diag, mut proc) = ((0, 0), (0, 0));
+            if first {
+                join_codes(&c.diags, i, &mut buf);
+                diag = p.put(buf.as_bytes());
+                join_codes(&c.procs, i, &mut buf);
+                proc = p.put(buf.as_bytes());
+            }
+            let person = text_at(&c.person, i).map(|s| (p.put(s.as_bytes()), hasher.hash_one(s.as_bytes())));
+            let spell_span = p.put(spell.as_bytes());
+            p.rows.push(Episode {
+                spell: spell_span,
+                spell_hash: hasher.hash_one(spell.as_bytes()),
+                person,
+                first,
+                admidate,
+                disdate,
+                disready,
+                rtt_days: if rtt_start != NULL && rtt_end != NULL { rtt_end - rtt_start } else { NULL },
+                elecdur: int_at(&c.ints[0], i),
+                age: int_at(&c.ints[1], i),
+                imd: int_at(&c.ints[2], i),
+                short,
+                long,
+                diag,
+                proc,
+            });
+        }
+        Ok(p)
+    }
+
+    fn put(&mut self, s: &[u8]) -> Span {
+        let off = self.text.len() as u32;
+        self.text.extend_from_slice(s);
+        (off, s.len() as u32)
+    }
+
+    fn get(&self, (off, len): Span) -> &[u8] {
+        &self.text[off as usize..(off + len) as usize]
+    }
+}
+
 /// Every spell of a zone, aggregated from its episodes.
 struct Spells {
     spells: Interner,
@@ -416,16 +576,35 @@ struct Spells {
 }
 
 impl Spells {
-    /// Reads the episode files (decoding on worker threads while this
-    /// thread aggregates) and aggregates every episode into its spell.
+    /// Reads the episode files (decoded and prepared on reader threads
+    /// while this thread merges) and aggregates every episode into its
+    /// spell.
     fn read(files: &[PathBuf]) -> Result<Spells, IngestError> {
-        let mut s = Spells { spells: Interner::default(), persons: Interner::default(), codes: Arena::default(), accs: Vec::new(), episodes: 0 };
+        // Sized from the files' footers so nothing regrows while reading:
+        // at most one spell per episode, and fewer people than spells.
+        let rows = files.iter().map(|f| parquet_rows(f)).sum::<Result<usize, IngestError>>()?;
+        let hasher = DefaultHashBuilder::default();
+        let mut s = Spells {
+            spells: Interner::with_capacity(rows, 16, hasher),
+            persons: Interner::with_capacity(rows / 2, 64, hasher),
+            codes: Arena::default(),
+            accs: Vec::with_capacity(rows),
+            episodes: 0,
+        };
         let cols = columns();
-        let (tx, rx) = sync_channel::<Result<(usize, RecordBatch), IngestError>>(4);
+        let in_file = |k: usize| {
+            move |e: IngestError| match e {
+                IngestError::Arrow(e) => IngestError::File { path: files[k].clone(), reason: e.to_string() },
+                other => other,
+            }
+        };
+        // Reader threads decode and prepare each batch (the row-local
+        // work); this thread only merges episodes into spells.
+        let (tx, rx) = sync_channel::<Result<Prepared, IngestError>>(4);
         std::thread::scope(|scope| -> Result<(), IngestError> {
             scope.spawn(|| {
                 let _ = files.par_iter().enumerate().try_for_each_with(tx, |tx, (k, path)| {
-                    let sent = read_parquet(path, &cols, &mut |b| tx.send(Ok((k, b))).map_err(|_| ()));
+                    let sent = read_parquet(path, &cols, &mut |b| tx.send(Prepared::of(&b, &hasher).map_err(in_file(k))).map_err(|_| ()));
                     match sent {
                         Ok(()) => Ok(()),
                         Err(Some(e)) => tx.send(Err(e)).map_err(|_| ()),
@@ -433,29 +612,23 @@ impl Spells {
                     }
                 });
             });
-            for msg in rx.iter() {
-                let (k, batch) = msg?;
-                s.add(&batch).map_err(|e| match e {
-                    IngestError::Arrow(e) => IngestError::File { path: files[k].clone(), reason: e.to_string() },
-                    other => other,
-                })?;
+            for prepared in rx.iter() {
+                s.add(&prepared?);
             }
             Ok(())
         })?;
         Ok(s)
     }
 
-    fn add(&mut self, b: &RecordBatch) -> Result<(), IngestError> {
-        let c = Cols::of(b)?;
-        let mut buf = String::new();
-        for i in 0..b.num_rows() {
-            let Some(spell) = text_at(&c.spell, i) else { continue };
+    /// Merges one prepared batch of episodes into their spells.
+    fn add(&mut self, p: &Prepared) {
+        for e in &p.rows {
             self.episodes += 1;
-            let (k, new) = self.spells.intern(spell.as_bytes());
+            let (k, new) = self.spells.intern_hashed(p.get(e.spell), e.spell_hash);
             if new {
                 self.accs.push(EMPTY);
             }
-            let person = text_at(&c.person, i).map(|p| self.persons.intern(p.as_bytes()).0);
+            let person = e.person.map(|(span, h)| self.persons.intern_hashed(p.get(span), h).0);
             let a = &mut self.accs[k as usize];
             a.episodes += 1;
             if let Some(p) = person {
@@ -463,57 +636,32 @@ impl Spells {
                     a.person = p;
                 }
             }
-            let d = |j: usize| date_at(&c.dates[j], i);
-            let (admidate, disdate, epiend, disready, rtt_start, rtt_end) = (d(0), d(1), d(2), d(3), d(4), d(5));
-            min_int(&mut a.admidate, admidate);
-            max_int(&mut a.disdate, disdate);
-            max_int(&mut a.disready, disready);
-            if rtt_start != NULL && rtt_end != NULL {
-                min_int(&mut a.rtt_days, rtt_end - rtt_start);
-            }
-            min_int(&mut a.imd, int_at(&c.ints[2], i));
-            let first = text_at(&c.epiorder, i) == Some("01");
-            let at_discharge = epiend != NULL && epiend == disdate;
-            for (j, (col, _, rule)) in SHORT.iter().enumerate() {
-                let applies = match rule {
-                    Rule::Min => true,
-                    Rule::First => first,
-                    Rule::AtDischarge => at_discharge,
-                };
-                if !applies {
-                    continue;
-                }
-                let Some(v) = text_at(&c.short[j], i) else { continue };
-                let v = pack(v, 4).ok_or_else(|| too_long(col, 4))? as u32;
+            min_int(&mut a.admidate, e.admidate);
+            max_int(&mut a.disdate, e.disdate);
+            max_int(&mut a.disready, e.disready);
+            min_int(&mut a.rtt_days, e.rtt_days);
+            min_int(&mut a.imd, e.imd);
+            for (j, (_, _, rule)) in SHORT.iter().enumerate() {
                 if *rule == Rule::AtDischarge {
-                    a.short[j] = a.short[j].max(v);
+                    a.short[j] = a.short[j].max(e.short[j]);
                 } else {
-                    min_code(&mut a.short[j], v);
+                    min_code(&mut a.short[j], e.short[j]);
                 }
             }
-            for (j, (col, _)) in LONG.iter().enumerate() {
-                if let Some(v) = text_at(&c.long[j], i) {
-                    min_code(&mut a.long[j], pack(v, 8).ok_or_else(|| too_long(col, 8))?);
-                }
+            for j in 0..LONG.len() {
+                min_code(&mut a.long[j], e.long[j]);
             }
-            if first {
-                min_int(&mut a.elecdur, int_at(&c.ints[0], i));
-                min_int(&mut a.age, int_at(&c.ints[1], i));
-                for (arrays, slot) in [(&c.diags, 0), (&c.procs, 1)] {
-                    join_codes(arrays, i, &mut buf);
-                    let cur = if slot == 0 { a.diag } else { a.proc };
-                    if cur == NONE || buf.as_bytes() < self.codes.get(cur) {
-                        let span = self.codes.push(buf.as_bytes());
-                        if slot == 0 {
-                            a.diag = span;
-                        } else {
-                            a.proc = span;
-                        }
+            if e.first {
+                min_int(&mut a.elecdur, e.elecdur);
+                min_int(&mut a.age, e.age);
+                for (span, slot) in [(e.diag, &mut a.diag), (e.proc, &mut a.proc)] {
+                    let codes = p.get(span);
+                    if *slot == NONE || codes < self.codes.get(*slot) {
+                        *slot = self.codes.push(codes);
                     }
                 }
             }
         }
-        Ok(())
     }
 
     /// Spell numbers by person (people in first-seen order, spells without
@@ -529,28 +677,40 @@ impl Spells {
 
     /// The output rows at `rows` of `order` (the next position holds each
     /// spell's successor).
-    fn batch(&self, order: &[u32], rows: std::ops::Range<usize>) -> Result<RecordBatch, IngestError> {
+    fn batch<'s>(&'s self, order: &[u32], rows: std::ops::Range<usize>) -> Result<RecordBatch, IngestError> {
         let start = rows.start;
         let chunk = &order[rows];
-        let text = |f: &dyn Fn(&Acc, u32) -> Option<String>| -> ArrayRef {
-            let mut b = StringBuilder::new();
-            for &k in chunk {
-                b.append_option(f(&self.accs[k as usize], k));
+        // Each column reads every spell of the chunk: gathered once into
+        // order, the 37 passes run over contiguous memory, not 37 random
+        // walks over all spells.
+        let accs: Vec<Acc> = chunk.iter().map(|&k| self.accs[k as usize]).collect();
+        // Cells are appended as borrowed text: no allocation per cell.
+        let text = |f: &dyn Fn(&Acc, u32) -> Option<Cow<'s, str>>| -> ArrayRef {
+            let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 8);
+            for (a, &k) in accs.iter().zip(chunk) {
+                b.append_option(f(a, k));
+            }
+            Arc::new(b.finish())
+        };
+        let packed = |f: &dyn Fn(&Acc) -> Option<Packed>| -> ArrayRef {
+            let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 4);
+            for a in &accs {
+                b.append_option(f(a));
             }
             Arc::new(b.finish())
         };
         let date = |f: &dyn Fn(&Acc) -> i32| -> ArrayRef {
             let mut b = Date32Builder::with_capacity(chunk.len());
-            for &k in chunk {
-                let v = f(&self.accs[k as usize]);
+            for a in &accs {
+                let v = f(a);
                 b.append_option((v != NULL).then_some(v));
             }
             Arc::new(b.finish())
         };
         let int = |f: &dyn Fn(&Acc) -> i32| -> ArrayRef {
             let mut b = Int32Builder::with_capacity(chunk.len());
-            for &k in chunk {
-                let v = f(&self.accs[k as usize]);
+            for a in &accs {
+                let v = f(a);
                 b.append_option((v != NULL).then_some(v));
             }
             Arc::new(b.finish())
@@ -558,26 +718,31 @@ impl Spells {
         let diff = |a: i32, b: i32| if a == NULL || b == NULL { NULL } else { a - b };
         let next: Vec<Option<&Acc>> = (0..chunk.len())
             .map(|j| {
-                let a = &self.accs[chunk[j] as usize];
+                let a = &accs[j];
                 let n = order.get(start + j + 1).map(|&k| &self.accs[k as usize]);
                 n.filter(|n| a.person != NO_PERSON && n.person == a.person)
             })
             .collect();
         let short = |name: &'static str| {
             let j = short_index(name);
-            text(&move |a, _| unpack(a.short[j] as u64, 4))
+            packed(&move |a| unpack(a.short[j] as u64, 4))
         };
-        let codes = |span: u64| (span != NONE).then(|| String::from_utf8_lossy(self.codes.get(span)).into_owned());
-        let classes: Vec<[Option<String>; 3]> = chunk.iter().map(|&k| self.classify(&self.accs[k as usize])).collect();
-        let class = |c: usize| -> ArrayRef { Arc::new(classes.iter().map(|x| x[c].clone()).collect::<StringArray>()) };
+        let long = |j: usize| packed(&move |a| unpack(a.long[j], 8));
+        let codes = |span: u64| (span != NONE).then(|| String::from_utf8_lossy(self.codes.get(span)));
+        let classes: Vec<[Option<Cow<'static, str>>; 3]> = accs.iter().map(|a| self.classify(a)).collect();
+        let class = |c: usize| -> ArrayRef { Arc::new(classes.iter().map(|x| x[c].as_deref()).collect::<StringArray>()) };
         let next_text = |name: &'static str| -> ArrayRef {
             let j = short_index(name);
-            Arc::new(next.iter().map(|n| n.and_then(|n| unpack(n.short[j] as u64, 4))).collect::<StringArray>())
+            let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 2);
+            for n in &next {
+                b.append_option(n.and_then(|n| unpack(n.short[j] as u64, 4)));
+            }
+            Arc::new(b.finish())
         };
         let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.admidate)).collect();
         let columns: Vec<ArrayRef> = vec![
-            text(&|_, k| Some(String::from_utf8_lossy(self.spells.get(k)).into_owned())),
-            text(&|a, _| (a.person != NO_PERSON).then(|| String::from_utf8_lossy(self.persons.get(a.person)).into_owned())),
+            text(&|_, k| Some(self.spells.text(k))),
+            text(&|a, _| (a.person != NO_PERSON).then(|| self.persons.text(a.person))),
             date(&|a| a.admidate),
             date(&|a| a.disdate),
             short("admimeth"),
@@ -594,26 +759,25 @@ impl Spells {
             date(&|a| a.disready),
             short("classpat"),
             int(&|a| a.rtt_days),
-            text(&|a, _| unpack(a.long[0], 8)),
+            long(0),
             short("icb"),
-            text(&|a, _| unpack(a.long[1], 8)),
-            text(&|a, _| unpack(a.long[2], 8)),
+            long(1),
+            long(2),
             int(&|a| a.age),
             short("sex"),
             short("ethnos"),
             int(&|a| a.imd),
             int(&|a| diff(a.disdate, a.admidate)),
             int(&|a| diff(a.disdate, a.disready)),
-            text(&|a, _| Some(kind(unpack(a.short[0] as u64, 4).as_deref()).to_owned())),
+            text(&|a, _| Some(Cow::Borrowed(kind(unpack(a.short[0] as u64, 4).as_ref().map(Packed::as_str))))),
             Arc::new(next_admidate.iter().map(|&v| (v != NULL).then_some(v)).collect::<Date32Array>()),
             next_text("admimeth"),
             next_text("mainspef"),
             Arc::new(
-                chunk
-                    .iter()
+                accs.iter()
                     .zip(&next_admidate)
-                    .map(|(&k, &n)| {
-                        let v = diff(n, self.accs[k as usize].disdate);
+                    .map(|(a, &n)| {
+                        let v = diff(n, a.disdate);
                         (v != NULL).then_some(v)
                     })
                     .collect::<Int32Array>(),
@@ -628,7 +792,7 @@ impl Spells {
 
     /// Chronic ACSC, urgent-care-sensitive and EBI, as the engine's SQL
     /// functions classify the spell's first episode.
-    fn classify(&self, a: &Acc) -> [Option<String>; 3] {
+    fn classify(&self, a: &Acc) -> [Option<Cow<'static, str>>; 3] {
         let codes = |span: u64| -> Vec<&str> {
             if span == NONE {
                 Vec::new()
@@ -636,31 +800,23 @@ impl Spells {
                 std::str::from_utf8(self.codes.get(span)).unwrap_or("").split('|').collect()
             }
         };
-        let (admimeth, admisorc, epistat, epitype, classpat, sex) = (
-            unpack(a.short[short_index("admimeth")] as u64, 4),
-            unpack(a.short[short_index("admisorc")] as u64, 4),
-            unpack(a.short[short_index("epistat")] as u64, 4),
-            unpack(a.short[short_index("epitype")] as u64, 4),
-            unpack(a.short[short_index("classpat1")] as u64, 4),
-            unpack(a.short[short_index("sex")] as u64, 4),
-        );
+        let field = |name: &str| unpack(a.short[short_index(name)] as u64, 4);
+        let (admimeth, admisorc, epistat, epitype, classpat, sex) =
+            (field("admimeth"), field("admisorc"), field("epistat"), field("epitype"), field("classpat1"), field("sex"));
         let adm = CodedAdmission {
             diagnoses: codes(a.diag),
             procedures: codes(a.proc),
             startage: (a.age != NULL).then_some(a.age).and_then(|v| u16::try_from(v).ok()),
-            sex: sex.as_deref(),
-            admimeth: admimeth.as_deref(),
-            admisorc: admisorc.as_deref(),
+            sex: sex.as_ref().map(Packed::as_str),
+            admimeth: admimeth.as_ref().map(Packed::as_str),
+            admisorc: admisorc.as_ref().map(Packed::as_str),
             epiorder: Some("01"),
-            epistat: epistat.as_deref(),
-            epitype: epitype.as_deref(),
-            classpat: classpat.as_deref(),
+            epistat: epistat.as_ref().map(Packed::as_str),
+            epitype: epitype.as_ref().map(Packed::as_str),
+            classpat: classpat.as_ref().map(Packed::as_str),
         };
-        [
-            chronic_acsc(&adm).map(|c| c.name().to_owned()),
-            urgent_care_sensitive(&adm, &UcsOptions::default()).map(|c| c.name().to_owned()),
-            ebi_intervention(&adm).map(|e| e.label()),
-        ]
+        let (acsc, ucs, ebi) = classify_admission(&adm, &UcsOptions::default());
+        [acsc.map(|c| Cow::Borrowed(c.name())), ucs.map(|c| Cow::Borrowed(c.name())), ebi.map(|e| Cow::Owned(e.label()))]
     }
 }
 
@@ -694,6 +850,14 @@ fn too_long(col: &str, width: usize) -> IngestError {
     IngestError::Prerequisite(format!("{SOURCE}.{col}: a value longer than {width} characters; spells not derived"))
 }
 
+/// The number of rows of one Parquet file, from its footer.
+fn parquet_rows(path: &Path) -> Result<usize, IngestError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| IngestError::Parquet { path: path.to_owned(), source })?;
+    Ok(builder.metadata().file_metadata().num_rows().max(0) as usize)
+}
+
 /// Streams the named columns of one Parquet file. `Err(None)` means the
 /// consumer stopped.
 fn read_parquet(path: &Path, columns: &[String], each: &mut dyn FnMut(RecordBatch) -> Result<(), ()>) -> Result<(), Option<IngestError>> {
@@ -722,7 +886,7 @@ mod tests {
                 let (pa, pb) = (pack(a, 8).unwrap(), pack(b, 8).unwrap());
                 assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} vs {b:?}");
             }
-            assert_eq!(unpack(pack(a, 8).unwrap(), 8), (!a.is_empty()).then(|| a.to_owned()));
+            assert_eq!(unpack(pack(a, 8).unwrap(), 8).map(|p| p.as_str().to_owned()), (!a.is_empty()).then(|| a.to_owned()));
         }
         assert_eq!(pack("12345", 4), None);
     }
@@ -743,7 +907,7 @@ mod tests {
 
     #[test]
     fn interned_strings_are_numbered_once() {
-        let mut i = Interner::default();
+        let mut i = Interner::with_capacity(0, 0, DefaultHashBuilder::default());
         assert_eq!(i.intern(b"a"), (0, true));
         assert_eq!(i.intern(b"bb"), (1, true));
         assert_eq!(i.intern(b"a"), (0, false));

@@ -9,7 +9,8 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, DqRow, FileRecord, LoadRecord, SqliteCatalog, ZoneCounts};
@@ -346,10 +347,17 @@ impl LoadTxn {
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(256 * 1024));
         // Keys and tokens are (nearly) unique per row: a dictionary only costs
-        // time before the writer falls back to plain encoding.
+        // time before the writer falls back to plain encoding, and min/max
+        // statistics of random tokens prune nothing but cost a string
+        // comparison per value. Record keys are random, so compressing them
+        // saves almost nothing; a person's token repeats over their records.
         for field in schema.fields() {
             if is_unique_column(field.name()) {
-                props = props.set_column_dictionary_enabled(field.name().as_str().into(), false);
+                let col = ColumnPath::from(field.name().as_str());
+                props = props.set_column_dictionary_enabled(col.clone(), false).set_column_statistics_enabled(col.clone(), EnabledStatistics::None);
+                if is_record_key(field.name()) {
+                    props = props.set_column_compression(col, Compression::UNCOMPRESSED);
+                }
             }
         }
         let props = props.build();
@@ -397,7 +405,14 @@ fn is_unique_column(name: &str) -> bool {
         name,
         "EPIKEY" | "ATTENDKEY" | "AEKEY" | "EC_IDENT" | "SUSRECID" | "SUSSPELLID" | "TOKEN_PERSON_ID" | "PROVSPNOPS"
             | "PROVSPNO" | "SPELL_KEY" | "INVOICE_ID"
+            // The derived spells' key and their joined clinical codes.
+            | "spell" | "diag_all" | "proc_all"
     )
+}
+
+/// Keys of one record each (not people), as [`is_unique_column`] names them.
+fn is_record_key(name: &str) -> bool {
+    is_unique_column(name) && !matches!(name, "TOKEN_PERSON_ID" | "diag_all" | "proc_all")
 }
 
 /// Writes one Parquet part file, hashing the bytes as they go.

@@ -315,6 +315,9 @@ pub struct BenchCatalogueArgs {
     /// Reuse the data directory already loaded in --scratch (skips the timed ingest).
     #[arg(long, requires = "scratch")]
     pub reuse: bool,
+    /// With --reuse, derive the spells again (timed, with its own peak memory) before the catalogue.
+    #[arg(long, requires = "reuse")]
+    pub rederive: bool,
 }
 
 #[derive(Debug, Args)]

@@ -197,6 +197,23 @@ impl Codes {
     }
 }
 
+/// An admission's [`Codes`], normalised on first use: most admissions fail
+/// a classifier's filters before any code is read.
+pub(super) struct LazyCodes<'a, 'b> {
+    admission: &'b CodedAdmission<'a>,
+    codes: Option<Codes>,
+}
+
+impl<'a, 'b> LazyCodes<'a, 'b> {
+    pub(super) fn new(admission: &'b CodedAdmission<'a>) -> Self {
+        LazyCodes { admission, codes: None }
+    }
+
+    pub(super) fn get(&mut self) -> &Codes {
+        self.codes.get_or_insert_with(|| Codes::of(self.admission))
+    }
+}
+
 /// Age in whole years from STARTAGE: 0-120 as given, 7001-7007 (under one
 /// year, HES TOS) as 0, anything else (invalid) as `None`.
 pub fn age_years(startage: Option<u16>) -> Option<u16> {
@@ -360,11 +377,15 @@ fn acsc_filters_hold(a: &CodedAdmission) -> bool {
 /// diagnosis/procedure logic of one condition matches. The conditions do not
 /// overlap; should a record ever match two, the first in a)-i) order wins.
 pub fn chronic_acsc(a: &CodedAdmission) -> Option<ChronicAcsc> {
+    chronic_acsc_of(a, &mut LazyCodes::new(a))
+}
+
+fn chronic_acsc_of(a: &CodedAdmission, codes: &mut LazyCodes) -> Option<ChronicAcsc> {
     if !acsc_filters_hold(a) {
         return None;
     }
-    let codes = Codes::of(a);
-    ChronicAcsc::ALL.into_iter().find(|c| c.matches(&codes))
+    let codes = codes.get();
+    ChronicAcsc::ALL.into_iter().find(|c| c.matches(codes))
 }
 
 // ---------------------------------------------------------------------------
@@ -517,12 +538,29 @@ impl UcsCondition {
 /// * Selecting finished admission episodes (first episodes of spells) and
 ///   the period is the caller's job.
 pub fn urgent_care_sensitive(a: &CodedAdmission, opts: &UcsOptions) -> Option<UcsCondition> {
+    urgent_care_sensitive_of(a, opts, &mut LazyCodes::new(a))
+}
+
+fn urgent_care_sensitive_of(a: &CodedAdmission, opts: &UcsOptions, codes: &mut LazyCodes) -> Option<UcsCondition> {
     if !admimeth_starts_with_2(a.admimeth) {
         return None;
     }
-    let codes = Codes::of(a);
     let age = age_years(a.startage);
-    UcsCondition::ALL.into_iter().find(|c| c.matches(&codes, age, opts))
+    let codes = codes.get();
+    UcsCondition::ALL.into_iter().find(|c| c.matches(codes, age, opts))
+}
+
+/// The three classifications of one admission, as [`chronic_acsc`],
+/// [`urgent_care_sensitive`] and [`ebi_intervention`] give them, with the
+/// codes normalised once for all three rather than once each.
+///
+/// [`ebi_intervention`]: super::ebi::ebi_intervention
+pub fn classify_admission(
+    a: &CodedAdmission,
+    opts: &UcsOptions,
+) -> (Option<ChronicAcsc>, Option<UcsCondition>, Option<super::ebi::EbiIntervention>) {
+    let mut codes = LazyCodes::new(a);
+    (chronic_acsc_of(a, &mut codes), urgent_care_sensitive_of(a, opts, &mut codes), super::ebi::ebi_intervention_of(a, &mut codes))
 }
 
 #[cfg(test)]
@@ -765,6 +803,33 @@ mod tests {
             let _ = chronic_acsc(&a);
             let _ = urgent_care_sensitive(&a, &UcsOptions { falls_min_age: falls, pyrexial_child_max_age: pyrexia });
             let _ = crate::rules::ebi::ebi_intervention(&a);
+        }
+
+        /// Classifying once gives what the three classifiers give apart,
+        /// on codes drawn from those the rules look for.
+        #[test]
+        fn classifying_once_agrees_with_each_classifier(
+            diags in prop::collection::vec(prop::sample::select(vec!["J45X", "I10X", "I500", "E119", "J441", "J20", "G409", "R074", "W01", "N390", "L031", "C509", "H652", "J350", "K358", "F03X", "I48X", ""]), 0..6),
+            procs in prop::collection::vec(prop::sample::select(vec!["E201", "D151", "F341", "H011", "X701", "K401", "W371", ""]), 0..4),
+            admimeth in prop::option::of(prop::sample::select(vec!["11", "12", "21", "22", "2A", "31"])),
+            admisorc in prop::sample::select(vec!["19", "51"]),
+            startage in prop::option::of(0u16..110),
+            sex in prop::sample::select(vec!["1", "2"]),
+        ) {
+            let a = CodedAdmission {
+                diagnoses: diags.clone(),
+                procedures: procs.clone(),
+                startage,
+                sex: Some(sex),
+                admimeth,
+                admisorc: Some(admisorc),
+                epiorder: Some("01"),
+                epistat: Some("3"),
+                epitype: Some("1"),
+                classpat: Some("1"),
+            };
+            let opts = UcsOptions::default();
+            prop_assert_eq!(classify_admission(&a, &opts), (chronic_acsc(&a), urgent_care_sensitive(&a, &opts), crate::rules::ebi::ebi_intervention(&a)));
         }
 
         #[test]

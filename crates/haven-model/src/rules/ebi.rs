@@ -15,7 +15,7 @@
 //! The code list has 25 rows (methods.md §4.2 says "24 interventions"); all 25
 //! are implemented, one [`EbiIntervention`] each.
 
-use super::avoidable::{admimeth_starts_with_2, age_years, field, CodedAdmission, Codes};
+use super::avoidable::{admimeth_starts_with_2, age_years, field, CodedAdmission, Codes, LazyCodes};
 
 /// The interventions of the EBI code-logic list, in its (CSV) order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -228,16 +228,20 @@ const RULES: [Rule; 25] = [
 /// * Rows do not normally overlap; when they do, the first in the code
 ///   list's order wins ([`EbiIntervention::ALL`]).
 pub fn ebi_intervention(a: &CodedAdmission) -> Option<EbiIntervention> {
+    ebi_intervention_of(a, &mut LazyCodes::new(a))
+}
+
+pub(super) fn ebi_intervention_of(a: &CodedAdmission, codes: &mut LazyCodes) -> Option<EbiIntervention> {
     if field(a.admimeth).is_none() || admimeth_starts_with_2(a.admimeth) {
         return None;
     }
-    let codes = Codes::of(a);
+    let codes = codes.get();
     if codes.diag.any(&CANCER) {
         return None;
     }
     RULES
         .iter()
-        .find(|r| in_cohort(r.cohort, a) && (r.codes)(&codes))
+        .find(|r| in_cohort(r.cohort, a) && (r.codes)(codes))
         .map(|r| r.intervention)
 }
 

@@ -15,7 +15,7 @@ pub mod pricing;
 pub mod spell;
 
 pub use avoidable::{
-    age_years, chronic_acsc, normalise_code, urgent_care_sensitive, ChronicAcsc, CodedAdmission, HesCode, UcsCondition,
+    age_years, chronic_acsc, classify_admission, normalise_code, urgent_care_sensitive, ChronicAcsc, CodedAdmission, HesCode, UcsCondition,
     UcsOptions,
 };
 pub use codes::*;
