@@ -12,7 +12,9 @@ use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
+use haven_model::date::Date;
 use haven_model::rules::avoidable::UcsOptions;
+use haven_model::rules::calendar::bank_holidays_between;
 use haven_model::rules::emergency_care::ECDS_ADMITTED;
 use haven_store::ZoneSession;
 use serde::Serialize;
@@ -42,6 +44,12 @@ impl Period {
     /// `2024-25`.
     pub fn label(self) -> String {
         format!("{}-{:02}", self.start_year, (self.start_year + 1) % 100)
+    }
+
+    /// The bank holidays of England and Wales within the period.
+    pub fn holidays(self) -> Vec<Date> {
+        let day = |y, m, d| Date::from_ymd(y, m, d).expect("financial years have valid bounds");
+        bank_holidays_between(day(self.start_year, 4, 1), day(self.start_year + 1, 3, 31))
     }
 
     /// The first and last day, as SQL date literals' text.
@@ -229,6 +237,10 @@ pub struct Scope {
     /// register it only while it matches the episodes, so both give the
     /// same answer; the episode SQL is the reference definition.
     pub derived_spells: bool,
+    /// Days counted out of hours all day on top of weekends: by default the
+    /// bank holidays of England and Wales in the period, Good Friday and
+    /// Christmas Day among them (methods.md §8.4).
+    pub holidays: Vec<Date>,
 }
 
 impl Scope {
@@ -241,6 +253,7 @@ impl Scope {
             with_org: has_table(session, "reference", "org"),
             ucs: UcsOptions::default(),
             derived_spells: has_table(session, source.schema(), SPELL_DATASET),
+            holidays: period.holidays(),
         }
     }
 
@@ -353,11 +366,12 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
                    \"DEPARTURE_TIME_SINCE_ARRIVAL\" AS minutes, \"ARRIVAL_DATE\" AS activity_date, \
                    CASE WHEN \"DISCHARGE_DESTINATION\" IN ({admitted}) THEN 1 ELSE 0 END AS admitted, \
                    CASE WHEN \"ARRIVAL_TIME\" IS NULL OR \"ARRIVAL_DATE\" IS NULL THEN NULL \
-                        WHEN extract(dow FROM \"ARRIVAL_DATE\") IN (0, 6) THEN true \
+                        WHEN extract(dow FROM \"ARRIVAL_DATE\") IN (0, 6) {holidays} THEN true \
                         WHEN \"ARRIVAL_TIME\" < '08:00' OR \"ARRIVAL_TIME\" >= '18:30' THEN true ELSE false END AS out_of_hours \
                  FROM {schema}.ecds_attendance a {pcn_join} \
                  WHERE \"ARRIVAL_DATE\" BETWEEN DATE '{from}' AND DATE '{to}'",
-                admitted = quoted(&ECDS_ADMITTED)
+                admitted = quoted(&ECDS_ADMITTED),
+                holidays = holidays_sql(&scope.holidays),
             )
         }
         Base::Outpatients => {
@@ -429,6 +443,15 @@ pub(crate) fn spells_sql(scope: &Scope) -> String {
     } else {
         episode_spells_sql(scope, true)
     }
+}
+
+/// `OR "ARRIVAL_DATE" IN (...)` for the holidays, or nothing.
+fn holidays_sql(days: &[Date]) -> String {
+    if days.is_empty() {
+        return String::new();
+    }
+    let list = days.iter().map(|d| format!("DATE '{d}'")).collect::<Vec<_>>().join(", ");
+    format!("OR \"ARRIVAL_DATE\" IN ({list})")
 }
 
 fn quoted(codes: &[&str]) -> String {

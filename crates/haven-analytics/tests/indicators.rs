@@ -103,20 +103,21 @@ fn apc() -> RecordBatch {
     batch(Dataset::ApcEpisode, c)
 }
 
-/// Five attendances: Monday 3 June 2024 09:00 (200 min, admitted), Monday
+/// Six attendances: Monday 3 June 2024 09:00 (200 min, admitted), Monday
 /// 19:00 (300 min), Saturday 8 June 10:00 (240 min), Tuesday 18:29 (no
-/// departure interval), Wednesday 07:59 (241 min).
+/// departure interval), Wednesday 07:59 (241 min), and Monday 26 August
+/// 10:00 — the summer bank holiday (no departure interval).
 fn ecds() -> RecordBatch {
     let schema = Dataset::EcdsAttendance.pseudonymised_schema();
     let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
     let mut c: HashMap<&str, ArrayRef> = HashMap::new();
-    c.insert("EC_IDENT", text(&["A1", "A2", "A3", "A4", "A5"]));
-    c.insert("ARRIVAL_DATE", dates(&["2024-06-03", "2024-06-03", "2024-06-08", "2024-06-04", "2024-06-05"]));
-    c.insert("ARRIVAL_TIME", text(&["09:00", "19:00", "10:00", "18:29", "07:59"]));
-    c.insert("DEPARTURE_TIME_SINCE_ARRIVAL", ints(&[Some(200), Some(300), Some(240), None, Some(241)], &ty("DEPARTURE_TIME_SINCE_ARRIVAL")));
-    c.insert("DISCHARGE_DESTINATION", text(&["306706006", "", "", "", ""]));
-    c.insert("DEPARTMENT_TYPE", text(&["01", "01", "01", "01", "01"]));
-    c.insert("PROVIDER_CODE", text(&["RAA", "RAA", "RAA", "RAA", "RAA"]));
+    c.insert("EC_IDENT", text(&["A1", "A2", "A3", "A4", "A5", "A6"]));
+    c.insert("ARRIVAL_DATE", dates(&["2024-06-03", "2024-06-03", "2024-06-08", "2024-06-04", "2024-06-05", "2024-08-26"]));
+    c.insert("ARRIVAL_TIME", text(&["09:00", "19:00", "10:00", "18:29", "07:59", "10:00"]));
+    c.insert("DEPARTURE_TIME_SINCE_ARRIVAL", ints(&[Some(200), Some(300), Some(240), None, Some(241), None], &ty("DEPARTURE_TIME_SINCE_ARRIVAL")));
+    c.insert("DISCHARGE_DESTINATION", text(&["306706006", "", "", "", "", ""]));
+    c.insert("DEPARTMENT_TYPE", text(&["01", "01", "01", "01", "01", "01"]));
+    c.insert("PROVIDER_CODE", text(&["RAA", "RAA", "RAA", "RAA", "RAA", "RAA"]));
     batch(Dataset::EcdsAttendance, c)
 }
 
@@ -245,9 +246,10 @@ fn ae_indicators_match_the_hand_worked_values() {
         let four = total(&f, "ae.four_hours");
         assert_eq!((four.0, four.1), (Some(Cell::Value(2)), Some(Cell::Value(4))));
         assert!(close(four.2, 50.0));
-        // Out of hours: Monday 19:00, Saturday 10:00, Wednesday 07:59; not Monday 09:00 or Tuesday 18:29.
+        // Out of hours: Monday 19:00, Saturday 10:00, Wednesday 07:59 and
+        // 10:00 on the August bank holiday; not Monday 09:00 or Tuesday 18:29.
         let ooh = total(&f, "ae.out_of_hours");
-        assert_eq!((ooh.0, ooh.1), (Some(Cell::Value(3)), Some(Cell::Value(5))));
+        assert_eq!((ooh.0, ooh.1), (Some(Cell::Value(4)), Some(Cell::Value(6))));
         assert_eq!(total(&f, "ae.conversion").0, Some(Cell::Value(1)));
     }
 }

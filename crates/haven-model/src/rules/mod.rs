@@ -6,6 +6,7 @@
 //! "one implementation of each derivation rule").
 
 pub mod avoidable;
+pub mod calendar;
 pub mod codes;
 pub mod commissioner;
 pub mod comorbidity;
