@@ -406,11 +406,12 @@ fn dq_rows(validator: &Validator, dq: DqAcc) -> Vec<DqRow> {
     rows
 }
 
-/// Record keys seen so far in this load.
+/// Record keys seen so far in this load. Hashed with foldhash (seeded per
+/// process): SipHash on tens of millions of keys cost more than the check.
 #[derive(Default)]
 struct KeySet {
-    numbers: HashSet<u64>,
-    hashes: HashSet<u128>,
+    numbers: hashbrown::HashSet<u64>,
+    hashes: hashbrown::HashSet<u128>,
 }
 
 impl KeySet {

@@ -8,7 +8,7 @@
 //! line and the field, never the value, so the quarantine file holds no
 //! patient data.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -84,13 +84,14 @@ struct ColumnPlan {
     required: bool,
 }
 
-/// Reference sets a validator checks codes against.
+/// Reference sets a validator checks codes against, looked up for every
+/// row: hashed with foldhash rather than SipHash.
 #[derive(Default)]
 pub struct KnownCodes {
     /// Every organisation code in the reference zone; empty means "not loaded, skip the check".
-    pub orgs: HashSet<String>,
+    pub orgs: hashbrown::HashSet<String>,
     /// Postcode → LSOA 2021, to standardise residence.
-    pub postcode_lsoa: HashMap<String, String>,
+    pub postcode_lsoa: hashbrown::HashMap<String, String>,
 }
 
 /// Everything a worker needs to validate chunks of one file.
@@ -226,6 +227,7 @@ impl Validator {
         // into `tallies`.
         let mut slots: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut tallies: Vec<(Vec<u8>, Vec<[u64; 3]>)> = Vec::new();
+        let mut last_slot: Option<usize> = None;
         for row in 0..n {
             let line = chunk.rows[row].0;
             out.lines.push(line);
@@ -245,14 +247,16 @@ impl Validator {
                 continue;
             }
             let provider = self.provider_raw(&fields);
-            let slot = match slots.get(provider) {
-                Some(&i) => i,
+            // A provider's rows usually come together: reuse the last slot.
+            let slot = match last_slot.filter(|&i| tallies[i].0 == provider).or_else(|| slots.get(provider).copied()) {
+                Some(i) => i,
                 None => {
                     slots.insert(provider.to_vec(), tallies.len());
                     tallies.push((provider.to_vec(), vec![[0; 3]; self.plans.len()]));
                     tallies.len() - 1
                 }
             };
+            last_slot = Some(slot);
             let counts = &mut tallies[slot].1;
             for (c, plan) in self.plans.iter().enumerate() {
                 counts[c][0] += 1;
