@@ -19,20 +19,18 @@
 //! - Bed days (not independent events), means and medians have no
 //!   interval from these tables and are shown but not compared.
 
+use std::collections::BTreeMap;
+
 use haven_governance::disclosure::{Cell, Policy};
+use haven_stats::Estimate;
 use haven_store::ZoneSession;
 use serde::Serialize;
 
-use std::collections::BTreeMap;
-
-use haven_stats::Estimate;
-
 use crate::catalogue::{Indicator, Method, Polarity, Standardisation};
 use crate::engine::{Breakdown, Period, Raw, Scope, Source};
-use crate::publish;
 use crate::error::AnalyticsError;
 use crate::peers::{nearest, profiles, Peer, Profile};
-use crate::publish::{Row, Table};
+use crate::publish::{self, Row, Table};
 use crate::standardise::{self, STRATA};
 
 /// How the focus ICB compares with England.
@@ -256,7 +254,7 @@ fn opportunity(ind: &Indicator, value: Option<f64>, peer_median: Option<f64>, ro
         Polarity::HigherIsBetter => m - v,
         Polarity::Neutral => return (None, String::new()),
     };
-    if ind.method == Method::Count && ind.standardisation == Standardisation::Direct {
+    if ind.standardisation == Standardisation::Direct {
         let Some(pop) = population else { return (None, String::new()) };
         return (Some((gap * pop as f64 / 100_000.0).max(0.0)), ind.unit.to_owned());
     }

@@ -499,6 +499,12 @@ mod tests {
             assert!(!i.title.is_empty() && !i.citation.is_empty(), "{}", i.id);
             assert_eq!(i.method == Method::Median, i.median_of.is_some(), "{}", i.id);
             assert_eq!(i.method == Method::Count, i.den_sql == "0", "{}", i.id);
+            // Benchmarking standardises counts directly and proportions indirectly.
+            match i.standardisation {
+                Standardisation::Direct => assert_eq!(i.method, Method::Count, "{}", i.id),
+                Standardisation::Indirect => assert_eq!(i.method, Method::Proportion, "{}", i.id),
+                Standardisation::None => {}
+            }
         }
     }
 }

@@ -308,11 +308,11 @@ fn unpack(v: u64, width: usize) -> Option<Packed> {
     Some(p)
 }
 
-/// One spell's running aggregates (see the module docs for each rule).
+/// What a spell takes from its episodes' fields: one episode's values in
+/// an [`Episode`], the values so far (by each field's rule, see the module
+/// docs) in an [`Acc`]. Null is [`NULL`] for numbers and 0 for codes.
 #[derive(Clone, Copy)]
-struct Acc {
-    person: u32,
-    episodes: i32,
+struct Values {
     admidate: i32,
     disdate: i32,
     disready: i32,
@@ -322,25 +322,57 @@ struct Acc {
     imd: i32,
     short: [u32; SHORT.len()],
     long: [u64; LONG.len()],
+}
+
+impl Values {
+    const NULL: Values = Values {
+        admidate: NULL,
+        disdate: NULL,
+        disready: NULL,
+        rtt_days: NULL,
+        elecdur: NULL,
+        age: NULL,
+        imd: NULL,
+        short: [0; SHORT.len()],
+        long: [0; LONG.len()],
+    };
+
+    /// Folds in one episode's values; `first` when its EPIORDER is 01.
+    /// Codes whose rule the episode does not meet arrive as 0.
+    fn merge(&mut self, e: &Values, first: bool) {
+        min_int(&mut self.admidate, e.admidate);
+        max_int(&mut self.disdate, e.disdate);
+        max_int(&mut self.disready, e.disready);
+        min_int(&mut self.rtt_days, e.rtt_days);
+        min_int(&mut self.imd, e.imd);
+        for (j, (_, _, rule)) in SHORT.iter().enumerate() {
+            if *rule == Rule::AtDischarge {
+                self.short[j] = self.short[j].max(e.short[j]);
+            } else {
+                min_code(&mut self.short[j], e.short[j]);
+            }
+        }
+        for j in 0..LONG.len() {
+            min_code(&mut self.long[j], e.long[j]);
+        }
+        if first {
+            min_int(&mut self.elecdur, e.elecdur);
+            min_int(&mut self.age, e.age);
+        }
+    }
+}
+
+/// One spell's running aggregates.
+#[derive(Clone, Copy)]
+struct Acc {
+    person: u32,
+    episodes: i32,
+    v: Values,
     diag: u64,
     proc: u64,
 }
 
-const EMPTY: Acc = Acc {
-    person: NO_PERSON,
-    episodes: 0,
-    admidate: NULL,
-    disdate: NULL,
-    disready: NULL,
-    rtt_days: NULL,
-    elecdur: NULL,
-    age: NULL,
-    imd: NULL,
-    short: [0; SHORT.len()],
-    long: [0; LONG.len()],
-    diag: NONE,
-    proc: NONE,
-};
+const EMPTY: Acc = Acc { person: NO_PERSON, episodes: 0, v: Values::NULL, diag: NONE, proc: NONE };
 
 /// How a code field is aggregated over a spell's episodes.
 #[derive(Clone, Copy, PartialEq)]
@@ -484,15 +516,7 @@ struct Episode {
     spell_hash: u64,
     person: Option<(Span, u64)>,
     first: bool,
-    admidate: i32,
-    disdate: i32,
-    disready: i32,
-    rtt_days: i32,
-    elecdur: i32,
-    age: i32,
-    imd: i32,
-    short: [u32; SHORT.len()],
-    long: [u64; LONG.len()],
+    v: Values,
     diag: Span,
     proc: Span,
 }
@@ -539,15 +563,17 @@ impl Prepared {
                 spell_hash: hasher.hash_one(spell.as_bytes()),
                 person,
                 first,
-                admidate,
-                disdate,
-                disready,
-                rtt_days: if rtt_start != NULL && rtt_end != NULL { rtt_end - rtt_start } else { NULL },
-                elecdur: int_at(&c.ints[0], i),
-                age: int_at(&c.ints[1], i),
-                imd: int_at(&c.ints[2], i),
-                short,
-                long,
+                v: Values {
+                    admidate,
+                    disdate,
+                    disready,
+                    rtt_days: if rtt_start != NULL && rtt_end != NULL { rtt_end - rtt_start } else { NULL },
+                    elecdur: int_at(&c.ints[0], i),
+                    age: int_at(&c.ints[1], i),
+                    imd: int_at(&c.ints[2], i),
+                    short,
+                    long,
+                },
                 diag,
                 proc,
             });
@@ -636,24 +662,8 @@ impl Spells {
                     a.person = p;
                 }
             }
-            min_int(&mut a.admidate, e.admidate);
-            max_int(&mut a.disdate, e.disdate);
-            max_int(&mut a.disready, e.disready);
-            min_int(&mut a.rtt_days, e.rtt_days);
-            min_int(&mut a.imd, e.imd);
-            for (j, (_, _, rule)) in SHORT.iter().enumerate() {
-                if *rule == Rule::AtDischarge {
-                    a.short[j] = a.short[j].max(e.short[j]);
-                } else {
-                    min_code(&mut a.short[j], e.short[j]);
-                }
-            }
-            for j in 0..LONG.len() {
-                min_code(&mut a.long[j], e.long[j]);
-            }
+            a.v.merge(&e.v, e.first);
             if e.first {
-                min_int(&mut a.elecdur, e.elecdur);
-                min_int(&mut a.age, e.age);
                 for (span, slot) in [(e.diag, &mut a.diag), (e.proc, &mut a.proc)] {
                     let codes = p.get(span);
                     if *slot == NONE || codes < self.codes.get(*slot) {
@@ -670,7 +680,7 @@ impl Spells {
     fn order(&self) -> Vec<u32> {
         let last = |d: i32| if d == NULL { i32::MAX } else { d };
         let mut keys: Vec<(u32, i32, i32, u32)> =
-            self.accs.iter().enumerate().map(|(k, a)| (a.person, last(a.admidate), last(a.disdate), k as u32)).collect();
+            self.accs.iter().enumerate().map(|(k, a)| (a.person, last(a.v.admidate), last(a.v.disdate), k as u32)).collect();
         keys.par_sort_unstable_by(|x, y| (x.0, x.1, x.2).cmp(&(y.0, y.1, y.2)).then_with(|| self.spells.get(x.3).cmp(self.spells.get(y.3))));
         keys.into_iter().map(|k| k.3).collect()
     }
@@ -725,9 +735,9 @@ impl Spells {
             .collect();
         let short = |name: &'static str| {
             let j = short_index(name);
-            packed(&move |a| unpack(a.short[j] as u64, 4))
+            packed(&move |a| unpack(a.v.short[j] as u64, 4))
         };
-        let long = |j: usize| packed(&move |a| unpack(a.long[j], 8));
+        let long = |j: usize| packed(&move |a| unpack(a.v.long[j], 8));
         let codes = |span: u64| (span != NONE).then(|| String::from_utf8_lossy(self.codes.get(span)));
         let classes: Vec<[Option<Cow<'static, str>>; 3]> = accs.iter().map(|a| self.classify(a)).collect();
         let class = |c: usize| -> ArrayRef { Arc::new(classes.iter().map(|x| x[c].as_deref()).collect::<StringArray>()) };
@@ -735,16 +745,16 @@ impl Spells {
             let j = short_index(name);
             let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 2);
             for n in &next {
-                b.append_option(n.and_then(|n| unpack(n.short[j] as u64, 4)));
+                b.append_option(n.and_then(|n| unpack(n.v.short[j] as u64, 4)));
             }
             Arc::new(b.finish())
         };
-        let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.admidate)).collect();
+        let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.v.admidate)).collect();
         let columns: Vec<ArrayRef> = vec![
             text(&|_, k| Some(self.spells.text(k))),
             text(&|a, _| (a.person != NO_PERSON).then(|| self.persons.text(a.person))),
-            date(&|a| a.admidate),
-            date(&|a| a.disdate),
+            date(&|a| a.v.admidate),
+            date(&|a| a.v.disdate),
             short("admimeth"),
             short("mainspef"),
             short("admisorc"),
@@ -755,21 +765,21 @@ impl Spells {
             text(&|a, _| codes(a.proc)),
             short("disdest"),
             short("dismeth"),
-            int(&|a| a.elecdur),
-            date(&|a| a.disready),
+            int(&|a| a.v.elecdur),
+            date(&|a| a.v.disready),
             short("classpat"),
-            int(&|a| a.rtt_days),
+            int(&|a| a.v.rtt_days),
             long(0),
             short("icb"),
             long(1),
             long(2),
-            int(&|a| a.age),
+            int(&|a| a.v.age),
             short("sex"),
             short("ethnos"),
-            int(&|a| a.imd),
-            int(&|a| diff(a.disdate, a.admidate)),
-            int(&|a| diff(a.disdate, a.disready)),
-            text(&|a, _| Some(Cow::Borrowed(kind(unpack(a.short[0] as u64, 4).as_ref().map(Packed::as_str))))),
+            int(&|a| a.v.imd),
+            int(&|a| diff(a.v.disdate, a.v.admidate)),
+            int(&|a| diff(a.v.disdate, a.v.disready)),
+            text(&|a, _| Some(Cow::Borrowed(kind(unpack(a.v.short[0] as u64, 4).as_ref().map(Packed::as_str))))),
             Arc::new(next_admidate.iter().map(|&v| (v != NULL).then_some(v)).collect::<Date32Array>()),
             next_text("admimeth"),
             next_text("mainspef"),
@@ -777,7 +787,7 @@ impl Spells {
                 accs.iter()
                     .zip(&next_admidate)
                     .map(|(a, &n)| {
-                        let v = diff(n, a.disdate);
+                        let v = diff(n, a.v.disdate);
                         (v != NULL).then_some(v)
                     })
                     .collect::<Int32Array>(),
@@ -800,13 +810,13 @@ impl Spells {
                 std::str::from_utf8(self.codes.get(span)).unwrap_or("").split('|').collect()
             }
         };
-        let field = |name: &str| unpack(a.short[short_index(name)] as u64, 4);
+        let field = |name: &str| unpack(a.v.short[short_index(name)] as u64, 4);
         let (admimeth, admisorc, epistat, epitype, classpat, sex) =
             (field("admimeth"), field("admisorc"), field("epistat"), field("epitype"), field("classpat1"), field("sex"));
         let adm = CodedAdmission {
             diagnoses: codes(a.diag),
             procedures: codes(a.proc),
-            startage: (a.age != NULL).then_some(a.age).and_then(|v| u16::try_from(v).ok()),
+            startage: (a.v.age != NULL).then_some(a.v.age).and_then(|v| u16::try_from(v).ok()),
             sex: sex.as_ref().map(Packed::as_str),
             admimeth: admimeth.as_ref().map(Packed::as_str),
             admisorc: admisorc.as_ref().map(Packed::as_str),
