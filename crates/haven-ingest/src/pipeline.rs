@@ -27,6 +27,7 @@ use crate::header::HeaderMap;
 use crate::keys::Keys;
 use crate::policy::{Context, IngestPolicy};
 use crate::source::{hash_file, split_lines, Chunk, Source};
+use crate::spells::{PreparedBatch, SpellReport, Streamed};
 use crate::validate::{Action, DqAcc, Fault, RowKey, Validated, Validator};
 use crate::zones::ZonePlan;
 
@@ -100,6 +101,10 @@ pub struct IngestReport {
     pub replaced: Vec<String>,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// Spells derived from the episodes as they streamed in (a first load
+    /// of a zone's APC episodes); otherwise `spells::refresh` derives them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spells: Vec<SpellReport>,
 }
 
 /// Loads one file.
@@ -133,6 +138,12 @@ pub fn ingest(
     };
     let plans = zone_plans(store, req, &keys)?;
     let validator = Validator::new(feed, &map, ctx.known.clone());
+    let mut stream_spells = plans
+        .iter()
+        .map(|p| streams_spells(store, req, p.zone))
+        .collect::<Result<Vec<bool>, IngestError>>()?;
+    let mut streams: Vec<Option<Streamed>> = plans.iter().map(|_| None).collect();
+    let mut warnings = Vec::new();
 
     let txn = store.begin_load()?;
     let slots = rayon::current_num_threads().clamp(1, 8);
@@ -184,28 +195,40 @@ pub fn ingest(
         validated.sort_by_key(|v| v.index);
         validated
     };
-    let write_window = |writers: &mut Vec<Vec<PartWriter>>, validated: &[Validated]| -> Result<Vec<ZoneCounts>, IngestError> {
-        let per_slot: Vec<Result<Vec<ZoneCounts>, IngestError>> = writers
+    // Each slot shapes and writes its chunks, and prepares the shaped
+    // episodes of any zone whose spells are gathered as the load streams.
+    type Written = (Vec<ZoneCounts>, Vec<(usize, usize, Result<PreparedBatch, IngestError>)>);
+    let write_window = |writers: &mut Vec<Vec<PartWriter>>, validated: &[Validated], streams: &[Option<Streamed>]| -> Result<Written, IngestError> {
+        let per_slot: Vec<Result<Written, IngestError>> = writers
             .par_iter_mut()
             .enumerate()
             .map(|(slot, slot_writers)| {
                 let mut c: Vec<ZoneCounts> = plans.iter().map(|_| ZoneCounts::default()).collect();
+                let mut prepared = Vec::new();
                 for v in validated.iter().filter(|v| v.index % slots == slot) {
                     for (z, plan) in plans.iter().enumerate() {
                         let out = plan.apply(v, &roles, &ctx, &req.policy, &mut c[z])?;
                         slot_writers[z].write(&out)?;
+                        if let Some(s) = &streams[z] {
+                            prepared.push((v.index, z, s.prepare(&out)));
+                        }
                     }
                 }
-                Ok(c)
+                Ok((c, prepared))
             })
             .collect();
         let mut total: Vec<ZoneCounts> = plans.iter().map(|_| ZoneCounts::default()).collect();
-        for slot_counts in per_slot {
-            for (t, c) in total.iter_mut().zip(slot_counts?) {
+        let mut prepared = Vec::new();
+        for slot in per_slot {
+            let (slot_counts, slot_prepared) = slot?;
+            for (t, c) in total.iter_mut().zip(slot_counts) {
                 t.add(&c);
             }
+            prepared.extend(slot_prepared);
         }
-        Ok(total)
+        // Merged in file order, as a rebuild from the parts would see them.
+        prepared.sort_by_key(|p| (p.0, p.1));
+        Ok((total, prepared))
     };
     // A two-stage pipeline: while one window is shaped and written, the next
     // is validated, so neither stage waits for the other's slowest chunk.
@@ -215,7 +238,7 @@ pub fn ingest(
         bytes_done += batch.iter().map(chunk_len).sum::<u64>();
         let finished = batch.is_empty();
         let (written, validated) = rayon::join(
-            || write_window(&mut writers, &pending),
+            || write_window(&mut writers, &pending, &streams),
             || -> Result<Vec<Validated>, IngestError> {
                 let mut validated = validate_window(batch);
                 for v in &mut validated {
@@ -228,10 +251,29 @@ pub fn ingest(
                 Ok(validated)
             },
         );
-        for (total, c) in counts.iter_mut().zip(written?) {
+        let (written, prepared) = written?;
+        for (total, c) in counts.iter_mut().zip(written) {
             total.add(&c);
         }
+        for (_, z, p) in prepared {
+            let sent = p.and_then(|p| streams[z].as_ref().map_or(Ok(()), |s| s.send(p)));
+            if let Err(e) = sent {
+                streams[z] = None;
+                warnings.push(format!("spells not gathered during the load ({e}); they are derived afterwards"));
+            }
+        }
         let validated = validated?;
+        if streams.iter().all(Option::is_none) && bytes_done > 0 && rows_read > 0 {
+            // Sized from the first window's rows per byte, so the merge's
+            // tables do not regrow as the file goes on.
+            let rows = (rows_read as f64 * total_bytes.max(bytes_done) as f64 / bytes_done as f64 * 1.05) as usize;
+            for (z, plan) in plans.iter().enumerate() {
+                if stream_spells[z] {
+                    streams[z] = Some(Streamed::start(plan.zone, rows));
+                }
+            }
+            stream_spells.iter_mut().for_each(|s| *s = false);
+        }
         pending = validated;
         progress(Progress { bytes: bytes_done, total_bytes, rows: rows_read });
         if finished {
@@ -266,7 +308,6 @@ pub fn ingest(
         replaced.sort();
         replaced.dedup();
     }
-    let mut warnings = Vec::new();
     if rows_read == 0 {
         warnings.push("the file has a header and no rows".to_owned());
     }
@@ -292,6 +333,7 @@ pub fn ingest(
         replaced: replaced.clone(),
         warnings,
         seconds: 0.0,
+        spells: Vec::new(),
     };
     report.seconds = started.elapsed().as_secs_f64();
     let record = LoadRecord {
@@ -310,7 +352,26 @@ pub fn ingest(
     };
     let dq_rows = dq_rows(&validator, dq);
     store.commit(txn, &record, &counts, &dq_rows, &replaced)?;
+    // The load has committed: a derivation failure only leaves the spells
+    // to `spells::refresh`.
+    for s in streams.into_iter().flatten() {
+        let zone = s.zone();
+        match s.finish(store, &report.load_id) {
+            Ok(Some(r)) => report.spells.push(r),
+            Ok(None) => {}
+            Err(e) => report.warnings.push(format!("{} spells not derived during the load ({e})", zone.name())),
+        }
+    }
     Ok(report)
+}
+
+/// Whether to gather `zone`'s spells as this load streams: APC episodes
+/// into a zone analytics reads, which will then hold only this load's
+/// episodes (none there yet, or a reload). `Streamed::finish` checks again.
+fn streams_spells(store: &Store, req: &IngestRequest, zone: Zone) -> Result<bool, IngestError> {
+    Ok(req.feed.table.name() == crate::spells::SOURCE
+        && crate::spells::ZONES.contains(&zone)
+        && (req.replace || store.dataset_loads(zone, crate::spells::SOURCE)?.is_empty()))
 }
 
 fn chunk_len(c: &Chunk) -> u64 {
@@ -383,6 +444,7 @@ fn no_op(req: &IngestRequest, dataset: &str, prior: LoadRecord) -> IngestReport 
         dropped_identifiable_columns: Vec::new(),
         replaced: Vec::new(),
         seconds: 0.0,
+        spells: Vec::new(),
     }
 }
 

@@ -4,8 +4,9 @@
 //! readmissions) are a linear scan here rather than a self-join or window
 //! at query time (issue 5 §6).
 //!
-//! It is a derived dataset (`haven_store::derived_source`): rebuilt by
-//! [`refresh`] after loads, and invisible to sessions once its episodes
+//! It is a derived dataset (`haven_store::derived_source`): gathered as a
+//! zone's first APC load streams (`Streamed`), rebuilt from every load by
+//! [`refresh`] after later loads, and invisible to sessions once its episodes
 //! change, so it never answers for data no longer there. Without it the
 //! analytics engine derives spells from episodes in SQL; that SQL is the
 //! reference definition, and this module reproduces it exactly (the
@@ -31,7 +32,7 @@
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -68,7 +69,12 @@ pub struct SpellReport {
     pub zone: String,
     pub episodes: u64,
     pub spells: u64,
+    /// Seconds spent deriving after the episodes were committed.
     pub seconds: f64,
+    /// When the spells were gathered as the load streamed its episodes: the
+    /// seconds that took alongside the load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed_seconds: Option<f64>,
     /// The new load, or `None` when the dataset was already current.
     pub load_id: Option<String>,
 }
@@ -96,11 +102,80 @@ fn current(store: &Store, zone: Zone) -> Result<bool, IngestError> {
 /// them as one load that supersedes the previous derivation.
 pub fn rebuild(store: &mut Store, zone: Zone) -> Result<SpellReport, IngestError> {
     let started = Instant::now();
+    let files: Vec<PathBuf> = store.catalog().files(zone, SOURCE)?.iter().map(|f| store.root().join(&f.path)).collect();
+    let spells = Spells::read(&files)?;
+    commit(store, zone, spells, started)
+}
+
+/// Spells gathered while a load streams its episodes, so that the first
+/// load of a zone (the national year, the usual case) need not read its
+/// episodes back from Parquet (issue 5 §6(b)). Workers prepare each shaped
+/// batch ([`Streamed::prepare`]); one thread merges them as they come.
+pub(crate) struct Streamed {
+    zone: Zone,
+    hasher: DefaultHashBuilder,
+    tx: SyncSender<Prepared>,
+    merger: std::thread::JoinHandle<Spells>,
+    started: Instant,
+}
+
+/// A batch prepared for [`Streamed::send`].
+pub(crate) struct PreparedBatch(Prepared);
+
+impl Streamed {
+    /// Starts merging for `zone`, with room for about `rows` episodes.
+    pub(crate) fn start(zone: Zone, rows: usize) -> Streamed {
+        let hasher = DefaultHashBuilder::default();
+        let (tx, rx) = sync_channel::<Prepared>(16);
+        let merger = std::thread::spawn(move || {
+            let mut s = Spells::with_capacity(rows, hasher);
+            for p in rx.iter() {
+                s.add(&p);
+            }
+            s
+        });
+        Streamed { zone, hasher, tx, merger, started: Instant::now() }
+    }
+
+    pub(crate) fn zone(&self) -> Zone {
+        self.zone
+    }
+
+    /// The row-local work on one batch of the zone's shaped episodes (on
+    /// the calling worker).
+    pub(crate) fn prepare(&self, b: &RecordBatch) -> Result<PreparedBatch, IngestError> {
+        Ok(PreparedBatch(Prepared::of(b, &self.hasher)?))
+    }
+
+    /// Hands a prepared batch to the merging thread (blocks while it is
+    /// behind, which bounds the memory in flight).
+    pub(crate) fn send(&self, p: PreparedBatch) -> Result<(), IngestError> {
+        self.tx.send(p.0).map_err(|_| IngestError::Prerequisite("the spell merging thread stopped".into()))
+    }
+
+    /// Commits the spells when the zone's episodes are now exactly this
+    /// load's (`load_id`); otherwise spells span loads and `refresh`
+    /// rebuilds them from every load, so this returns `None`.
+    pub(crate) fn finish(self, store: &mut Store, load_id: &str) -> Result<Option<SpellReport>, IngestError> {
+        let Streamed { zone, tx, merger, started, .. } = self;
+        drop(tx);
+        let spells = merger.join().map_err(|_| IngestError::Prerequisite("the spell merging thread panicked".into()))?;
+        let loads = store.dataset_loads(zone, SOURCE)?;
+        if loads.len() != 1 || loads[0].id != load_id {
+            return Ok(None);
+        }
+        let mut report = commit(store, zone, spells, Instant::now())?;
+        report.streamed_seconds = Some(started.elapsed().as_secs_f64() - report.seconds);
+        Ok(Some(report))
+    }
+}
+
+/// Writes `spells` as `zone`'s derived dataset (sorted by person) and
+/// commits it, superseding the previous derivation.
+fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Result<SpellReport, IngestError> {
     let started_at = haven_store::timestamp_now();
     let fingerprint = store.fingerprint(zone, SOURCE)?;
     let sources = store.dataset_loads(zone, SOURCE)?;
-    let files: Vec<PathBuf> = store.catalog().files(zone, SOURCE)?.iter().map(|f| store.root().join(&f.path)).collect();
-    let spells = Spells::read(&files)?;
     let episodes = spells.episodes;
 
     let mut txn = store.begin_load()?;
@@ -129,7 +204,14 @@ pub fn rebuild(store: &mut Store, zone: Zone) -> Result<SpellReport, IngestError
     dsas.dedup();
     let dsa = if dsas.len() == 1 { dsas.remove(0) } else { None };
     let replaced: Vec<String> = store.dataset_loads(zone, DATASET)?.into_iter().map(|l| l.id).collect();
-    let mut report = SpellReport { zone: zone.name().to_owned(), episodes, spells: n, seconds: 0.0, load_id: Some(txn.id().to_owned()) };
+    let mut report = SpellReport {
+        zone: zone.name().to_owned(),
+        episodes,
+        spells: n,
+        seconds: 0.0,
+        streamed_seconds: None,
+        load_id: Some(txn.id().to_owned()),
+    };
     let record = LoadRecord {
         id: txn.id().to_owned(),
         dataset: DATASET.to_owned(),
@@ -610,13 +692,7 @@ impl Spells {
         // at most one spell per episode, and fewer people than spells.
         let rows = files.iter().map(|f| parquet_rows(f)).sum::<Result<usize, IngestError>>()?;
         let hasher = DefaultHashBuilder::default();
-        let mut s = Spells {
-            spells: Interner::with_capacity(rows, 16, hasher),
-            persons: Interner::with_capacity(rows / 2, 64, hasher),
-            codes: Arena::default(),
-            accs: Vec::with_capacity(rows),
-            episodes: 0,
-        };
+        let mut s = Spells::with_capacity(rows, hasher);
         let cols = columns();
         let in_file = |k: usize| {
             move |e: IngestError| match e {
@@ -644,6 +720,18 @@ impl Spells {
             Ok(())
         })?;
         Ok(s)
+    }
+
+    /// Room for `rows` episodes: at most one spell each, and fewer people
+    /// than spells.
+    fn with_capacity(rows: usize, hasher: DefaultHashBuilder) -> Spells {
+        Spells {
+            spells: Interner::with_capacity(rows, 16, hasher),
+            persons: Interner::with_capacity(rows / 2, 64, hasher),
+            codes: Arena::default(),
+            accs: Vec::with_capacity(rows),
+            episodes: 0,
+        }
     }
 
     /// Merges one prepared batch of episodes into their spells.

@@ -143,11 +143,17 @@ fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<(f64, f64)> {
     let plan = dir::plan(from)?;
     let wanted = |name: &str| DATASETS.iter().any(|d| name == format!("national.{d}"));
     let t = Instant::now();
+    let mut spells = Vec::new();
     for (feed, path) in plan.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference || wanted(&f.name())) {
-        crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), keys), true)?;
+        let report = crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), keys), true)?;
+        spells.extend(report.spells);
     }
+    spells.extend(haven_ingest::spells::refresh(&mut store)?);
     let mut derive = 0.0;
-    for r in haven_ingest::spells::refresh(&mut store)? {
+    for r in spells {
+        if let Some(s) = r.streamed_seconds {
+            eprintln!("haven: gathered {} {} episodes into spells during their load ({:.1} s alongside it)", r.episodes, r.zone, s);
+        }
         eprintln!("haven: derived {} spells from {} {} episodes in {:.1} s", r.spells, r.episodes, r.zone, r.seconds);
         derive += r.seconds;
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use haven_ingest::{dir, ingest, Feed, IngestPolicy, IngestReport, IngestRequest, Keys, Minimisation, Origin, Outcome};
+use haven_ingest::spells::SpellReport;
 use haven_store::{Catalog, DqRow, Store, Zone};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -116,18 +117,7 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
 /// from episodes itself, so this warns rather than fails.
 pub(crate) fn refresh_spells(store: &mut Store, quiet: bool) {
     match haven_ingest::spells::refresh(store) {
-        Ok(reports) if !quiet => {
-            for r in reports {
-                println!(
-                    "{:<28} load {}  {} spells from {} episodes in {:.1} s (derived)",
-                    format!("{}.{}", r.zone, haven_ingest::spells::DATASET),
-                    r.load_id.as_deref().unwrap_or("-"),
-                    r.spells,
-                    r.episodes,
-                    r.seconds
-                );
-            }
-        }
+        Ok(reports) if !quiet => reports.iter().for_each(print_spells),
         Ok(_) => {}
         Err(e) => eprintln!("warning: spells not derived ({e}); indicators will derive them from episodes"),
     }
@@ -197,6 +187,18 @@ pub(crate) fn load_one(store: &mut Store, req: &IngestRequest, quiet: bool) -> R
     Ok(report)
 }
 
+fn print_spells(r: &SpellReport) {
+    let streamed = r.streamed_seconds.map(|s| format!(", gathered during the load in {s:.1} s")).unwrap_or_default();
+    println!(
+        "{:<28} load {}  {} spells from {} episodes in {:.1} s (derived{streamed})",
+        format!("{}.{}", r.zone, haven_ingest::spells::DATASET),
+        r.load_id.as_deref().unwrap_or("-"),
+        r.spells,
+        r.episodes,
+        r.seconds
+    );
+}
+
 fn print_report(r: &IngestReport) {
     if r.outcome == Outcome::AlreadyLoaded {
         println!("{:<28} {}", r.dataset, r.warnings.join("; "));
@@ -235,6 +237,7 @@ fn print_report(r: &IngestReport) {
     for w in &r.warnings {
         println!("    warning: {w}");
     }
+    r.spells.iter().for_each(print_spells);
 }
 
 fn abbreviate(items: &[String]) -> String {
