@@ -14,6 +14,7 @@ use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use haven_model::date::Date;
 use haven_model::rules::avoidable::UcsOptions;
+use haven_model::rules::readmission::ReadmissionOptions;
 use haven_model::rules::calendar::bank_holidays_between;
 use haven_model::rules::emergency_care::ECDS_ADMITTED;
 use haven_store::ZoneSession;
@@ -232,6 +233,8 @@ pub struct Scope {
     /// Age limits of the urgent-care-sensitive conditions (configurable:
     /// the source is inconsistent, methods.md §3.3).
     pub ucs: UcsOptions,
+    /// The readmission indicator's open choices (methods.md §2.1).
+    pub readmissions: ReadmissionOptions,
     /// Read spells from the derived `apc_spell_derived` dataset (built at ingest,
     /// sorted by person) rather than deriving them from episodes. Sessions
     /// register it only while it matches the episodes, so both give the
@@ -252,6 +255,7 @@ impl Scope {
             icb: None,
             with_org: has_table(session, "reference", "org"),
             ucs: UcsOptions::default(),
+            readmissions: ReadmissionOptions::default(),
             derived_spells: has_table(session, source.schema(), SPELL_DATASET),
             holidays: period.holidays(),
         }
@@ -312,12 +316,13 @@ fn derived_spells_sql(scope: &Scope) -> String {
         "SELECT spell, \"TOKEN_PERSON_ID\" AS person, admidate, disdate, admimeth, elecdur, mainspef, admisorc, epistat, epitype, \
          classpat1, diag_all, proc_all, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
          {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, next_admimeth, next_mainspef, gap_days, \
-         acsc, {ucs} AS ucs, ebi FROM {schema}.{SPELL_DATASET} s {pcn_join}",
+         acsc, {ucs} AS ucs, ebi, cancer, next_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
         schema = scope.source.schema()
     )
 }
 
-/// The readmission exclusions of methods.md §2.1 on the index spell.
+/// The readmission exclusions of methods.md §2.1 on the index spell (the
+/// configurable specialty list is added by [`spell_pairs_sql`]).
 const INDEX_SPELL_FILTER: &str = "(dismeth IS NULL OR dismeth <> '4') AND NOT (classpat = '2' AND admimeth IN ('11','12','13')) \
      AND (classpat IS NULL OR classpat NOT IN ('3','4')) AND (admimeth IS NULL OR admimeth NOT IN ('31','32'))";
 
@@ -328,12 +333,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
         match base {
             Base::Spells => return format!("SELECT *, disdate AS activity_date FROM ({spells}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
             Base::Admissions => return format!("SELECT *, admidate AS activity_date FROM ({spells}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"),
-            Base::SpellPairs => {
-                return format!(
-                    "SELECT *, disdate AS activity_date FROM ({spells}) t \
-                     WHERE person IS NOT NULL AND disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}"
-                )
-            }
+            Base::SpellPairs => {}
             Base::Ecds | Base::Outpatients => {}
         }
     }
@@ -348,15 +348,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
                ebi_intervention(diag_all, proc_all, age, sex, admimeth) AS ebi \
              FROM ({shaped}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"
         ),
-        Base::SpellPairs => format!(
-            "SELECT *, disdate AS activity_date FROM (SELECT *, \
-               LEAD(admidate) OVER w AS next_admidate, LEAD(admimeth) OVER w AS next_admimeth, \
-               LEAD(mainspef) OVER w AS next_mainspef, \
-               CAST(LEAD(admidate) OVER w AS INT) - CAST(disdate AS INT) AS gap_days \
-             FROM ({shaped}) t WHERE person IS NOT NULL \
-             WINDOW w AS (PARTITION BY person ORDER BY admidate, disdate, spell)) p \
-             WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}"
-        ),
+        Base::SpellPairs => spell_pairs_sql(scope),
         Base::Ecds => {
             let (pcn, pcn_join) = scope.pcn_join("a.\"PRACTICE_CODE_PATIENT_REGISTRATION\"");
             format!(
@@ -386,6 +378,58 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     }
 }
 
+/// Index spells with their person's next spell and whether it counts as
+/// a readmission under `scope.readmissions` (methods.md §2.1). Derived
+/// spells carry the next spell and the default cancer flag; a different
+/// cancer code list is applied to the episodes here.
+fn spell_pairs_sql(scope: &Scope) -> String {
+    let (from, to) = scope.period.bounds();
+    let opts = &scope.readmissions;
+    let pairs = if scope.derived_spells && opts.default_cancer_codes() {
+        format!("SELECT * FROM ({}) t WHERE person IS NOT NULL", derived_spells_sql(scope))
+    } else {
+        let shaped = episode_spells_sql(scope, false);
+        format!(
+            "SELECT *, \
+               LEAD(admidate) OVER w AS next_admidate, LEAD(admimeth) OVER w AS next_admimeth, \
+               LEAD(mainspef) OVER w AS next_mainspef, LEAD(cancer) OVER w AS next_cancer, \
+               CAST(LEAD(admidate) OVER w AS INT) - CAST(disdate AS INT) AS gap_days \
+             FROM ({shaped}) t WHERE person IS NOT NULL \
+             WINDOW w AS (PARTITION BY person ORDER BY admidate, disdate, spell)"
+        )
+    };
+    let list = |codes: &[String]| codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+    let index = match &opts.index_specialties {
+        Some(codes) if codes.is_empty() => " AND false".to_owned(),
+        Some(codes) => format!(" AND mainspef IN ({})", list(codes)),
+        None => String::new(),
+    };
+    let specialty = if opts.excluded_specialties.is_empty() {
+        String::new()
+    } else {
+        format!(" AND (next_mainspef IS NULL OR next_mainspef NOT IN ({}))", list(&opts.excluded_specialties))
+    };
+    let cancer = if opts.cancer_codes.is_empty() { "" } else { " AND COALESCE(next_cancer, 0) = 0" };
+    format!(
+        "SELECT *, disdate AS activity_date, \
+           CASE WHEN next_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND {last}{specialty}{cancer} THEN 1 ELSE 0 END AS readmitted \
+         FROM ({pairs}) p WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}",
+        last = i32::from(opts.days) - 1,
+    )
+}
+
+/// Whether cancer or chemotherapy (any prefix of `codes`) is coded in one
+/// of an episode's diagnosis positions, as SQL.
+fn cancer_sql(codes: &[String]) -> String {
+    if codes.is_empty() {
+        return "false".to_owned();
+    }
+    (1..=20)
+        .flat_map(|i| codes.iter().map(move |c| format!("\"DIAG_4_{i:02}\" LIKE '{}%'", c.replace('\'', "''"))))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 /// Spells (no period filter) derived in the query from `scope`'s episodes:
 /// the reference definition. The clinical codes (`diag_all`, `proc_all`)
 /// only when `codes`: building 44 fields into strings for every spell
@@ -407,6 +451,7 @@ fn episode_spells_sql(scope: &Scope, codes: bool) -> String {
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISDEST\" END) AS disdest, \
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISMETH\" END) AS dismeth, \
         MAX(\"DISREADYDATE\") AS disreadydate, \
+        MAX(CASE WHEN {cancer} THEN 1 ELSE 0 END) AS cancer, \
         MIN(\"CLASSPAT\") AS classpat, \
         MIN(CAST(\"RTTPEREND\" AS INT) - CAST(\"RTTPERSTART\" AS INT)) AS rtt_days, \
         MIN(\"PROCODE3\") AS provider, MIN(\"ICB_RESPONSIBILITY\") AS icb, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, \
@@ -426,6 +471,7 @@ fn episode_spells_sql(scope: &Scope, codes: bool) -> String {
             String::new()
         },
         age = first("\"STARTAGE\""),
+        cancer = cancer_sql(&scope.readmissions.cancer_codes),
     );
     format!(
         "SELECT *, CAST(disdate AS INT) - CAST(admidate AS INT) AS los, \
@@ -506,6 +552,7 @@ pub fn available(session: &ZoneSession, source: Source, indicator: &Indicator) -
 /// spells for APC indicators when the scope uses them, else the base's own.
 pub fn reads(scope: &Scope, indicator: &Indicator) -> &'static str {
     match indicator.base {
+        Base::SpellPairs if !scope.readmissions.default_cancer_codes() => Base::SpellPairs.dataset(),
         Base::Spells | Base::Admissions | Base::SpellPairs if scope.derived_spells => SPELL_DATASET,
         base => base.dataset(),
     }

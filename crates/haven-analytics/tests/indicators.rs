@@ -371,6 +371,88 @@ fn avoidable_admissions_and_ebi_are_classified_from_the_first_episodes_codes() {
     }
 }
 
+/// Four people, each with an emergency index spell and an emergency
+/// readmission, to hit one open choice of methods.md §2.1 each:
+/// - Q1: R1 (1–5 May) then R2 on 10 May (5 days), whose *second* episode
+///   codes C50.9 in its third diagnosis: cancer anywhere in the spell.
+/// - Q2: R3 (surgery, 100; 1–2 June) then R4 on 20 June (18 days), benign
+///   D25.9: counts.
+/// - Q3: R5 (1 July) then R6 on 29 July (28 days, specialty 710): counts
+///   within 30 days, not within 28.
+/// - Q4: R7 (1–2 August) then R8 on 5 August (3 days) for chemotherapy
+///   (Z51.1).
+fn readmission_choices() -> RecordBatch {
+    // spell, person, epiorder, admidate, epiend, disdate, mainspef, diag 1, diag 3
+    type Row = (S, S, S, S, S, S, S, S, S);
+    let rows: [Row; 9] = [
+        ("R1", "Q1", "01", "2024-05-01", "2024-05-05", "2024-05-05", "300", "I500", ""),
+        ("R2", "Q1", "01", "2024-05-10", "2024-05-11", "", "300", "R69X", ""),
+        ("R2", "Q1", "02", "2024-05-10", "2024-05-12", "2024-05-12", "300", "R69X", "C509"),
+        ("R3", "Q2", "01", "2024-06-01", "2024-06-02", "2024-06-02", "100", "K359", ""),
+        ("R4", "Q2", "01", "2024-06-20", "2024-06-21", "2024-06-21", "300", "D259", ""),
+        ("R5", "Q3", "01", "2024-07-01", "2024-07-01", "2024-07-01", "300", "J189", ""),
+        ("R6", "Q3", "01", "2024-07-29", "2024-07-30", "2024-07-30", "710", "F329", ""),
+        ("R7", "Q4", "01", "2024-08-01", "2024-08-02", "2024-08-02", "300", "J189", ""),
+        ("R8", "Q4", "01", "2024-08-05", "2024-08-05", "2024-08-05", "300", "Z511", ""),
+    ];
+    let schema = Dataset::ApcEpisode.pseudonymised_schema();
+    let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    let n = rows.len();
+    let same = |v: &'static str| text(&vec![v; n]);
+    let mut c: HashMap<&str, ArrayRef> = HashMap::new();
+    c.insert("EPIKEY", text(&["K1", "K2", "K3", "K4", "K5", "K6", "K7", "K8", "K9"]));
+    c.insert("PROVSPNOPS", text(&rows.iter().map(|r| r.0).collect::<Vec<_>>()));
+    c.insert("TOKEN_PERSON_ID", text(&rows.iter().map(|r| r.1).collect::<Vec<_>>()));
+    c.insert("EPIORDER", text(&rows.iter().map(|r| r.2).collect::<Vec<_>>()));
+    c.insert("ADMIDATE", dates(&rows.iter().map(|r| r.3).collect::<Vec<_>>()));
+    c.insert("EPIEND", dates(&rows.iter().map(|r| r.4).collect::<Vec<_>>()));
+    c.insert("DISDATE", dates(&rows.iter().map(|r| r.5).collect::<Vec<_>>()));
+    c.insert("MAINSPEF", text(&rows.iter().map(|r| r.6).collect::<Vec<_>>()));
+    c.insert("DIAG_4_01", text(&rows.iter().map(|r| r.7).collect::<Vec<_>>()));
+    c.insert("DIAG_4_03", text(&rows.iter().map(|r| r.8).collect::<Vec<_>>()));
+    c.insert("ADMIMETH", same("21"));
+    c.insert("CLASSPAT", same("1"));
+    c.insert("DISMETH", same("1"));
+    c.insert("DISDEST", same("19"));
+    c.insert("PROCODE3", same("RAA"));
+    c.insert("SEX", same("1"));
+    c.insert("STARTAGE", ints(&vec![Some(60); n], &ty("STARTAGE")));
+    batch(Dataset::ApcEpisode, c)
+}
+
+#[test]
+fn readmission_choices_left_open_by_the_source_are_options() {
+    use haven_model::rules::ReadmissionOptions;
+    for f in fixtures_of(|| vec![(Dataset::ApcEpisode, readmission_choices())]) {
+        let rate = |opts: ReadmissionOptions| {
+            let mut scope = Scope::of(&f.session, Source::Local, fy());
+            scope.readmissions = opts;
+            let ind = find("apc.emergency_readmission_30d").unwrap();
+            let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Total]).unwrap().remove(0);
+            (t.total.numerator, t.total.denominator)
+        };
+        let v = |n: u64, d: u64| (Some(Cell::Value(n)), Some(Cell::Value(d)));
+        // Every spell is an emergency discharged alive, so all eight are
+        // index spells. Default: R3 → R4 (benign D25.9) and R5 → R6 (28
+        // days) count; R2 (C50.9 in its second episode) and R8 (Z51.1) are
+        // cancer or chemotherapy.
+        assert_eq!(rate(ReadmissionOptions::default()), v(2, 8));
+        // No cancer exclusion: R1, R3, R5 and R7 all count.
+        assert_eq!(rate(ReadmissionOptions { cancer_codes: vec![], ..Default::default() }), v(4, 8));
+        // Chemotherapy only (a list the derived spells do not carry, applied
+        // to the episodes): R1's readmission now counts, R7's still not.
+        assert_eq!(rate(ReadmissionOptions { cancer_codes: vec!["Z511".into()], ..Default::default() }), v(3, 8));
+        // Within 28 days (0–27): R5 → R6 after 28 days no longer counts.
+        assert_eq!(rate(ReadmissionOptions { days: 28, ..Default::default() }), v(1, 8));
+        // Readmissions to mental health (710) excluded as well: R6 no longer counts.
+        let mh = ReadmissionOptions { excluded_specialties: vec!["501".into(), "710".into()], ..Default::default() };
+        assert_eq!(rate(mh), v(1, 8));
+        // Index spells in general medicine (300) only: R3 (surgery) and R6
+        // (710) are not index spells; of the six left only R5 → R6 counts.
+        assert_eq!(rate(ReadmissionOptions { index_specialties: Some(vec!["300".into()]), ..Default::default() }), v(1, 6));
+    }
+}
+
 /// Eight emergency admissions for a heart attack (ICD-10 chapter IX), all
 /// men aged 70 with no comorbidity, so the national model is the crude
 /// death rate; and the deaths registered for them.

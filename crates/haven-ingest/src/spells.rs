@@ -22,6 +22,8 @@
 //!   clinical codes come from the episode with `EPIORDER` 01;
 //! - discharge destination and method from an episode ending on its own
 //!   discharge date;
+//! - `cancer` is 1 when any episode codes cancer or chemotherapy in any
+//!   diagnosis position (the readmission exclusion's default code list);
 //! - the next spell of the same person, ordered by admission date,
 //!   discharge date and spell number (nulls last), gives the readmission
 //!   fields;
@@ -42,6 +44,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use haven_model::rules::avoidable::{classify_admission, CodedAdmission, UcsOptions};
+use haven_model::rules::readmission::{is_cancer_or_chemotherapy, CANCER_OR_CHEMOTHERAPY};
 use haven_store::{derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -263,6 +266,8 @@ pub fn schema() -> SchemaRef {
         f("ucs", DataType::Utf8),
         f("ebi", DataType::Utf8),
         f("episodes", DataType::Int32),
+        f("cancer", DataType::Int32),
+        f("next_cancer", DataType::Int32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -402,6 +407,9 @@ struct Values {
     elecdur: i32,
     age: i32,
     imd: i32,
+    /// Cancer or chemotherapy coded in any position of any episode, by
+    /// the readmission indicator's default code list (methods.md §2.1).
+    cancer: bool,
     short: [u32; SHORT.len()],
     long: [u64; LONG.len()],
 }
@@ -415,6 +423,7 @@ impl Values {
         elecdur: NULL,
         age: NULL,
         imd: NULL,
+        cancer: false,
         short: [0; SHORT.len()],
         long: [0; LONG.len()],
     };
@@ -427,6 +436,7 @@ impl Values {
         max_int(&mut self.disready, e.disready);
         min_int(&mut self.rtt_days, e.rtt_days);
         min_int(&mut self.imd, e.imd);
+        self.cancer |= e.cancer;
         for (j, (_, _, rule)) in SHORT.iter().enumerate() {
             if *rule == Rule::AtDischarge {
                 self.short[j] = self.short[j].max(e.short[j]);
@@ -653,6 +663,7 @@ impl Prepared {
                     elecdur: int_at(&c.ints[0], i),
                     age: int_at(&c.ints[1], i),
                     imd: int_at(&c.ints[2], i),
+                    cancer: c.diags.iter().any(|a| text_at(a, i).is_some_and(|d| is_cancer_or_chemotherapy(d, &CANCER_OR_CHEMOTHERAPY))),
                     short,
                     long,
                 },
@@ -884,6 +895,8 @@ impl Spells {
             class(1),
             class(2),
             int(&|a| a.episodes),
+            int(&|a| i32::from(a.v.cancer)),
+            Arc::new(next.iter().map(|n| n.map(|n| i32::from(n.v.cancer))).collect::<Int32Array>()),
         ];
         Ok(RecordBatch::try_new(schema(), columns)?)
     }

@@ -13,6 +13,7 @@ pub mod comorbidity;
 pub mod ebi;
 pub mod emergency_care;
 pub mod pricing;
+pub mod readmission;
 pub mod spell;
 
 pub use avoidable::{
@@ -25,4 +26,5 @@ pub use commissioner::{responsible_commissioner, NhseReason, OrgLookup, Responsi
 pub use comorbidity::{charlson_conditions, charlson_index, CharlsonWeights};
 pub use emergency_care::{minutes_since_arrival, FourHour};
 pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};
+pub use readmission::{is_cancer_or_chemotherapy, ReadmissionOptions, CANCER_OR_CHEMOTHERAPY};
 pub use spell::{continuous_inpatient_spells, derive_spells, Episode, Spell, SpellLinkFields};
