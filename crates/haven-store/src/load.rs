@@ -345,6 +345,9 @@ impl LoadTxn {
         };
         let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            // Row-group statistics only: the data is not sorted, so page
+            // statistics would prune nothing but cost a comparison per value.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_max_row_group_row_count(Some(256 * 1024));
         // Keys and tokens are (nearly) unique per row: a dictionary only costs
         // time before the writer falls back to plain encoding, and min/max
