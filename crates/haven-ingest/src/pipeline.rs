@@ -47,6 +47,9 @@ pub struct IngestRequest {
     pub replace: bool,
     /// Bytes per chunk handed to a worker.
     pub chunk_bytes: usize,
+    /// Gather the spells of a zone's first APC load as it streams (on by
+    /// default; `haven bench ingest` turns it off to time the load alone).
+    pub derive_spells: bool,
 }
 
 impl IngestRequest {
@@ -59,6 +62,7 @@ impl IngestRequest {
             keys_dir: keys_dir.to_owned(),
             replace: false,
             chunk_bytes: 8 << 20,
+            derive_spells: true,
         }
     }
 }
@@ -369,7 +373,8 @@ pub fn ingest(
 /// into a zone analytics reads, which will then hold only this load's
 /// episodes (none there yet, or a reload). `Streamed::finish` checks again.
 fn streams_spells(store: &Store, req: &IngestRequest, zone: Zone) -> Result<bool, IngestError> {
-    Ok(req.feed.table.name() == crate::spells::SOURCE
+    Ok(req.derive_spells
+        && req.feed.table.name() == crate::spells::SOURCE
         && crate::spells::ZONES.contains(&zone)
         && (req.replace || store.dataset_loads(zone, crate::spells::SOURCE)?.is_empty()))
 }

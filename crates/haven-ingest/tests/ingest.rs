@@ -568,3 +568,18 @@ fn spells_are_derived_per_zone_and_rebuilt_only_when_the_episodes_change() {
     // The superseded derivation's files are gone: one load of spells per zone.
     assert_eq!(store.dataset_loads(Zone::Pseudonymised, DATASET).unwrap().len(), 1);
 }
+
+#[test]
+fn a_load_told_not_to_derive_spells_leaves_them_to_refresh() {
+    use haven_ingest::spells::{refresh, DATASET};
+    let env = env();
+    let mut store = Store::open_for_write(&env.data).unwrap();
+    let mut req = request(&env, "national.apc_episode", &small().join("national/apc_episode.psv"));
+    req.derive_spells = false;
+    let r = ingest(&mut store, &req, &mut |_| {}).unwrap();
+    assert!(r.spells.is_empty());
+    assert!(store.dataset_loads(Zone::National, DATASET).unwrap().is_empty());
+    let built = refresh(&mut store).unwrap();
+    assert_eq!(built.len(), 1);
+    assert!(built[0].streamed_seconds.is_none() && built[0].spells > 100);
+}
