@@ -294,7 +294,7 @@ pub fn catalogue() -> Vec<Indicator> {
             polarity: Polarity::LowerIsBetter,
             unit: "%",
             citation: "NHS Digital Compendium I02040 v3 / CCG OIS 3.2 (methods.md §2.1)",
-            choices: "Index: discharged alive, not a day case or regular attender, not maternity; every main specialty (the source's 'selected medical and surgical specialties' list is unconfirmed: `ReadmissionOptions::index_specialties`). Readmission: emergency, 0–29 days (`days`), main specialty not obstetrics 501 (`excluded_specialties`), and no cancer or chemotherapy coded in any diagnosis of any of its episodes: ICD-10 C00–C97, Z51.1, Z51.2 (`cancer_codes`; the source's code list is unconfirmed). Benchmarking compares an indirectly standardised percentage by age band, sex and the index spell's admission type (the method's diagnosis/procedure groups are not used). Not yet: CIP linking across transfers.",
+            choices: "Index: discharged alive, not a day case or regular attender, not maternity; every main specialty (the source's 'selected medical and surgical specialties' list is unconfirmed: `--readmission-index-specialties`). Readmission: emergency, 0–29 days (`--readmission-days`), main specialty not obstetrics 501 (`--readmission-excluded-specialties`), and no cancer or chemotherapy coded in any diagnosis of any of its episodes: ICD-10 C00–C97, Z51.1, Z51.2 (`--readmission-cancer-codes`; the source's code list is unconfirmed). Benchmarking compares an indirectly standardised percentage by age band, sex and the index spell's admission type (the method's diagnosis/procedure groups are not used). Not yet: CIP linking across transfers.",
             num_sql: "readmitted",
             den_sql: "1",
             median_of: None,

@@ -143,8 +143,10 @@ pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<V
     let period = Period::parse(&a.period)?;
     let by: Vec<Breakdown> = a.by.split(',').map(|b| Breakdown::parse(b.trim())).collect::<Result<_, _>>()?;
     let wanted = wanted(a.only.as_deref())?;
+    let readmissions = a.readmission.options();
     let scope = |zs: &ZoneSession| -> Result<Scope> {
         let mut scope = Scope::of(zs, Source::Local, period);
+        scope.readmissions = readmissions.clone();
         if let Some(icb) = &a.icb {
             scope = scope.for_icb(icb)?;
         }
@@ -160,7 +162,7 @@ pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<V
     }
     let title = format!("Indicators {}{}", period.label(), a.icb.as_deref().map(|i| format!(" for {i}")).unwrap_or_default());
     let id = work.register(cli, &title, &a.out, files)?;
-    audit(&cli.data_dir, work.event("indicators.run", &a.out.display().to_string(), serde_json::json!({"tables": tables.len(), "files": files, "period": period.label(), "rule": "hes_ecds", "output": id})))?;
+    audit(&cli.data_dir, work.event("indicators.run", &a.out.display().to_string(), serde_json::json!({"tables": tables.len(), "files": files, "period": period.label(), "rule": "hes_ecds", "output": id, "readmissions": format!("{readmissions:?}")})))?;
     eprintln!("wrote {} disclosure-controlled tables ({files} files) to {}; held for review as {id}", tables.len(), a.out.display());
     Ok(tables)
 }
@@ -257,6 +259,7 @@ pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
         icb: None,
         by: "total,month,sub_icb,pcn,practice,provider,age_band,sex,ethnicity,imd_quintile,admission_type".into(),
         from_episodes: false,
+        readmission: Default::default(),
     };
     run_indicators(cli, &as_(Purpose::Commissioning), &run)?;
     let bench = BenchmarkArgs { icb: icb.into(), out: out.join("benchmark"), period: "2024-25".into(), peers: 10, only: None };

@@ -409,4 +409,71 @@ pub struct IndicatorsRunArgs {
     /// Derive spells from episodes in the query (the reference definition) instead of reading the `apc_spell_derived` dataset built at ingest: slower, same numbers.
     #[arg(long)]
     pub from_episodes: bool,
+    #[command(flatten)]
+    pub readmission: ReadmissionArgs,
+}
+
+/// The readmission indicator's choices its source leaves open (methods.md
+/// §2.1; `haven indicators show apc.emergency_readmission_30d`).
+#[derive(Debug, Args)]
+pub struct ReadmissionArgs {
+    /// Readmissions count from 0 to N-1 days after discharge (30 in I02040 v3; 28 in the older NCHOD version).
+    #[arg(long = "readmission-days", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..))]
+    pub days: u16,
+    /// Comma-separated main specialties of index spells (the source's list is unconfirmed) [default: every specialty].
+    #[arg(long = "readmission-index-specialties")]
+    pub index_specialties: Option<String>,
+    /// Comma-separated main specialties of readmitting spells that do not count, or `none`.
+    #[arg(long = "readmission-excluded-specialties", default_value = "501")]
+    pub excluded_specialties: String,
+    /// Comma-separated ICD-10 prefixes (no dot) that exclude a readmitting spell coding them anywhere, or `none` (the source's list is unconfirmed).
+    #[arg(long = "readmission-cancer-codes", default_value = "C,Z511,Z512")]
+    pub cancer_codes: String,
+}
+
+impl Default for ReadmissionArgs {
+    /// As the flags' defaults (a test checks they agree).
+    fn default() -> Self {
+        ReadmissionArgs { days: 30, index_specialties: None, excluded_specialties: "501".into(), cancer_codes: "C,Z511,Z512".into() }
+    }
+}
+
+impl ReadmissionArgs {
+    pub fn options(&self) -> haven_model::rules::ReadmissionOptions {
+        let list = |s: &str| -> Vec<String> {
+            if s.trim().eq_ignore_ascii_case("none") {
+                return Vec::new();
+            }
+            s.split(',').map(|c| c.trim().replace('.', "").to_ascii_uppercase()).filter(|c| !c.is_empty()).collect()
+        };
+        haven_model::rules::ReadmissionOptions {
+            days: self.days,
+            index_specialties: self.index_specialties.as_deref().map(list),
+            excluded_specialties: list(&self.excluded_specialties),
+            cancer_codes: list(&self.cancer_codes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod readmission_tests {
+    use super::*;
+
+    #[test]
+    fn readmission_flags_default_to_the_rule_defaults_and_parse_lists() {
+        #[derive(Parser)]
+        struct T {
+            #[command(flatten)]
+            r: ReadmissionArgs,
+        }
+        let defaults = haven_model::rules::ReadmissionOptions::default();
+        assert_eq!(T::parse_from(["t"]).r.options(), defaults);
+        assert_eq!(ReadmissionArgs::default().options(), defaults);
+        let t = T::parse_from(["t", "--readmission-days", "28", "--readmission-cancer-codes", "none", "--readmission-index-specialties", "300, 301", "--readmission-excluded-specialties", "501,710"]);
+        let o = t.r.options();
+        assert_eq!((o.days, o.cancer_codes.len()), (28, 0));
+        assert_eq!(o.index_specialties, Some(vec!["300".to_owned(), "301".to_owned()]));
+        assert_eq!(o.excluded_specialties, ["501", "710"]);
+        assert!(T::try_parse_from(["t", "--readmission-days", "0"]).is_err());
+    }
 }

@@ -69,6 +69,20 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
         );
     }
     assert!(log.contains(",indicators.run,"));
+
+    // The readmission choices the source leaves open are options: without
+    // the cancer/chemotherapy exclusion more readmissions count.
+    let rate = |extra: &[&str]| -> f64 {
+        let dir = tmp.path().join(format!("readmissions{}", extra.len()));
+        let mut args = vec!["indicators", "run", "--only", "apc.emergency_readmission_30d", "--by", "total", "--out", dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let run = h.as_(&ana, &args);
+        assert!(run.status.success(), "{}", text(&run));
+        let body = std::fs::read_to_string(dir.join("apc.emergency_readmission_30d.total.csv")).unwrap();
+        body.lines().nth(1).unwrap().split(',').nth(3).unwrap().parse().unwrap()
+    };
+    let (default, no_cancer) = (rate(&[]), rate(&["--readmission-cancer-codes", "none"]));
+    assert!(no_cancer > default, "{no_cancer} vs {default}");
 }
 
 /// Compares `actual` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites
