@@ -27,7 +27,7 @@ use haven_store::ZoneSession;
 use serde::Serialize;
 
 use crate::catalogue::{Indicator, Method, Polarity, Standardisation};
-use crate::engine::{Breakdown, Period, Raw, Scope, Source};
+use crate::engine::{Breakdown, Raw, Scope};
 use crate::error::AnalyticsError;
 use crate::peers::{nearest, profiles, Peer, Profile};
 use crate::publish::{self, Row, Table};
@@ -102,17 +102,17 @@ pub struct Benchmark {
 /// `indicators`, over the national extract in `session`.
 pub fn benchmark(
     session: &ZoneSession,
+    scope: &Scope,
     policy: &Policy,
     indicators: &[Indicator],
     icb: &str,
-    period: Period,
     k: usize,
 ) -> Result<Benchmark, AnalyticsError> {
+    let period = scope.period;
     let profiles = profiles(session, period)?;
     let peers = nearest(&profiles, icb, k)?;
     let profile = profiles.iter().find(|p| p.icb == icb).cloned().expect("nearest found the focus profile");
-    let scope = Scope::of(session, Source::National, period);
-    let evaluated = crate::evaluate(session, &scope, indicators, &[Breakdown::Icb, Breakdown::Stratum])?;
+    let evaluated = crate::evaluate(session, scope, indicators, &[Breakdown::Icb, Breakdown::Stratum])?;
     let mut out: Vec<(usize, Table, Comparison)> = evaluated
         .iter()
         .filter(|e| e.breakdown == Breakdown::Icb)

@@ -184,9 +184,14 @@ pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchm
     let period = Period::parse(&a.period)?;
     let wanted = wanted(a.only.as_deref())?;
     let icb = a.icb.to_ascii_uppercase();
-    let scope = |zs: &ZoneSession| Ok(Scope::of(zs, Source::National, period));
+    let readmissions = a.readmission.options();
+    let scope = |zs: &ZoneSession| {
+        let mut scope = Scope::of(zs, Source::National, period);
+        scope.readmissions = readmissions.clone();
+        Ok(scope)
+    };
     let (b, m) = work.with_zones(cli, &wanted, "benchmark", scope, |zs, scope| {
-        let b = haven_analytics::benchmark::benchmark(zs, &Policy::default(), &wanted, &icb, period, a.peers)?;
+        let b = haven_analytics::benchmark::benchmark(zs, scope, &Policy::default(), &wanted, &icb, a.peers)?;
         let m = haven_analytics::mortality::shmi(zs, scope, &Policy::default(), &MortalityOptions::default())?;
         Ok((b, m))
     })?;
@@ -206,7 +211,7 @@ pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchm
         );
     }
     let id = work.register(cli, &format!("Benchmark {icb} {}", period.label()), &a.out, files)?;
-    audit(&cli.data_dir, work.event("benchmark.run", &a.out.display().to_string(), serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id})))?;
+    audit(&cli.data_dir, work.event("benchmark.run", &a.out.display().to_string(), serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id, "readmissions": format!("{readmissions:?}")})))?;
     eprintln!("wrote the benchmark of {icb} ({files} files) to {}; held for review as {id}", a.out.display());
     Ok(b)
 }
@@ -262,7 +267,7 @@ pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
         readmission: Default::default(),
     };
     run_indicators(cli, &as_(Purpose::Commissioning), &run)?;
-    let bench = BenchmarkArgs { icb: icb.into(), out: out.join("benchmark"), period: "2024-25".into(), peers: 10, only: None };
+    let bench = BenchmarkArgs { icb: icb.into(), out: out.join("benchmark"), period: "2024-25".into(), peers: 10, only: None, readmission: Default::default() };
     let b = run_benchmark(cli, &as_(Purpose::PopulationHealthBenchmarking), &bench)?;
     if !cli.json {
         print_headline(&b);

@@ -387,6 +387,8 @@ pub struct BenchmarkArgs {
     /// Comma-separated indicator ids [default: the whole catalogue].
     #[arg(long)]
     pub only: Option<String>,
+    #[command(flatten)]
+    pub readmission: ReadmissionArgs,
 }
 
 #[derive(Debug, Args)]

@@ -143,6 +143,19 @@ fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_ex
     assert!(bench.lines().any(|l| l.starts_with("ae.four_hours,")), "{bench}");
     golden("benchmark_small_QMJ_2024-25.csv", &bench);
     golden("peers_small_QMJ_2024-25.csv", &peers);
+    // The readmission flags reach the benchmark: without the cancer
+    // exclusion England's readmission rate is higher.
+    let england = |body: &str| -> f64 {
+        let line = body.lines().find(|l| l.starts_with("apc.emergency_readmission_30d,")).unwrap();
+        // value, lower, upper, england follow the quoted method.
+        line.rsplit_once('"').unwrap().1.split(',').nth(4).unwrap().parse().unwrap()
+    };
+    let out2 = tmp.path().join("bm-no-cancer");
+    let only = ["benchmark", "--icb", "QMJ", "--only", "apc.emergency_readmission_30d", "--readmission-cancer-codes", "none", "--out", out2.to_str().unwrap()];
+    let run2 = h.as_(&ana, &only);
+    assert!(run2.status.success(), "{}", text(&run2));
+    let (with, without) = (england(&bench), england(&std::fs::read_to_string(out2.join("benchmark.csv")).unwrap()));
+    assert!(without > with, "{without} vs {with}");
     // SHMI-style mortality for every provider in the national extract.
     assert!(text(&run).contains("SHMI-style mortality"), "{}", text(&run));
     let shmi = std::fs::read_to_string(out.join("shmi.csv")).unwrap();
