@@ -338,7 +338,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
         }
     }
     let schema = scope.source.schema();
-    let shaped = episode_spells_sql(scope, base == Base::Admissions);
+    let shaped = episode_spells_sql(scope, if base == Base::Admissions { Extra::Codes } else { Extra::None });
     match base {
         Base::Spells => format!("SELECT *, disdate AS activity_date FROM ({shaped}) t WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}'"),
         Base::Admissions => format!(
@@ -388,7 +388,7 @@ fn spell_pairs_sql(scope: &Scope) -> String {
     let pairs = if scope.derived_spells && opts.default_cancer_codes() {
         format!("SELECT * FROM ({}) t WHERE person IS NOT NULL", derived_spells_sql(scope))
     } else {
-        let shaped = episode_spells_sql(scope, false);
+        let shaped = episode_spells_sql(scope, Extra::Cancer);
         format!(
             "SELECT *, \
                LEAD(admidate) OVER w AS next_admidate, LEAD(admimeth) OVER w AS next_admimeth, \
@@ -430,11 +430,22 @@ fn cancer_sql(codes: &[String]) -> String {
         .join(" OR ")
 }
 
+/// What spells derived from episodes carry beyond the common columns: each
+/// costs every spell, so only the bases that read it ask for it.
+#[derive(Clone, Copy, PartialEq)]
+enum Extra {
+    None,
+    /// The first episode's clinical codes (`diag_all`, `proc_all`): 44
+    /// fields built into strings.
+    Codes,
+    /// The readmission's cancer/chemotherapy flag over every diagnosis of
+    /// every episode (`cancer`).
+    Cancer,
+}
+
 /// Spells (no period filter) derived in the query from `scope`'s episodes:
-/// the reference definition. The clinical codes (`diag_all`, `proc_all`)
-/// only when `codes`: building 44 fields into strings for every spell
-/// would cost the indicators that do not read them.
-fn episode_spells_sql(scope: &Scope, codes: bool) -> String {
+/// the reference definition, with the `extra` columns.
+fn episode_spells_sql(scope: &Scope, extra: Extra) -> String {
     let schema = scope.source.schema();
     // COALESCE keeps every position: concat_ws would skip a null and move
     // a secondary code into the primary's place.
@@ -451,7 +462,7 @@ fn episode_spells_sql(scope: &Scope, codes: bool) -> String {
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISDEST\" END) AS disdest, \
         MAX(CASE WHEN \"EPIEND\" = \"DISDATE\" THEN \"DISMETH\" END) AS dismeth, \
         MAX(\"DISREADYDATE\") AS disreadydate, \
-        MAX(CASE WHEN {cancer} THEN 1 ELSE 0 END) AS cancer, \
+        {cancer} \
         MIN(\"CLASSPAT\") AS classpat, \
         MIN(CAST(\"RTTPEREND\" AS INT) - CAST(\"RTTPERSTART\" AS INT)) AS rtt_days, \
         MIN(\"PROCODE3\") AS provider, MIN(\"ICB_RESPONSIBILITY\") AS icb, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, \
@@ -465,13 +476,17 @@ fn episode_spells_sql(scope: &Scope, codes: bool) -> String {
         epistat = first("\"EPISTAT\""),
         epitype = first("\"EPITYPE\""),
         classpat1 = first("\"CLASSPAT\""),
-        codes = if codes {
+        codes = if extra == Extra::Codes {
             format!("{} AS diag_all, {} AS proc_all,", first(&format!("concat_ws('|', {diags})")), first(&format!("concat_ws('|', {procs})")))
         } else {
             String::new()
         },
         age = first("\"STARTAGE\""),
-        cancer = cancer_sql(&scope.readmissions.cancer_codes),
+        cancer = if extra == Extra::Cancer {
+            format!("MAX(CASE WHEN {} THEN 1 ELSE 0 END) AS cancer,", cancer_sql(&scope.readmissions.cancer_codes))
+        } else {
+            String::new()
+        },
     );
     format!(
         "SELECT *, CAST(disdate AS INT) - CAST(admidate AS INT) AS los, \
@@ -487,7 +502,7 @@ pub(crate) fn spells_sql(scope: &Scope) -> String {
     if scope.derived_spells {
         derived_spells_sql(scope)
     } else {
-        episode_spells_sql(scope, true)
+        episode_spells_sql(scope, Extra::Codes)
     }
 }
 

@@ -27,7 +27,7 @@ use crate::header::HeaderMap;
 use crate::keys::Keys;
 use crate::policy::{Context, IngestPolicy};
 use crate::source::{hash_file, split_lines, Chunk, Source};
-use crate::spells::{PreparedBatch, SpellReport, Streamed};
+use crate::spells::{Prepared, SpellReport, Streamed};
 use crate::validate::{Action, DqAcc, Fault, RowKey, Validated, Validator};
 use crate::zones::ZonePlan;
 
@@ -201,7 +201,7 @@ pub fn ingest(
     };
     // Each slot shapes and writes its chunks, and prepares the shaped
     // episodes of any zone whose spells are gathered as the load streams.
-    type Written = (Vec<ZoneCounts>, Vec<(usize, usize, Result<PreparedBatch, IngestError>)>);
+    type Written = (Vec<ZoneCounts>, Vec<(usize, usize, Result<Prepared, IngestError>)>);
     let write_window = |writers: &mut Vec<Vec<PartWriter>>, validated: &[Validated], streams: &[Option<Streamed>]| -> Result<Written, IngestError> {
         let per_slot: Vec<Result<Written, IngestError>> = writers
             .par_iter_mut()

@@ -122,9 +122,6 @@ pub(crate) struct Streamed {
     started: Instant,
 }
 
-/// A batch prepared for [`Streamed::send`].
-pub(crate) struct PreparedBatch(Prepared);
-
 impl Streamed {
     /// Starts merging for `zone`, with room for about `rows` episodes.
     pub(crate) fn start(zone: Zone, rows: usize) -> Streamed {
@@ -146,14 +143,14 @@ impl Streamed {
 
     /// The row-local work on one batch of the zone's shaped episodes (on
     /// the calling worker).
-    pub(crate) fn prepare(&self, b: &RecordBatch) -> Result<PreparedBatch, IngestError> {
-        Ok(PreparedBatch(Prepared::of(b, &self.hasher)?))
+    pub(crate) fn prepare(&self, b: &RecordBatch) -> Result<Prepared, IngestError> {
+        Prepared::of(b, &self.hasher)
     }
 
     /// Hands a prepared batch to the merging thread (blocks while it is
     /// behind, which bounds the memory in flight).
-    pub(crate) fn send(&self, p: PreparedBatch) -> Result<(), IngestError> {
-        self.tx.send(p.0).map_err(|_| IngestError::Prerequisite("the spell merging thread stopped".into()))
+    pub(crate) fn send(&self, p: Prepared) -> Result<(), IngestError> {
+        self.tx.send(p).map_err(|_| IngestError::Prerequisite("the spell merging thread stopped".into()))
     }
 
     /// Commits the spells when the zone's episodes are now exactly this
@@ -594,7 +591,7 @@ fn min_code<T: Copy + Ord + Default>(slot: &mut T, v: T) {
 /// One batch of episodes reduced, on a reader thread, to what the spells
 /// merge: codes packed, the rules' row-local conditions applied (a code
 /// that does not count is 0), first episodes' codes joined, keys hashed.
-struct Prepared {
+pub(crate) struct Prepared {
     text: Vec<u8>,
     rows: Vec<Episode>,
 }
