@@ -17,6 +17,7 @@ use haven_model::rules::avoidable::UcsOptions;
 use haven_model::rules::readmission::ReadmissionOptions;
 use haven_model::rules::calendar::bank_holidays_between;
 use haven_model::rules::emergency_care::ECDS_ADMITTED;
+use haven_model::rules::{TRANSFER_IN_SOURCE, TRANSFER_OUT_DEST};
 use haven_store::ZoneSession;
 use serde::Serialize;
 
@@ -315,15 +316,16 @@ fn derived_spells_sql(scope: &Scope) -> String {
     format!(
         "SELECT spell, \"TOKEN_PERSON_ID\" AS person, admidate, disdate, admimeth, elecdur, mainspef, admisorc, epistat, epitype, \
          classpat1, diag_all, proc_all, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
-         {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, next_admimeth, next_mainspef, gap_days, \
-         acsc, {ucs} AS ucs, ebi, cancer, next_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
+         {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, acsc, {ucs} AS ucs, ebi, cancer, \
+         cips, cip_disdate, cip_died, next_cip_admidate, next_cip_admimeth, next_cip_mainspef, next_cip_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
         schema = scope.source.schema()
     )
 }
 
-/// The readmission exclusions of methods.md §2.1 on the index spell (the
+/// The readmission exclusions of methods.md §2.1 on the index CIP spell:
+/// death anywhere in it, else its first provider spell's fields (the
 /// configurable specialty list is added by [`spell_pairs_sql`]).
-const INDEX_SPELL_FILTER: &str = "(dismeth IS NULL OR dismeth <> '4') AND NOT (classpat = '2' AND admimeth IN ('11','12','13')) \
+const INDEX_SPELL_FILTER: &str = "cip_died = 0 AND NOT (classpat = '2' AND admimeth IN ('11','12','13')) \
      AND (classpat IS NULL OR classpat NOT IN ('3','4')) AND (admimeth IS NULL OR admimeth NOT IN ('31','32'))";
 
 fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
@@ -378,25 +380,19 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     }
 }
 
-/// Index spells with their person's next spell and whether it counts as
-/// a readmission under `scope.readmissions` (methods.md §2.1). Derived
-/// spells carry the next spell and the default cancer flag; a different
+/// Index CIP spells with their person's next CIP spell and whether it
+/// counts as a readmission under `scope.readmissions` (methods.md §2.1: the
+/// unit is the continuous inpatient spell, so a transfer to another
+/// provider is neither a readmission nor a new index discharge). Derived
+/// spells carry the CIP fields and the default cancer flag; a different
 /// cancer code list is applied to the episodes here.
 fn spell_pairs_sql(scope: &Scope) -> String {
     let (from, to) = scope.period.bounds();
     let opts = &scope.readmissions;
-    let pairs = if scope.derived_spells && opts.default_cancer_codes() {
-        format!("SELECT * FROM ({}) t WHERE person IS NOT NULL", derived_spells_sql(scope))
+    let heads = if scope.derived_spells && opts.default_cancer_codes() {
+        format!("SELECT * FROM ({}) t WHERE person IS NOT NULL AND spell = cips", derived_spells_sql(scope))
     } else {
-        let shaped = episode_spells_sql(scope, Extra::Cancer);
-        format!(
-            "SELECT *, \
-               LEAD(admidate) OVER w AS next_admidate, LEAD(admimeth) OVER w AS next_admimeth, \
-               LEAD(mainspef) OVER w AS next_mainspef, LEAD(cancer) OVER w AS next_cancer, \
-               CAST(LEAD(admidate) OVER w AS INT) - CAST(disdate AS INT) AS gap_days \
-             FROM ({shaped}) t WHERE person IS NOT NULL \
-             WINDOW w AS (PARTITION BY person ORDER BY admidate, disdate, spell)"
-        )
+        cip_heads_sql(&episode_spells_sql(scope, Extra::Cancer))
     };
     let list = |codes: &[String]| codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let index = match &opts.index_specialties {
@@ -407,15 +403,60 @@ fn spell_pairs_sql(scope: &Scope) -> String {
     let specialty = if opts.excluded_specialties.is_empty() {
         String::new()
     } else {
-        format!(" AND (next_mainspef IS NULL OR next_mainspef NOT IN ({}))", list(&opts.excluded_specialties))
+        format!(" AND (next_cip_mainspef IS NULL OR next_cip_mainspef NOT IN ({}))", list(&opts.excluded_specialties))
     };
-    let cancer = if opts.cancer_codes.is_empty() { "" } else { " AND COALESCE(next_cancer, 0) = 0" };
+    let cancer = if opts.cancer_codes.is_empty() { "" } else { " AND COALESCE(next_cip_cancer, 0) = 0" };
     format!(
-        "SELECT *, disdate AS activity_date, \
-           CASE WHEN next_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND {last}{specialty}{cancer} THEN 1 ELSE 0 END AS readmitted \
-         FROM ({pairs}) p WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}",
+        "SELECT *, cip_disdate AS activity_date, \
+           CASE WHEN next_cip_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND {last}{specialty}{cancer} THEN 1 ELSE 0 END AS readmitted \
+         FROM (SELECT *, CAST(next_cip_admidate AS INT) - CAST(cip_disdate AS INT) AS gap_days FROM ({heads}) h) p \
+         WHERE cip_disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}",
         last = i32::from(opts.days) - 1,
     )
+}
+
+/// Whether a spell continues the person's previous spell (the `w` window)
+/// into one continuous inpatient spell: `haven_model::rules::continues`
+/// as SQL, blanks for nulls as the rule reads them (datasets.md §11.2).
+fn cip_link_sql() -> String {
+    let prev = |col: &str| format!("COALESCE(LAG({col}) OVER w, '')");
+    let here = |col: &str| format!("COALESCE({col}, '')");
+    format!(
+        "{pc} NOT IN ('3','4') AND {hc} NOT IN ('3','4') \
+         AND CAST(admidate AS INT) - CAST(LAG(disdate) OVER w AS INT) BETWEEN 0 AND 2 \
+         AND NOT ({pd} = '19' AND {hs} = '51' AND {hm} = '21') \
+         AND ({pd} IN ({out}) OR {hs} IN ({inward}) OR {hm} IN ('2B', '81'))",
+        pc = prev("classpat"),
+        hc = here("classpat"),
+        pd = prev("disdest"),
+        hs = here("admisorc"),
+        hm = here("admimeth"),
+        out = quoted(&TRANSFER_OUT_DEST),
+        inward = quoted(&TRANSFER_IN_SOURCE),
+    )
+}
+
+/// The first provider spell of each CIP spell of `spells` (which carry the
+/// `cancer` flag), with the CIP's discharge (null while any of its spells
+/// is open), whether it ended in death, and the next CIP spell's
+/// admission, specialty and cancer flag (over all its spells' episodes).
+fn cip_heads_sql(spells: &str) -> String {
+    const ORDER: &str = "PARTITION BY person ORDER BY admidate, disdate, spell";
+    format!(
+        "SELECT *, LEAD(admidate) OVER w AS next_cip_admidate, LEAD(admimeth) OVER w AS next_cip_admimeth, \
+           LEAD(mainspef) OVER w AS next_cip_mainspef, LEAD(cip_cancer) OVER w AS next_cip_cancer \
+         FROM ( \
+           SELECT *, CASE WHEN COUNT(*) OVER c = COUNT(disdate) OVER c THEN MAX(disdate) OVER c END AS cip_disdate, \
+             MAX(CASE WHEN dismeth = '4' THEN 1 ELSE 0 END) OVER c AS cip_died, MAX(cancer) OVER c AS cip_cancer \
+           FROM ( \
+             SELECT *, SUM(1 - linked) OVER (ORDER_BY ROWS UNBOUNDED PRECEDING) AS cip_no \
+             FROM (SELECT *, CASE WHEN {link} THEN 1 ELSE 0 END AS linked FROM ({spells}) s \
+                   WHERE person IS NOT NULL WINDOW w AS ({ORDER})) l \
+           ) k WINDOW c AS (PARTITION BY person, cip_no) \
+         ) c WHERE linked = 0 WINDOW w AS ({ORDER})",
+        link = cip_link_sql(),
+    )
+    .replace("ORDER_BY", ORDER)
 }
 
 /// Whether cancer or chemotherapy (any prefix of `codes`) is coded in one

@@ -453,6 +453,93 @@ fn readmission_choices_left_open_by_the_source_are_options() {
     }
 }
 
+/// Five people whose spells chain across providers, for the readmission
+/// indicator's unit, the continuous inpatient (CIP) spell (methods.md §2.1;
+/// linkage datasets.md §11.2):
+/// - T1: C1 at RAA (1–4 May) discharged to another hospital (51); C2 at RBB
+///   admitted the same day by transfer (2B from 51) to 10 May: one CIP.
+///   C3, an emergency on 20 May, is 10 days after the CIP ends.
+/// - T2: D1 (1–3 June, to 51) then D2, a transfer in (81) two days later,
+///   who dies (DISMETH 4): one CIP ending in death, no index spell.
+/// - T3: E1 (1–2 July) home; E2 an emergency on 10 July sent on to 51 the
+///   next day, and E3 (2B from 51) coding C50.9: the readmitting CIP
+///   [E2, E3] has cancer in its second spell.
+/// - T4: F1 (1–2 June) home (19); F2 the next day is an emergency (21)
+///   recorded as from another hospital (51): the A&E exception, a new CIP.
+/// - T5: G1 (1–2 August) to 51; G2 by transfer (2B) 3 days later: past the
+///   2-day window, a new CIP.
+fn transfers() -> RecordBatch {
+    // spell, person, admimeth, admisorc, admidate, disdate, disdest, dismeth, provider, diag 1
+    type Row = (S, S, S, S, S, S, S, S, S, S);
+    let rows: [Row; 12] = [
+        ("C1", "T1", "21", "19", "2024-05-01", "2024-05-04", "51", "1", "RAA", "I500"),
+        ("C2", "T1", "2B", "51", "2024-05-04", "2024-05-10", "19", "1", "RBB", "I500"),
+        ("C3", "T1", "21", "19", "2024-05-20", "2024-05-22", "19", "1", "RAA", "J189"),
+        ("D1", "T2", "21", "19", "2024-06-01", "2024-06-03", "51", "1", "RAA", "I219"),
+        ("D2", "T2", "81", "19", "2024-06-05", "2024-06-08", "79", "4", "RBB", "I219"),
+        ("E1", "T3", "21", "19", "2024-07-01", "2024-07-02", "19", "1", "RAA", "J189"),
+        ("E2", "T3", "21", "19", "2024-07-10", "2024-07-11", "51", "1", "RAA", "R69X"),
+        ("E3", "T3", "2B", "51", "2024-07-11", "2024-07-15", "19", "1", "RBB", "C509"),
+        ("F1", "T4", "21", "19", "2024-06-01", "2024-06-02", "19", "1", "RAA", "J189"),
+        ("F2", "T4", "21", "51", "2024-06-03", "2024-06-04", "19", "1", "RAA", "J189"),
+        ("G1", "T5", "21", "19", "2024-08-01", "2024-08-02", "51", "1", "RAA", "J189"),
+        ("G2", "T5", "2B", "51", "2024-08-05", "2024-08-06", "19", "1", "RBB", "J189"),
+    ];
+    let schema = Dataset::ApcEpisode.pseudonymised_schema();
+    let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+    let n = rows.len();
+    let same = |v: &'static str| text(&vec![v; n]);
+    let col = |f: fn(&Row) -> S| text(&rows.iter().map(f).collect::<Vec<_>>());
+    let mut c: HashMap<&str, ArrayRef> = HashMap::new();
+    c.insert("EPIKEY", col(|r| r.0));
+    c.insert("PROVSPNOPS", col(|r| r.0));
+    c.insert("TOKEN_PERSON_ID", col(|r| r.1));
+    c.insert("ADMIMETH", col(|r| r.2));
+    c.insert("ADMISORC", col(|r| r.3));
+    c.insert("ADMIDATE", dates(&rows.iter().map(|r| r.4).collect::<Vec<_>>()));
+    c.insert("EPIEND", dates(&rows.iter().map(|r| r.5).collect::<Vec<_>>()));
+    c.insert("DISDATE", dates(&rows.iter().map(|r| r.5).collect::<Vec<_>>()));
+    c.insert("DISDEST", col(|r| r.6));
+    c.insert("DISMETH", col(|r| r.7));
+    c.insert("PROCODE3", col(|r| r.8));
+    c.insert("DIAG_4_01", col(|r| r.9));
+    c.insert("EPIORDER", same("01"));
+    c.insert("MAINSPEF", same("300"));
+    c.insert("CLASSPAT", same("1"));
+    c.insert("SEX", same("1"));
+    c.insert("STARTAGE", ints(&vec![Some(60); n], &ty("STARTAGE")));
+    batch(Dataset::ApcEpisode, c)
+}
+
+#[test]
+fn readmissions_count_continuous_inpatient_spells_not_transfers() {
+    use haven_model::rules::ReadmissionOptions;
+    for f in fixtures_of(|| vec![(Dataset::ApcEpisode, transfers())]) {
+        let rate = |opts: ReadmissionOptions| {
+            let mut scope = Scope::of(&f.session, Source::Local, fy());
+            scope.readmissions = opts;
+            let ind = find("apc.emergency_readmission_30d").unwrap();
+            let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Total]).unwrap().remove(0);
+            (t.total.numerator, t.total.denominator)
+        };
+        let v = |n: u64, d: u64| (Some(Cell::Value(n)), Some(Cell::Value(d)));
+        // Index CIP spells and their readmissions:
+        //   T1 [C1,C2] → C3 after 10 days (from C2's discharge): 1; C3: 0.  1/2
+        //   T2 [D1,D2] ends in death: no index.                             0/0
+        //   T3 [E1] → [E2,E3] after 8 days, cancer in E3: 0; [E2,E3]: 0.    0/2
+        //   T4 [F1] → [F2] after 1 day: 1; [F2]: 0.                         1/2
+        //   T5 [G1] → [G2] after 3 days (2B is an emergency method): 1.     1/2
+        // 3/8. Counting provider spells instead would give 5/11: C1 → C2
+        // and E2 → E3 (same-day 2B transfers) as readmissions, D1 as an
+        // index.
+        assert_eq!(rate(ReadmissionOptions::default()), v(3, 8));
+        // Without the cancer exclusion [E2,E3] counts as T3's readmission.
+        assert_eq!(rate(ReadmissionOptions { cancer_codes: vec![], ..Default::default() }), v(4, 8));
+        // Provider spells are unchanged: all twelve are discharged in the year.
+        assert_eq!(total(&f, "apc.spells").0, Some(Cell::Value(12)));
+    }
+}
+
 /// Eight emergency admissions for a heart attack (ICD-10 chapter IX), all
 /// men aged 70 with no comorbidity, so the national model is the crude
 /// death rate; and the deaths registered for them.

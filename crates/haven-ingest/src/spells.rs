@@ -25,8 +25,13 @@
 //! - `cancer` is 1 when any episode codes cancer or chemotherapy in any
 //!   diagnosis position (the readmission exclusion's default code list);
 //! - the next spell of the same person, ordered by admission date,
-//!   discharge date and spell number (nulls last), gives the readmission
-//!   fields;
+//!   discharge date and spell number (nulls last), gives `next_admidate`;
+//! - continuous inpatient spells link each spell to the person's previous
+//!   one in that order (`haven_model::rules::continues`); every spell
+//!   carries its CIP's key (`cips`, its first spell), discharge (null
+//!   while a spell is open), whether any spell ended in death, and the
+//!   next CIP's admission date, method, specialty and cancer flag (over all
+//!   its spells): the readmission fields;
 //! - the chronic ACSC, urgent-care-sensitive (with the default age limits)
 //!   and EBI classifications are the `haven_model::rules` functions on the
 //!   first episode's codes, as the engine's SQL functions compute them.
@@ -44,7 +49,9 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use haven_model::rules::avoidable::{classify_admission, CodedAdmission, UcsOptions};
+use haven_model::date::Date;
 use haven_model::rules::readmission::{is_cancer_or_chemotherapy, CANCER_OR_CHEMOTHERAPY};
+use haven_model::rules::SpellLinkFields;
 use haven_store::{derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -180,6 +187,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
 
     let mut txn = store.begin_load()?;
     let order = spells.order();
+    let cips = Cips::of(&spells, &order);
     // Two parts, written in parallel, each a contiguous run of the order.
     let half = order.len().div_ceil(2);
     let parts: Vec<std::ops::Range<usize>> = [0..half, half..order.len()].into_iter().filter(|r| !r.is_empty()).collect();
@@ -189,7 +197,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
         .map(|(part, rows)| {
             let mut w = txn.part_writer(zone, DATASET, schema(), part)?;
             for start in rows.clone().step_by(BATCH) {
-                w.write(&spells.batch(&order, start..(start + BATCH).min(rows.end))?)?;
+                w.write(&spells.batch(&order, &cips, start..(start + BATCH).min(rows.end))?)?;
             }
             Ok(w.finish()?)
         })
@@ -256,15 +264,18 @@ pub fn schema() -> SchemaRef {
         f("delay_days", DataType::Int32),
         f("kind", DataType::Utf8),
         f("next_admidate", DataType::Date32),
-        f("next_admimeth", DataType::Utf8),
-        f("next_mainspef", DataType::Utf8),
-        f("gap_days", DataType::Int32),
         f("acsc", DataType::Utf8),
         f("ucs", DataType::Utf8),
         f("ebi", DataType::Utf8),
         f("episodes", DataType::Int32),
         f("cancer", DataType::Int32),
-        f("next_cancer", DataType::Int32),
+        f("cips", DataType::Utf8),
+        f("cip_disdate", DataType::Date32),
+        f("cip_died", DataType::Int32),
+        f("next_cip_admidate", DataType::Date32),
+        f("next_cip_admimeth", DataType::Utf8),
+        f("next_cip_mainspef", DataType::Utf8),
+        f("next_cip_cancer", DataType::Int32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -683,6 +694,90 @@ impl Prepared {
 }
 
 /// Every spell of a zone, aggregated from its episodes.
+/// [`Cips::flags`]: a spell of the CIP ended in death (DISMETH 4).
+const DIED: u8 = 1;
+/// [`Cips::flags`]: a spell of the CIP codes cancer or chemotherapy.
+const CANCER: u8 = 2;
+
+/// Continuous inpatient spells along the output order (datasets.md
+/// §11.2): each spell is compared with the person's previous one by
+/// `haven_model::rules::continues`, as the engine's `LAG` window does.
+/// Indexed by position in the order; the CIP fields are held at the
+/// position of its first spell.
+struct Cips {
+    /// The position of the CIP's first spell.
+    head: Vec<u32>,
+    /// The CIP's discharge: its latest, or NULL while a spell is open.
+    end: Vec<i32>,
+    /// [`DIED`] and [`CANCER`] over the CIP's spells.
+    flags: Vec<u8>,
+    /// The first spell of the person's next CIP, or `u32::MAX`.
+    next: Vec<u32>,
+}
+
+impl Cips {
+    fn of(spells: &Spells, order: &[u32]) -> Cips {
+        let n = order.len();
+        let mut c = Cips { head: Vec::with_capacity(n), end: vec![NULL; n], flags: vec![0; n], next: vec![u32::MAX; n] };
+        let fields = [short_index("admimeth"), short_index("admisorc"), short_index("disdest"), short_index("classpat")];
+        let dismeth = short_index("dismeth");
+        let mut last_head: Option<usize> = None;
+        for p in 0..n {
+            let a = &spells.accs[order[p] as usize];
+            let prev = p.checked_sub(1).map(|q| &spells.accs[order[q] as usize]);
+            let linked = prev.is_some_and(|b| a.person != NO_PERSON && b.person == a.person && continues(b, a, fields));
+            let h = if linked {
+                let h = c.head[p - 1] as usize;
+                // Only a CIP's last spell can be open: nothing links to it.
+                c.end[h] = if a.v.disdate == NULL { NULL } else { c.end[h].max(a.v.disdate) };
+                h
+            } else {
+                if let Some(g) = last_head.filter(|&g| a.person != NO_PERSON && spells.accs[order[g] as usize].person == a.person) {
+                    c.next[g] = p as u32;
+                }
+                last_head = Some(p);
+                c.end[p] = a.v.disdate;
+                p
+            };
+            c.head.push(h as u32);
+            if unpack(a.v.short[dismeth] as u64, 4).is_some_and(|m| m.as_str() == "4") {
+                c.flags[h] |= DIED;
+            }
+            if a.v.cancer {
+                c.flags[h] |= CANCER;
+            }
+        }
+        c
+    }
+}
+
+/// Whether spell `b` continues spell `a` (the person's previous spell);
+/// `fields` are the SHORT positions of ADMIMETH, ADMISORC, DISDEST, CLASSPAT.
+fn continues(a: &Acc, b: &Acc, fields: [usize; 4]) -> bool {
+    // Most pairs are days apart: settle those before reading any code.
+    if a.v.disdate == NULL || b.v.admidate == NULL || !(0..=2).contains(&(b.v.admidate - a.v.disdate)) {
+        return false;
+    }
+    let (ca, cb) = (fields.map(|j| unpack(a.v.short[j] as u64, 4)), fields.map(|j| unpack(b.v.short[j] as u64, 4)));
+    haven_model::rules::continues(&link_fields(&a.v, &ca), &link_fields(&b.v, &cb))
+}
+
+fn link_fields<'c>(v: &Values, c: &'c [Option<Packed>; 4]) -> SpellLinkFields<'c> {
+    fn text(c: &Option<Packed>) -> &str {
+        c.as_ref().map_or("", Packed::as_str)
+    }
+    let date = |d: i32| (d != NULL).then(|| Date::from_days(d));
+    SpellLinkFields {
+        person: "",
+        admidate: date(v.admidate),
+        disdate: date(v.disdate),
+        admimeth: text(&c[0]),
+        admisorc: text(&c[1]),
+        disdest: text(&c[2]),
+        classpat: text(&c[3]),
+    }
+}
+
 struct Spells {
     spells: Interner,
     persons: Interner,
@@ -783,7 +878,7 @@ impl Spells {
 
     /// The output rows at `rows` of `order` (the next position holds each
     /// spell's successor).
-    fn batch<'s>(&'s self, order: &[u32], rows: std::ops::Range<usize>) -> Result<RecordBatch, IngestError> {
+    fn batch<'s>(&'s self, order: &[u32], cips: &Cips, rows: std::ops::Range<usize>) -> Result<RecordBatch, IngestError> {
         let start = rows.start;
         let chunk = &order[rows];
         // Each column reads every spell of the chunk: gathered once into
@@ -837,15 +932,21 @@ impl Spells {
         let codes = |span: u64| (span != NONE).then(|| String::from_utf8_lossy(self.codes.get(span)));
         let classes: Vec<[Option<Cow<'static, str>>; 3]> = accs.iter().map(|a| self.classify(a)).collect();
         let class = |c: usize| -> ArrayRef { Arc::new(classes.iter().map(|x| x[c].as_deref()).collect::<StringArray>()) };
-        let next_text = |name: &'static str| -> ArrayRef {
+        let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.v.admidate)).collect();
+        // The row's CIP spell, through its first spell, and the person's next one.
+        let heads: Vec<usize> = (start..start + chunk.len()).map(|p| cips.head[p] as usize).collect();
+        let next_cip: Vec<Option<(usize, &Acc)>> = heads
+            .iter()
+            .map(|&h| Some(cips.next[h]).filter(|&q| q != u32::MAX).map(|q| (q as usize, &self.accs[order[q as usize] as usize])))
+            .collect();
+        let next_cip_text = |name: &'static str| -> ArrayRef {
             let j = short_index(name);
             let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 2);
-            for n in &next {
-                b.append_option(n.and_then(|n| unpack(n.v.short[j] as u64, 4)));
+            for n in &next_cip {
+                b.append_option(n.and_then(|(_, n)| unpack(n.v.short[j] as u64, 4)));
             }
             Arc::new(b.finish())
         };
-        let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.v.admidate)).collect();
         let columns: Vec<ArrayRef> = vec![
             text(&|_, k| Some(self.spells.text(k))),
             text(&|a, _| (a.person != NO_PERSON).then(|| self.persons.text(a.person))),
@@ -877,23 +978,24 @@ impl Spells {
             int(&|a| diff(a.v.disdate, a.v.disready)),
             text(&|a, _| Some(Cow::Borrowed(kind(unpack(a.v.short[0] as u64, 4).as_ref().map(Packed::as_str))))),
             Arc::new(next_admidate.iter().map(|&v| (v != NULL).then_some(v)).collect::<Date32Array>()),
-            next_text("admimeth"),
-            next_text("mainspef"),
-            Arc::new(
-                accs.iter()
-                    .zip(&next_admidate)
-                    .map(|(a, &n)| {
-                        let v = diff(n, a.v.disdate);
-                        (v != NULL).then_some(v)
-                    })
-                    .collect::<Int32Array>(),
-            ),
             class(0),
             class(1),
             class(2),
             int(&|a| a.episodes),
             int(&|a| i32::from(a.v.cancer)),
-            Arc::new(next.iter().map(|n| n.map(|n| i32::from(n.v.cancer))).collect::<Int32Array>()),
+            {
+                let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 16);
+                for &h in &heads {
+                    b.append_value(self.spells.text(order[h]));
+                }
+                Arc::new(b.finish())
+            },
+            Arc::new(heads.iter().map(|&h| (cips.end[h] != NULL).then_some(cips.end[h])).collect::<Date32Array>()),
+            Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & DIED))).collect::<Int32Array>()),
+            Arc::new(next_cip.iter().map(|n| n.and_then(|(_, n)| (n.v.admidate != NULL).then_some(n.v.admidate))).collect::<Date32Array>()),
+            next_cip_text("admimeth"),
+            next_cip_text("mainspef"),
+            Arc::new(next_cip.iter().map(|n| n.map(|(q, _)| i32::from(cips.flags[q] & CANCER != 0))).collect::<Int32Array>()),
         ];
         Ok(RecordBatch::try_new(schema(), columns)?)
     }

@@ -27,4 +27,4 @@ pub use comorbidity::{charlson_conditions, charlson_index, CharlsonWeights};
 pub use emergency_care::{minutes_since_arrival, FourHour};
 pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};
 pub use readmission::{is_cancer_or_chemotherapy, ReadmissionOptions, CANCER_OR_CHEMOTHERAPY};
-pub use spell::{continuous_inpatient_spells, derive_spells, Episode, Spell, SpellLinkFields};
+pub use spell::{continues, continuous_inpatient_spells, derive_spells, Episode, Spell, SpellLinkFields, TRANSFER_IN_SOURCE, TRANSFER_OUT_DEST};

@@ -145,9 +145,9 @@ pub struct SpellLinkFields<'a> {
 }
 
 /// DISDEST codes that send the patient to another NHS/independent hospital.
-const TRANSFER_OUT_DEST: [&str; 6] = ["49", "50", "51", "52", "53", "84"];
+pub const TRANSFER_OUT_DEST: [&str; 6] = ["49", "50", "51", "52", "53", "84"];
 /// ADMISORC codes that bring the patient from another hospital.
-const TRANSFER_IN_SOURCE: [&str; 6] = ["49", "50", "51", "52", "53", "87"];
+pub const TRANSFER_IN_SOURCE: [&str; 6] = ["49", "50", "51", "52", "53", "87"];
 
 /// Does spell `b` continue spell `a` (same person, `b` admitted after `a`)?
 pub fn continues(a: &SpellLinkFields<'_>, b: &SpellLinkFields<'_>) -> bool {
@@ -172,32 +172,25 @@ pub fn continues(a: &SpellLinkFields<'_>, b: &SpellLinkFields<'_>) -> bool {
 ///
 /// Returns, for each input spell, the index (into `spells`) of the first spell
 /// of its CIP spell. Input order does not matter.
+///
+/// Each spell is compared with the person's previous spell in (ADMIDATE,
+/// DISDATE) order, nulls last: the consecutive-pair criteria of
+/// `ukhsa-collaboration/epidm` `R/continuous_inpatient_spells.R`, and what a
+/// `LAG` window computes, so the engine's SQL gives the same CIP spells.
 pub fn continuous_inpatient_spells(spells: &[SpellLinkFields<'_>]) -> Vec<usize> {
+    let last = |d: Option<Date>| (d.is_none(), d);
     let mut order: Vec<usize> = (0..spells.len()).collect();
     order.sort_by(|&i, &j| {
         let (a, b) = (&spells[i], &spells[j]);
-        (a.person, a.admidate, a.disdate).cmp(&(b.person, b.admidate, b.disdate))
+        (a.person, last(a.admidate), last(a.disdate)).cmp(&(b.person, last(b.admidate), last(b.disdate)))
     });
     let mut head = vec![0; spells.len()];
     let mut prev: Option<usize> = None;
-    // The CIP spell's latest discharge so far: a transfer chain is compared with
-    // the spell that most recently ended, not merely the previous row.
-    let mut open_end: Option<usize> = None;
     for &i in &order {
-        let linked = match (prev, open_end) {
-            (Some(p), Some(end)) if spells[p].person == spells[i].person => continues(&spells[end], &spells[i]),
-            _ => false,
+        head[i] = match prev {
+            Some(p) if spells[p].person == spells[i].person && continues(&spells[p], &spells[i]) => head[p],
+            _ => i,
         };
-        if linked {
-            head[i] = head[prev.unwrap()];
-            let end = open_end.unwrap();
-            if spells[i].disdate > spells[end].disdate {
-                open_end = Some(i);
-            }
-        } else {
-            head[i] = i;
-            open_end = Some(i);
-        }
         prev = Some(i);
     }
     head
@@ -280,6 +273,17 @@ mod tests {
             link("P1", "2024-03-01", "2024-03-02", "81", "51", "19"), // 4: transfer method but 39 days later
         ];
         assert_eq!(continuous_inpatient_spells(&spells), vec![0, 0, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_chain_of_three_providers_is_one_continuous_spell() {
+        let spells = [
+            link("P1", "2024-02-12", "2024-02-14", "2B", "51", "19"), // 2: second transfer, 2 days after 1 ended
+            link("P1", "2024-02-01", "2024-02-05", "21", "19", "51"), // 0
+            link("P1", "2024-02-05", "2024-02-10", "2B", "51", "51"), // 1
+            link("P1", "2024-02-17", "2024-02-18", "81", "19", "19"), // 3: 3 days after 2 ended: a new spell
+        ];
+        assert_eq!(continuous_inpatient_spells(&spells), vec![1, 1, 1, 3]);
     }
 
     #[test]
