@@ -74,6 +74,8 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         eprintln!("haven: ingest {ingest_secs:?} s, catalogue {full_secs:.1} s (peak {full_peak:.0} MiB), shared subset {shared_secs:.1} s (peak {shared_peak:.0} MiB)");
     }
 
+    // Not timed: the same queries again, for comparing answers with DuckDB.
+    let answer = if a.duckdb { Some(haven_answer(&zs, &shared, &by, &scope)?) } else { None };
     let duck = if a.duckdb {
         let store = Store::open(&data)?;
         // DuckDB has no spells derived at ingest: it runs the reference SQL
@@ -91,6 +93,9 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
     } else {
         None
     };
+    // Every DuckDB run must answer as Haven did, or the timings compare
+    // different work.
+    let agree = duck.as_ref().is_none_or(|d| duck_answers(d).iter().flatten().all(|x| Some(*x) == answer));
     let result = serde_json::json!({
         "bench": "catalogue", "from": a.from, "period": period.label(), "threads": threads,
         "national_apc_episodes": episodes, "breakdowns": ["total", "icb"],
@@ -103,6 +108,9 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         "haven_derived_spells": scope.derived_spells,
         "duckdb_on_derived_spells_seconds": duck.as_ref().and_then(|d| d.2.as_ref()).map(|d| d.query),
         "duckdb_on_derived_spells_peak_rss_mib": duck.as_ref().and_then(|d| d.2.as_ref()).map(|d| d.peak),
+        "haven_answer": answer,
+        "duckdb_answers": duck.as_ref().map(duck_answers),
+        "answers_agree": duck.as_ref().map(|_| agree),
     });
     if cli.json {
         println!("{result}");
@@ -115,12 +123,16 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         }
         println!("  haven catalogue ({} indicators)        {full_secs:>8.1} s  peak {full_peak:.0} MiB", all.len());
         println!("  haven shared subset ({} indicators)     {shared_secs:>8.1} s  peak {shared_peak:.0} MiB", shared.len());
-        if let Some((p, c, d)) = &duck {
+        if let Some(runs @ (p, c, d)) = &duck {
             println!("  duckdb shared subset on the Parquet     {:>8.1} s  peak {:.0} MiB", p.query, p.peak);
             if let Some(d) = d {
                 println!("  duckdb same SQL as haven on the spells  {:>8.1} s  peak {:.0} MiB", d.query, d.peak);
             }
             println!("  duckdb CSV load + shared subset         {:>8.1} s  peak {:.0} MiB", c.load + c.query, c.peak);
+            match (answer, agree) {
+                (Some(h), true) => println!("  answers agree: {} rows, integer cells summing to {} in every run", h.rows, h.sum),
+                _ => println!("  ANSWERS DIFFER: haven {answer:?}; duckdb Parquet, CSV, on the spells {:?}", duck_answers(runs)),
+            }
             println!("  ratio haven / duckdb, Parquet: {:.2}", shared_secs / p.query);
             if let Some(s) = ingest_secs {
                 println!("  ratio haven / duckdb, end to end: {:.2}", (s + shared_secs) / (c.load + c.query));
@@ -130,7 +142,16 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
     if a.scratch.is_none() {
         let _ = std::fs::remove_dir_all(&scratch);
     }
+    if !agree {
+        bail!("DuckDB's answers differ from Haven's: the definitions or their translation disagree");
+    }
     Ok(())
+}
+
+/// DuckDB's answers: on the episode Parquet, from the CSV, and on the
+/// derived spells when Haven has them.
+fn duck_answers((parquet, csv, derived): &(Duck, Duck, Option<Duck>)) -> [Option<Answer>; 3] {
+    [Some(parquet.answer), Some(csv.answer), derived.as_ref().map(|d| d.answer)]
 }
 
 /// Loads the reference tables and the national APC, OP and ECDS files of
@@ -185,9 +206,8 @@ fn open_session(cli: &Cli, data: &Path) -> Result<ZoneSession> {
     Ok(ZoneSession::open(&Store::open(data)?, &g)?)
 }
 
-/// Haven's SQL per base, in DuckDB's dialect: DataFusion casts a date to
-/// its day number, DuckDB subtracts the epoch.
-fn duckdb_queries(indicators: &[Indicator], by: &[Breakdown], scope: &Scope) -> Vec<String> {
+/// Haven's SQL, one query per base.
+fn haven_queries(indicators: &[Indicator], by: &[Breakdown], scope: &Scope) -> Vec<String> {
     let mut bases: Vec<Base> = indicators.iter().map(|i| i.base).collect();
     bases.sort();
     bases.dedup();
@@ -195,9 +215,15 @@ fn duckdb_queries(indicators: &[Indicator], by: &[Breakdown], scope: &Scope) -> 
         .into_iter()
         .map(|b| {
             let of: Vec<&Indicator> = indicators.iter().filter(|i| i.base == b).collect();
-            date_casts_to_duckdb(&haven_analytics::engine::sql(b, &of, by, scope))
+            haven_analytics::engine::sql(b, &of, by, scope)
         })
         .collect()
+}
+
+/// Haven's SQL per base, in DuckDB's dialect: DataFusion casts a date to
+/// its day number, DuckDB subtracts the epoch.
+fn duckdb_queries(indicators: &[Indicator], by: &[Breakdown], scope: &Scope) -> Vec<String> {
+    haven_queries(indicators, by, scope).iter().map(|q| date_casts_to_duckdb(q)).collect()
 }
 
 /// Rewrites every `CAST(<expr> AS INT)` as `(<expr> - DATE '1970-01-01')`
@@ -294,6 +320,32 @@ struct Duck {
     load: f64,
     query: f64,
     peak: f64,
+    answer: Answer,
+}
+
+/// What a run of the queries answered, compared across engines: result
+/// rows, and the sum of every integer cell (numerators and denominators).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+struct Answer {
+    rows: u64,
+    sum: i128,
+}
+
+/// Haven's answer to its own per-base queries (`scope` as timed).
+fn haven_answer(zs: &ZoneSession, indicators: &[Indicator], by: &[Breakdown], scope: &Scope) -> Result<Answer> {
+    use arrow::array::{Array, Int64Array};
+    let mut a = Answer { rows: 0, sum: 0 };
+    for q in haven_queries(indicators, by, scope) {
+        for b in zs.sql(&q)? {
+            a.rows += b.num_rows() as u64;
+            for c in b.columns() {
+                if let Some(ints) = c.as_any().downcast_ref::<Int64Array>() {
+                    a.sum += ints.iter().flatten().map(i128::from).sum::<i128>();
+                }
+            }
+        }
+    }
+    Ok(a)
 }
 
 /// Runs `queries` in a DuckDB child process over `tables`; times loading
@@ -320,14 +372,16 @@ for name, src in job["tables"].items():
         con.execute(f"CREATE TABLE {name} AS SELECT *{nulls} FROM read_csv('{src['csv']}', delim='|', header=true, types={types})")
 load = time.time() - t
 t = time.time()
-rows = 0
+rows, total = 0, 0
 for q in job["queries"]:
-    rows += len(con.execute(q).fetchall())
-print(load, time.time() - t, PEAK, rows)
+    result = con.execute(q).fetchall()
+    rows += len(result)
+    total += sum(v for r in result for v in r if isinstance(v, int) and not isinstance(v, bool))
+print(load, time.time() - t, PEAK, rows, total)
 "#
     .replace("PEAK", PY_PEAK_MIB);
-    let [load, query, peak, ..] = duckdb_script(script, &[job.as_os_str()])?[..] else { bail!("DuckDB printed too few numbers") };
-    Ok(Duck { load, query, peak })
+    let [load, query, peak, rows, sum, ..] = duckdb_script(script, &[job.as_os_str()])?[..] else { bail!("DuckDB printed too few numbers") };
+    Ok(Duck { load, query, peak, answer: Answer { rows: rows as u64, sum: sum as i128 } })
 }
 
 /// Runs a DuckDB Python script with `args`; returns the numbers on its last

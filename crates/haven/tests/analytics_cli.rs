@@ -197,3 +197,28 @@ fn the_benchmark_compares_an_icb_with_england_and_its_peers_from_the_national_ex
     assert!(log.contains(",benchmark.run,") && log.contains(",output.submit,"));
     assert!(log.lines().any(|l| l.contains(",read,") && l.contains("national.death")), "registered deaths read for mortality, audited");
 }
+
+/// The benchmark's DuckDB side runs the engine's reference SQL (translated
+/// to DuckDB's dialect) on the episode Parquet, on the derived spells and
+/// from the CSV: all three must answer exactly as Haven does, or the
+/// timings would compare different work.
+#[test]
+fn the_catalogue_benchmark_gets_duckdbs_answers_from_the_same_definitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let scratch = tmp.path().join("bench");
+    let from = common::small_synth().to_str().unwrap();
+    let run = h.run(&["--json", "bench", "catalogue", "--from", from, "--duckdb", "--scratch", scratch.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run));
+    let out = String::from_utf8_lossy(&run.stdout);
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let haven = &v["haven_answer"];
+    assert!(haven["rows"].as_u64().unwrap() > 10, "{v}");
+    assert!(haven["sum"].as_i64().unwrap() > 1000, "{v}");
+    let duck = v["duckdb_answers"].as_array().unwrap();
+    assert_eq!(duck.len(), 3);
+    for d in duck {
+        assert_eq!(d, haven, "{v}");
+    }
+    assert_eq!(v["answers_agree"], true);
+}
