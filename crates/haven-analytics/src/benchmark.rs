@@ -173,7 +173,7 @@ fn on_scale(ind: &Indicator, table: &Table, strata: Option<&Raw>, profiles: &[Pr
                 .filter_map(|r| Some((r.group.clone(), estimate(standardise::indirect(strata, &r.group, &reference).rate?))))
                 .collect();
             let england = reference.rate.map(|p| p * 100.0);
-            OnScale { by_icb, england, unit: ind.unit.to_owned(), method: "indirectly standardised (age, sex, admission type)" }
+            OnScale { by_icb, england, unit: ind.unit.to_owned(), method: "indirectly standardised (age, sex, admission type, diagnosis/procedure group)" }
         }
         _ if ind.method == Method::Count => {
             // Counts that are not standardised (bed days) are not independent

@@ -106,9 +106,11 @@ pub enum Breakdown {
     ImdQuintile,
     /// Elective, emergency, maternity, other (APC); department type (ECDS).
     AdmissionType,
-    /// ICB × age band × sex × admission type, `|`-separated: the strata
-    /// benchmarking standardises over ([`crate::standardise`]). Never
-    /// published, so not in [`Breakdown::ALL`] and not parsed.
+    /// ICB × age band × sex × admission type, `|`-separated, and for
+    /// readmissions × the index spell's diagnosis/procedure group
+    /// ([`casemix_sql`]): the strata benchmarking standardises over
+    /// ([`crate::standardise`]). Never published, so not in
+    /// [`Breakdown::ALL`] and not parsed.
     Stratum,
 }
 
@@ -392,7 +394,7 @@ fn spell_pairs_sql(scope: &Scope) -> String {
     let heads = if scope.derived_spells && opts.default_cancer_codes() {
         format!("SELECT * FROM ({}) t WHERE person IS NOT NULL AND spell = cips", derived_spells_sql(scope))
     } else {
-        cip_heads_sql(&episode_spells_sql(scope, Extra::Cancer))
+        cip_heads_sql(&episode_spells_sql(scope, Extra::CodesAndCancer))
     };
     let list = |codes: &[String]| codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let index = match &opts.index_specialties {
@@ -479,9 +481,46 @@ enum Extra {
     /// The first episode's clinical codes (`diag_all`, `proc_all`): 44
     /// fields built into strings.
     Codes,
-    /// The readmission's cancer/chemotherapy flag over every diagnosis of
-    /// every episode (`cancer`).
-    Cancer,
+    /// The codes (for the case-mix group) and the readmission's
+    /// cancer/chemotherapy flag over every diagnosis of every episode
+    /// (`cancer`).
+    CodesAndCancer,
+}
+
+/// ICD-10 chapter number (I–XXII; U codes are XXII, 0 for none) of the
+/// three-character upper-case code `p`, as SQL.
+pub(crate) fn icd10_chapter_sql(p: &str) -> String {
+    // The first code of each chapter after I, and its number.
+    const STARTS: [(&str, u8); 20] = [
+        ("C00", 2), ("D50", 3), ("E00", 4), ("F00", 5), ("G00", 6), ("H00", 7), ("H60", 8), ("I00", 9), ("J00", 10), ("K00", 11),
+        ("L00", 12), ("M00", 13), ("N00", 14), ("O00", 15), ("P00", 16), ("Q00", 17), ("R00", 18), ("S00", 19), ("U00", 22), ("V00", 20),
+    ];
+    let mut sql = format!("CASE WHEN {p} IS NULL OR {p} = '' THEN 0");
+    let mut chapter = 1;
+    for (start, next) in STARTS {
+        sql.push_str(&format!(" WHEN {p} < '{start}' THEN {chapter}"));
+        chapter = next;
+    }
+    // V01–Y98 external causes (XX) end at Z00, then Z (XXI).
+    sql.push_str(&format!(" WHEN {p} < 'Z00' THEN {chapter} ELSE 21 END"));
+    sql
+}
+
+/// The readmission standardisation's diagnosis/procedure group of an index
+/// spell (methods.md §2.1: "ICD-10 chapter ... within medical specialties;
+/// OPCS-4 chapter ... within surgical specialties"; the selected
+/// sub-chapters are unconfirmed, so chapters only): in a surgical main
+/// specialty (100–199) with a procedure, the OPCS-4 chapter of the first
+/// episode's main procedure; otherwise the ICD-10 chapter of its primary
+/// diagnosis.
+pub(crate) fn casemix_sql() -> String {
+    let proc = "upper(substr(split_part(COALESCE(proc_all, ''), '|', 1), 1, 1))";
+    let diag = "upper(substr(split_part(COALESCE(diag_all, ''), '|', 1), 1, 3))";
+    format!(
+        "CASE WHEN substr(COALESCE(mainspef, ''), 1, 1) = '1' AND length(mainspef) = 3 AND {proc} BETWEEN 'A' AND 'Z' \
+           THEN 'OPCS ' || {proc} ELSE 'ICD ' || CAST({chapter} AS VARCHAR) END",
+        chapter = icd10_chapter_sql(diag),
+    )
 }
 
 /// Spells (no period filter) derived in the query from `scope`'s episodes:
@@ -517,13 +556,13 @@ fn episode_spells_sql(scope: &Scope, extra: Extra) -> String {
         epistat = first("\"EPISTAT\""),
         epitype = first("\"EPITYPE\""),
         classpat1 = first("\"CLASSPAT\""),
-        codes = if extra == Extra::Codes {
+        codes = if extra != Extra::None {
             format!("{} AS diag_all, {} AS proc_all,", first(&format!("concat_ws('|', {diags})")), first(&format!("concat_ws('|', {procs})")))
         } else {
             String::new()
         },
         age = first("\"STARTAGE\""),
-        cancer = if extra == Extra::Cancer {
+        cancer = if extra == Extra::CodesAndCancer {
             format!("MAX(CASE WHEN {} THEN 1 ELSE 0 END) AS cancer,", cancer_sql(&scope.readmissions.cancer_codes))
         } else {
             String::new()
@@ -567,7 +606,12 @@ fn quoted(codes: &[&str]) -> String {
 /// indicator and breakdown.
 pub fn sql(base: Base, indicators: &[&Indicator], breakdowns: &[Breakdown], scope: &Scope) -> String {
     let names = breakdowns.iter().map(|b| format!("('{}')", b.name())).collect::<Vec<_>>().join(", ");
-    let labels = breakdowns.iter().enumerate().map(|(j, b)| format!("{} AS g{j}", b.sql())).collect::<Vec<_>>().join(", ");
+    let label = |b: &Breakdown| match (b, base) {
+        // Readmissions are standardised by case mix as well (methods.md §2.1).
+        (Breakdown::Stratum, Base::SpellPairs) => format!("{} || '|' || ({})", b.sql(), casemix_sql()),
+        _ => b.sql().into_owned(),
+    };
+    let labels = breakdowns.iter().enumerate().map(|(j, b)| format!("{} AS g{j}", label(b))).collect::<Vec<_>>().join(", ");
     let grp = breakdowns.iter().enumerate().map(|(j, b)| format!("WHEN '{}' THEN g{j}", b.name())).collect::<Vec<_>>().join(" ");
     let inputs = indicators
         .iter()

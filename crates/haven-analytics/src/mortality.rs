@@ -114,14 +114,6 @@ fn design(c: &[i64; 4]) -> Vec<f64> {
     x
 }
 
-/// ICD-10 chapters by the first three characters of the primary diagnosis
-/// (0 = none): I–XXII, with U codes as XXII.
-const CHAPTER_SQL: &str = "CASE WHEN p IS NULL OR p = '' THEN 0 WHEN p < 'C00' THEN 1 WHEN p < 'D50' THEN 2 WHEN p < 'E00' THEN 3 \
-     WHEN p < 'F00' THEN 4 WHEN p < 'G00' THEN 5 WHEN p < 'H00' THEN 6 WHEN p < 'H60' THEN 7 WHEN p < 'I00' THEN 8 \
-     WHEN p < 'J00' THEN 9 WHEN p < 'K00' THEN 10 WHEN p < 'L00' THEN 11 WHEN p < 'M00' THEN 12 WHEN p < 'N00' THEN 13 \
-     WHEN p < 'O00' THEN 14 WHEN p < 'P00' THEN 15 WHEN p < 'Q00' THEN 16 WHEN p < 'R00' THEN 17 WHEN p < 'S00' THEN 18 \
-     WHEN p < 'U00' THEN 19 WHEN p < 'V00' THEN 22 WHEN p < 'Z00' THEN 20 ELSE 21 END";
-
 /// Spells by provider and covariate pattern with their deaths.
 pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String {
     let (from, to) = scope.period.bounds();
@@ -140,7 +132,7 @@ pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String 
     let excluded = opts.excluded_classes.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
     let days = opts.post_discharge_days;
     format!(
-        "SELECT provider, {CHAPTER_SQL} AS grp, age_band, sex_k, nonelective, charlson_band, COUNT(*) AS n, CAST(SUM(died) AS BIGINT) AS deaths FROM ( \
+        "SELECT provider, {chapter} AS grp, age_band, sex_k, nonelective, charlson_band, COUNT(*) AS n, CAST(SUM(died) AS BIGINT) AS deaths FROM ( \
            SELECT COALESCE(provider, 'Unknown') AS provider, upper(substr(split_part(diag_all, '|', 1), 1, 3)) AS p, \
              CASE WHEN age BETWEEN 7001 AND 7007 OR age BETWEEN 0 AND 17 THEN 0 WHEN age BETWEEN 18 AND 44 THEN 1 WHEN age BETWEEN 45 AND 64 THEN 2 \
                   WHEN age BETWEEN 65 AND 74 THEN 3 WHEN age BETWEEN 75 AND 84 THEN 4 WHEN age BETWEEN 85 AND 120 THEN 5 ELSE 6 END AS age_band, \
@@ -152,7 +144,8 @@ pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String 
                        AND (next_adm IS NULL OR next_adm > {dod}) THEN 1 ELSE 0 END AS died \
            FROM (SELECT *, charlson_index(diag_all) AS ch, {next} AS next_adm FROM ({spells}) s0) s {join} \
            WHERE disdate BETWEEN DATE '{from}' AND DATE '{to}' AND (classpat IS NULL OR classpat NOT IN ({excluded})) \
-         ) c GROUP BY 1, 2, 3, 4, 5, 6"
+         ) c GROUP BY 1, 2, 3, 4, 5, 6",
+        chapter = engine::icd10_chapter_sql("p"),
     )
 }
 

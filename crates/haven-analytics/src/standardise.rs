@@ -8,9 +8,10 @@
 //!   below 389 events (CCG OIS 2.6 v1.15, methods.md §3.1 and §6.3).
 //! - [`indirect`]: a proportion as an indirectly standardised percentage:
 //!   the ICB's observed events over those expected at England's rate in
-//!   each age band × sex × admission type stratum, times England's
-//!   percentage (PHEindicatormethods `ISRate`, methods.md §6.4; the strata
-//!   follow the readmissions method of §2.1 without its diagnosis groups).
+//!   each age band × sex × admission type × diagnosis/procedure group
+//!   stratum, times England's percentage (PHEindicatormethods `ISRate`,
+//!   methods.md §6.4; the strata follow the readmissions method of §2.1,
+//!   with chapters for its unconfirmed sub-chapter groups).
 //!
 //! The strata counts come from the engine's [`Breakdown::Stratum`] and are
 //! never published; only the standardised figures leave, and only beside a
@@ -67,7 +68,8 @@ struct Cell<'a> {
     den: u64,
 }
 
-/// Splits the `icb|age band|sex|admission type` labels of a stratum result.
+/// Splits the `icb|age band|sex|admission type[|case-mix group]` labels of
+/// a stratum result; the key (all but the ICB) is the stratum.
 fn cells(raw: &Raw) -> impl Iterator<Item = Cell<'_>> {
     raw.groups.iter().zip(raw.num.iter().zip(&raw.den)).filter_map(|(g, (&num, &den))| {
         let (icb, key) = g.split_once('|')?;

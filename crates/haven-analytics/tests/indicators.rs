@@ -382,6 +382,11 @@ fn avoidable_admissions_and_ebi_are_classified_from_the_first_episodes_codes() {
 /// - Q4: R7 (1–2 August) then R8 on 5 August (3 days) for chemotherapy
 ///   (Z51.1).
 fn readmission_choices() -> RecordBatch {
+    readmission_choices_with("")
+}
+
+/// [`readmission_choices`] with R3's main procedure (OPERTN_4_01).
+fn readmission_choices_with(r3_procedure: S) -> RecordBatch {
     // spell, person, epiorder, admidate, epiend, disdate, mainspef, diag 1, diag 3
     type Row = (S, S, S, S, S, S, S, S, S);
     let rows: [Row; 9] = [
@@ -417,6 +422,7 @@ fn readmission_choices() -> RecordBatch {
     c.insert("PROCODE3", same("RAA"));
     c.insert("SEX", same("1"));
     c.insert("STARTAGE", ints(&vec![Some(60); n], &ty("STARTAGE")));
+    c.insert("OPERTN_4_01", text(&rows.iter().map(|r| if r.0 == "R3" { r3_procedure } else { "" }).collect::<Vec<_>>()));
     batch(Dataset::ApcEpisode, c)
 }
 
@@ -537,6 +543,50 @@ fn readmissions_count_continuous_inpatient_spells_not_transfers() {
         assert_eq!(rate(ReadmissionOptions { cancer_codes: vec![], ..Default::default() }), v(4, 8));
         // Provider spells are unchanged: all twelve are discharged in the year.
         assert_eq!(total(&f, "apc.spells").0, Some(Cell::Value(12)));
+    }
+}
+
+#[test]
+fn readmissions_are_standardised_within_diagnosis_and_procedure_groups() {
+    // The strata of the indirect standardisation (never published; exact
+    // policy here): ICB × age band × sex × admission type × the index CIP's
+    // case-mix group. The transfers fixture's eight index CIP spells are
+    // medical (300), so each group is the ICD-10 chapter of the first
+    // spell's primary diagnosis: [C1,C2] I50.0 → IX (9); C3, E1, F1, F2,
+    // G1, G2 J18.9 → X (10); [E2,E3] R69X → XVIII (18). Readmitted:
+    // [C1,C2] (ch. 9), F1 and G1 (ch. 10).
+    for f in fixtures_of(|| vec![(Dataset::ApcEpisode, transfers())]) {
+        let ind = find("apc.emergency_readmission_30d").unwrap();
+        let scope = Scope::of(&f.session, Source::Local, fy());
+        let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Stratum]).unwrap().remove(0);
+        let mut cells: Vec<(String, Option<Cell>, Option<Cell>)> = t.rows.iter().map(|r| (r.group.clone(), r.numerator, r.denominator)).collect();
+        cells.sort_by(|a, b| a.0.cmp(&b.0));
+        let v = |n| Some(Cell::Value(n));
+        assert_eq!(
+            cells,
+            [
+                ("Unknown|60-64|Male|Emergency|ICD 10".to_owned(), v(2), v(6)),
+                ("Unknown|60-64|Male|Emergency|ICD 18".to_owned(), v(0), v(1)),
+                ("Unknown|60-64|Male|Emergency|ICD 9".to_owned(), v(1), v(1)),
+            ]
+        );
+    }
+}
+
+#[test]
+fn surgical_index_spells_are_grouped_by_their_procedures_chapter() {
+    // R3 (Q2, main specialty 100, general surgery) has no procedure in the
+    // choices fixture, so it stays in its diagnosis chapter (K35.9 → XI);
+    // with an appendicectomy (H01.1) it moves to OPCS-4 chapter H.
+    for (r3_procedure, group, not) in [("", "ICD 11", "OPCS H"), ("H011", "OPCS H", "ICD 11")] {
+        for f in fixtures_of(|| vec![(Dataset::ApcEpisode, readmission_choices_with(r3_procedure))]) {
+            let ind = find("apc.emergency_readmission_30d").unwrap();
+            let scope = Scope::of(&f.session, Source::Local, fy());
+            let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Stratum]).unwrap().remove(0);
+            let groups: Vec<&str> = t.rows.iter().map(|r| r.group.rsplit('|').next().unwrap()).collect();
+            // R3 is the only spell in specialty 100 and the only one in chapter XI.
+            assert!(groups.contains(&group) && !groups.contains(&not), "{groups:?}");
+        }
     }
 }
 
