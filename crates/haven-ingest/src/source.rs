@@ -283,7 +283,10 @@ impl Source {
 /// Splits pipe-delimited lines into a [`RawChunk`]. Blank lines are skipped;
 /// a trailing `\r` is dropped.
 pub fn split_lines(index: usize, first_line: u64, data: Vec<u8>) -> RawChunk {
-    let mut chunk = RawChunk { index, data, ..RawChunk::default() };
+    // Sized for fields of about five bytes (HES APC averages six), so the
+    // span list seldom regrows: regrowth was 6% of a national load's CPU.
+    let spans = Vec::with_capacity(data.len() / 5 + 16);
+    let mut chunk = RawChunk { index, data, spans, ..RawChunk::default() };
     let mut line = first_line;
     let mut pos = 0usize;
     let len = chunk.data.len();

@@ -223,6 +223,9 @@ impl Validator {
             dq: DqAcc::default(),
         };
         let mut fields: Vec<&[u8]> = Vec::with_capacity(self.header_len);
+        // UTF-8 is checked once for the whole chunk (nearly always valid),
+        // not once per cell.
+        let whole = std::str::from_utf8(&chunk.data).ok();
         // Per provider (raw bytes, so the hot loop does not allocate): index
         // into `tallies`.
         let mut slots: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -266,7 +269,7 @@ impl Validator {
                     builder.null();
                     continue;
                 }
-                let parsed = match std::str::from_utf8(raw) {
+                let parsed = match cell_text(whole, &chunk.data, raw) {
                     Err(_) => Err(("is not valid UTF-8 text", Action::Nulled)),
                     Ok("") => Ok(Value::Blank),
                     Ok(text) => self.parse(plan.kind, text),
@@ -514,6 +517,19 @@ impl Validator {
 }
 
 use arrow::array::Array;
+
+/// A cell of `data` as text: sliced from `whole` (the chunk, when it is all
+/// valid UTF-8) or checked alone. Cells are split and trimmed at ASCII
+/// bytes, so a slice of valid text is on character boundaries.
+fn cell_text<'a>(whole: Option<&'a str>, data: &[u8], raw: &'a [u8]) -> Result<&'a str, std::str::Utf8Error> {
+    match whole {
+        Some(text) => {
+            let start = raw.as_ptr() as usize - data.as_ptr() as usize;
+            Ok(&text[start..start + raw.len()])
+        }
+        None => std::str::from_utf8(raw),
+    }
+}
 
 /// The data-quality report's name for a provider value.
 fn provider_name(raw: &[u8]) -> String {
@@ -803,6 +819,23 @@ mod tests {
         assert_eq!(gp.value(3), "A81001");
         let date = v.batch.column_by_name("APPTDATE").unwrap().as_any().downcast_ref::<Date32Array>().unwrap().clone();
         assert_eq!(date.value(3), Date::from_ymd(2024, 5, 1).unwrap().days());
+    }
+
+    #[test]
+    fn text_is_checked_once_per_chunk_and_invalid_bytes_only_null_their_cell() {
+        // Valid UTF-8 with multi-byte characters: cells are sliced from the
+        // chunk's text. Ä81001 is not a practice code; the row stays.
+        let v = run(&HEADER, "1|9434765919|2024-05-01||5|Ä81001\n2|9434765919|2024-05-02||ë|A81001\n".as_bytes());
+        assert_eq!(v.rejected, [false, false]);
+        let fields: Vec<(u64, &str)> = v.faults.iter().map(|f| (f.line, f.field.as_str())).collect();
+        assert_eq!(fields, [(2, "GPPRAC"), (3, "ATTENDED")]);
+        // One invalid byte: that cell alone is nulled as not text.
+        let v = run(&HEADER, b"1|9434765919|2024-05-01||5|A8\xff001\n2|9434765919|2024-05-02||5|A81001\n");
+        assert_eq!(v.faults.len(), 1);
+        assert_eq!((v.faults[0].line, v.faults[0].field.as_str(), v.faults[0].reason.as_str()), (2, "GPPRAC", "is not valid UTF-8 text"));
+        let gp = v.batch.column_by_name("GPPRAC").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
+        assert!(gp.is_null(0));
+        assert_eq!(gp.value(1), "A81001");
     }
 
     #[test]

@@ -135,10 +135,14 @@ impl Date {
 impl HesDate {
     /// Parses a HES date field, recognising the two sentinels.
     pub fn parse(text: &str) -> Result<Self, ModelError> {
+        // Compared as day numbers: every date field of every row comes
+        // here, and turning the day number back into y/m/d costs divisions.
+        const NULL_SUBMITTED: i32 = -62_091; // 1800-01-01
+        const INVALID_SUBMITTED: i32 = -61_726; // 1801-01-01
         let date = Date::parse(text)?;
-        Ok(match date.ymd() {
-            (1800, 1, 1) => HesDate::NullSubmitted,
-            (1801, 1, 1) => HesDate::InvalidSubmitted,
+        Ok(match date.days() {
+            NULL_SUBMITTED => HesDate::NullSubmitted,
+            INVALID_SUBMITTED => HesDate::InvalidSubmitted,
             _ => HesDate::Known(date),
         })
     }
