@@ -319,7 +319,7 @@ fn derived_spells_sql(scope: &Scope) -> String {
         "SELECT spell, \"TOKEN_PERSON_ID\" AS person, admidate, disdate, admimeth, elecdur, mainspef, admisorc, epistat, epitype, \
          classpat1, diag_all, proc_all, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
          {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, acsc, {ucs} AS ucs, ebi, cancer, \
-         cips, cip_disdate, cip_died, next_cip_admidate, next_cip_admimeth, next_cip_mainspef, next_cip_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
+         cips, cip_first, cip_disdate, cip_died, next_cip_admidate, next_cip_admimeth, next_cip_mainspef, next_cip_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
         schema = scope.source.schema()
     )
 }
@@ -392,7 +392,7 @@ fn spell_pairs_sql(scope: &Scope) -> String {
     let (from, to) = scope.period.bounds();
     let opts = &scope.readmissions;
     let heads = if scope.derived_spells && opts.default_cancer_codes() {
-        format!("SELECT * FROM ({}) t WHERE person IS NOT NULL AND spell = cips", derived_spells_sql(scope))
+        format!("SELECT * FROM ({}) t WHERE person IS NOT NULL AND cip_first", derived_spells_sql(scope))
     } else {
         cip_heads_sql(&episode_spells_sql(scope, Extra::CodesAndCancer))
     };
