@@ -371,6 +371,14 @@ fn avoidable_admissions_and_ebi_are_classified_from_the_first_episodes_codes() {
     }
 }
 
+/// The readmission indicator with `opts`, by `by`, exactly (national policy).
+fn readmissions(f: &Fixture, opts: haven_model::rules::ReadmissionOptions, by: Breakdown) -> Table {
+    let mut scope = Scope::of(&f.session, Source::Local, fy());
+    scope.readmissions = opts;
+    let ind = find("apc.emergency_readmission_30d").unwrap();
+    haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[by]).unwrap().remove(0)
+}
+
 /// Four people, each with an emergency index spell and an emergency
 /// readmission, to hit one open choice of methods.md §2.1 each:
 /// - Q1: R1 (1–5 May) then R2 on 10 May (5 days), whose *second* episode
@@ -431,11 +439,8 @@ fn readmission_choices_left_open_by_the_source_are_options() {
     use haven_model::rules::ReadmissionOptions;
     for f in fixtures_of(|| vec![(Dataset::ApcEpisode, readmission_choices())]) {
         let rate = |opts: ReadmissionOptions| {
-            let mut scope = Scope::of(&f.session, Source::Local, fy());
-            scope.readmissions = opts;
-            let ind = find("apc.emergency_readmission_30d").unwrap();
-            let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Total]).unwrap().remove(0);
-            (t.total.numerator, t.total.denominator)
+            let t = readmissions(&f, opts, Breakdown::Total).total;
+            (t.numerator, t.denominator)
         };
         let v = |n: u64, d: u64| (Some(Cell::Value(n)), Some(Cell::Value(d)));
         // Every spell is an emergency discharged alive, so all eight are
@@ -522,11 +527,8 @@ fn readmissions_count_continuous_inpatient_spells_not_transfers() {
     use haven_model::rules::ReadmissionOptions;
     for f in fixtures_of(|| vec![(Dataset::ApcEpisode, transfers())]) {
         let rate = |opts: ReadmissionOptions| {
-            let mut scope = Scope::of(&f.session, Source::Local, fy());
-            scope.readmissions = opts;
-            let ind = find("apc.emergency_readmission_30d").unwrap();
-            let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Total]).unwrap().remove(0);
-            (t.total.numerator, t.total.denominator)
+            let t = readmissions(&f, opts, Breakdown::Total).total;
+            (t.numerator, t.denominator)
         };
         let v = |n: u64, d: u64| (Some(Cell::Value(n)), Some(Cell::Value(d)));
         // Index CIP spells and their readmissions:
@@ -556,9 +558,7 @@ fn readmissions_are_standardised_within_diagnosis_and_procedure_groups() {
     // G1, G2 J18.9 → X (10); [E2,E3] R69X → XVIII (18). Readmitted:
     // [C1,C2] (ch. 9), F1 and G1 (ch. 10).
     for f in fixtures_of(|| vec![(Dataset::ApcEpisode, transfers())]) {
-        let ind = find("apc.emergency_readmission_30d").unwrap();
-        let scope = Scope::of(&f.session, Source::Local, fy());
-        let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Stratum]).unwrap().remove(0);
+        let t = readmissions(&f, Default::default(), Breakdown::Stratum);
         let mut cells: Vec<(String, Option<Cell>, Option<Cell>)> = t.rows.iter().map(|r| (r.group.clone(), r.numerator, r.denominator)).collect();
         cells.sort_by(|a, b| a.0.cmp(&b.0));
         let v = |n| Some(Cell::Value(n));
@@ -580,9 +580,7 @@ fn surgical_index_spells_are_grouped_by_their_procedures_chapter() {
     // with an appendicectomy (H01.1) it moves to OPCS-4 chapter H.
     for (r3_procedure, group, not) in [("", "ICD 11", "OPCS H"), ("H011", "OPCS H", "ICD 11")] {
         for f in fixtures_of(|| vec![(Dataset::ApcEpisode, readmission_choices_with(r3_procedure))]) {
-            let ind = find("apc.emergency_readmission_30d").unwrap();
-            let scope = Scope::of(&f.session, Source::Local, fy());
-            let t = haven_analytics::compute_catalogue(&f.session, &scope, &exact(), &[ind], &[Breakdown::Stratum]).unwrap().remove(0);
+            let t = readmissions(&f, Default::default(), Breakdown::Stratum);
             let groups: Vec<&str> = t.rows.iter().map(|r| r.group.rsplit('|').next().unwrap()).collect();
             // R3 is the only spell in specialty 100 and the only one in chapter XI.
             assert!(groups.contains(&group) && !groups.contains(&not), "{groups:?}");
