@@ -128,7 +128,7 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
             if let Some(d) = d {
                 println!("  duckdb same SQL as haven on the spells  {:>8.1} s  peak {:.0} MiB", d.query, d.peak);
             }
-            println!("  duckdb CSV load + shared subset         {:>8.1} s  peak {:.0} MiB", c.load + c.query, c.peak);
+            println!("  duckdb CSV load + shared subset         {:>8.1} s  peak {:.0} MiB  (load {:.1} s, query {:.1} s)", c.load + c.query, c.peak, c.load, c.query);
             match (answer, agree) {
                 (Some(h), true) => println!("  answers agree: {} rows, integer cells summing to {} in every run", h.rows, h.sum),
                 _ => println!("  ANSWERS DIFFER: haven {answer:?}; duckdb Parquet, CSV, on the spells {:?}", duck_answers(runs)),
