@@ -695,7 +695,6 @@ impl Prepared {
     }
 }
 
-/// Every spell of a zone, aggregated from its episodes.
 /// [`Cips::flags`]: a spell of the CIP ended in death (DISMETH 4).
 const DIED: u8 = 1;
 /// [`Cips::flags`]: a spell of the CIP codes cancer or chemotherapy.
@@ -780,6 +779,7 @@ fn link_fields<'c>(v: &Values, c: &'c [Option<Packed>; 4]) -> SpellLinkFields<'c
     }
 }
 
+/// Every spell of a zone, aggregated from its episodes.
 struct Spells {
     spells: Interner,
     persons: Interner,
