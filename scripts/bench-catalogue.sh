@@ -4,8 +4,10 @@
 # zone's Parquet and end to end from the pipe-delimited extract.
 #
 # Usage: scripts/bench-catalogue.sh [SCRATCH_DIR] [SCALE]   (SCALE: national
-# (APC only: OP and ECDS at national proportions need ~65 GB of CSV) or icb
-# (every dataset, 2% of England); needs ~25 GB free at national scale)
+# (APC only: OP and ECDS at national proportions need ~65 GB of CSV), quarter
+# (every dataset at national proportions, a quarter of England: ~10 GB of
+# CSV, DuckDB's in-memory load fits in 24 GiB) or icb (every dataset, 2% of
+# England); needs ~25 GB free at national or quarter scale)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${1:-/tmp/haven-bench-catalogue}"

@@ -72,6 +72,11 @@ pub enum Scale {
     Small,
     /// One person in 50: a demo-sized ICB and national extract.
     Icb,
+    /// One person in 4: every national dataset at national proportions,
+    /// small enough for the catalogue bench to run DuckDB's in-memory CSV
+    /// load beside Haven on one 24 GiB machine (about 5 million APC
+    /// episodes a year).
+    Quarter,
     /// Everyone: about 20 million APC episodes a year.
     National,
 }
@@ -81,6 +86,7 @@ impl Scale {
         match self {
             Scale::Small => 0.001,
             Scale::Icb => 0.02,
+            Scale::Quarter => 0.25,
             Scale::National => 1.0,
         }
     }
@@ -89,6 +95,7 @@ impl Scale {
         match s {
             "small" => Some(Scale::Small),
             "icb" => Some(Scale::Icb),
+            "quarter" => Some(Scale::Quarter),
             "national" => Some(Scale::National),
             _ => None,
         }

@@ -98,7 +98,7 @@ pub struct SynthArgs {
     /// Random seed: the same seed and arguments give byte-identical files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// small (1 in 1,000 people), icb (1 in 50) or national (everyone).
+    /// small (1 in 1,000 people), icb (1 in 50), quarter (1 in 4) or national (everyone).
     #[arg(long, default_value = "small")]
     pub scale: String,
     /// ODS code of the ICB whose DSCRO flows are written.

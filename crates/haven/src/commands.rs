@@ -67,7 +67,7 @@ fn refuse(cli: &Cli, refusal: &crate::access::Refusal) -> ExitCode {
 }
 
 fn config(a: &SynthArgs) -> Result<SynthConfig> {
-    let scale = Scale::parse(&a.scale).ok_or_else(|| anyhow!("--scale must be small, icb or national, not {:?}", a.scale))?;
+    let scale = Scale::parse(&a.scale).ok_or_else(|| anyhow!("--scale must be small, icb, quarter or national, not {:?}", a.scale))?;
     Ok(SynthConfig { seed: a.seed, scale, icb: a.icb.to_uppercase(), start_fy: a.start_fy, years: a.years, apc_only: a.apc_only })
 }
 
