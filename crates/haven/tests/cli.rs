@@ -28,7 +28,7 @@ fn bad_arguments_are_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let out = haven().args(["synth", "--scale", "huge", "--out"]).arg(dir.path()).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--scale must be small, icb or national"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scale must be small, icb, quarter or national"));
     let out = haven().args(["synth", "--icb", "QZZ", "--out"]).arg(dir.path()).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown ICB code QZZ"));
