@@ -259,7 +259,7 @@ impl Scope {
             with_org: has_table(session, "reference", "org"),
             ucs: UcsOptions::default(),
             readmissions: ReadmissionOptions::default(),
-            derived_spells: has_table(session, source.schema(), SPELL_DATASET),
+            derived_spells: has_columns(session, source.schema(), SPELL_DATASET, &DERIVED_COLUMNS),
             holidays: period.holidays(),
         }
     }
@@ -636,6 +636,20 @@ pub fn sql(base: Base, indicators: &[&Indicator], breakdowns: &[Breakdown], scop
          FROM (SELECT {labels}, {inputs} FROM ({base}) b) r CROSS JOIN (VALUES {names}) AS k(breakdown) GROUP BY 1, 2 ORDER BY 1, 2",
         base = base_sql(base, scope),
     )
+}
+
+/// Columns of the derived spells the engine reads that an older Haven's
+/// derivation lacked: without them the episodes answer instead (and the
+/// next load or `refresh` derives the spells again).
+const DERIVED_COLUMNS: [&str; 3] = ["cips", "cip_first", "next_cip_cancer"];
+
+/// Whether `schema.table` is open with every one of `columns`.
+fn has_columns(session: &ZoneSession, schema: &str, table: &str, columns: &[&str]) -> bool {
+    let list = quoted(columns);
+    let q = format!(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = '{table}' AND column_name IN ({list})"
+    );
+    session.sql(&q).map(|b| b.iter().map(RecordBatch::num_rows).sum::<usize>() == columns.len()).unwrap_or(false)
 }
 
 fn has_table(session: &ZoneSession, schema: &str, table: &str) -> bool {

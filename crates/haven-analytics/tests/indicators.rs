@@ -142,18 +142,31 @@ fn fixtures_of(batches: impl Fn() -> Vec<(Dataset, RecordBatch)>) -> [Fixture; 2
 fn fixture_of(batches: Vec<(Dataset, RecordBatch)>, derive: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_for_write(dir.path()).unwrap();
+    let tables: Vec<(&str, RecordBatch)> = batches.into_iter().map(|(t, b)| (t.name(), b)).collect();
+    commit(&mut store, &tables, "fixture", "00");
+    if derive {
+        let built = haven_ingest::spells::refresh(&mut store).unwrap();
+        assert_eq!(built.len(), 1, "the pseudonymised zone's spells");
+    }
+    let session = session_of(dir.path(), &store);
+    assert_eq!(Scope::of(&session, Source::Local, fy()).derived_spells, derive);
+    Fixture { _dir: dir, session }
+}
+
+/// Commits `tables` to the pseudonymised zone as one load from `source`.
+fn commit(store: &mut Store, tables: &[(&str, RecordBatch)], source: &str, sha256: &str) {
     let mut txn = store.begin_load().unwrap();
-    for (i, (table, b)) in batches.into_iter().enumerate() {
-        let mut w = txn.part_writer(Zone::Pseudonymised, table.name(), b.schema(), i).unwrap();
-        w.write(&b).unwrap();
+    for (i, (name, b)) in tables.iter().enumerate() {
+        let mut w = txn.part_writer(Zone::Pseudonymised, name, b.schema(), i).unwrap();
+        w.write(b).unwrap();
         let f = w.finish().unwrap();
         txn.add_file(f);
     }
     let record = LoadRecord {
         id: txn.id().to_owned(),
-        dataset: "apc_episode".into(),
-        source_path: "fixture".into(),
-        source_sha256: "00".into(),
+        dataset: tables[0].0.into(),
+        source_path: source.into(),
+        source_sha256: sha256.into(),
         source_bytes: 0,
         dsa: Some("DSA-HAVEN-DEMO".into()),
         operator: "test".into(),
@@ -165,18 +178,40 @@ fn fixture_of(batches: Vec<(Dataset, RecordBatch)>, derive: bool) -> Fixture {
     };
     let counts = [ZoneCounts { zone: Some(Zone::Pseudonymised), read: 19, written: 19, ..ZoneCounts::default() }];
     store.commit(txn, &record, &counts, &[], &[]).unwrap();
-    if derive {
-        let built = haven_ingest::spells::refresh(&mut store).unwrap();
-        assert_eq!(built.len(), 1, "the pseudonymised zone's spells");
+}
+
+/// A session of an analyst under the demo agreement.
+fn session_of(dir: &std::path::Path, store: &Store) -> ZoneSession {
+    let mut users = Users::open(dir).unwrap();
+    if users.get("ana").ok().flatten().is_none() {
+        users.add("ana", Role::Analyst, None, "a long enough passphrase").unwrap();
     }
-    let mut users = Users::open(dir.path()).unwrap();
-    users.add("ana", Role::Analyst, None, "a long enough passphrase").unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dsa/DSA-HAVEN-DEMO.toml");
     let dsa = Dsa::from_toml("DSA-HAVEN-DEMO.toml", &std::fs::read_to_string(path).unwrap()).unwrap();
     let g = grant(&users, "ana", Role::Analyst, Purpose::Commissioning, &dsa, Date::from_ymd(2026, 11, 23).unwrap()).unwrap();
-    let session = ZoneSession::open(&store, &g).unwrap();
-    assert_eq!(Scope::of(&session, Source::Local, fy()).derived_spells, derive);
-    Fixture { _dir: dir, session }
+    ZoneSession::open(store, &g).unwrap()
+}
+
+#[test]
+fn spells_derived_by_an_older_haven_are_not_read_and_are_derived_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    commit(&mut store, &[("apc_episode", apc())], "fixture", "00");
+    // An older derivation, current for these episodes but without the CIP
+    // columns this version reads.
+    let old = RecordBatch::try_from_iter([("spell", text(&["S1"]))]).unwrap();
+    let fingerprint = store.fingerprint(Zone::Pseudonymised, "apc_episode").unwrap();
+    commit(&mut store, &[("apc_spell_derived", old)], &haven_store::derived_source(Zone::Pseudonymised, "apc_episode"), &fingerprint);
+    let session = session_of(dir.path(), &store);
+    assert!(!Scope::of(&session, Source::Local, fy()).derived_spells, "the old columns are not read");
+    // The episodes answer instead: 2 readmissions of 9 index spells.
+    let f = Fixture { _dir: tempfile::tempdir().unwrap(), session };
+    let r = total(&f, "apc.emergency_readmission_30d");
+    assert_eq!((r.0, r.1), (Some(Cell::Value(2)), Some(Cell::Value(9))));
+    // The next refresh derives them again, and then they are read.
+    assert_eq!(haven_ingest::spells::refresh(&mut store).unwrap().len(), 1);
+    assert!(haven_ingest::spells::refresh(&mut store).unwrap().is_empty(), "and only once");
+    assert!(Scope::of(&session_of(dir.path(), &store), Source::Local, fy()).derived_spells);
 }
 
 /// National-level HES/ECDS policy publishes exact counts, so the arithmetic

@@ -104,9 +104,20 @@ pub fn refresh(store: &mut Store) -> Result<Vec<SpellReport>, IngestError> {
     Ok(out)
 }
 
-/// Whether `zone`'s spells were built from its episodes as they are now.
+/// Whether `zone`'s spells were built from its episodes as they are now,
+/// by this version's derivation (an older Haven's columns differ).
 fn current(store: &Store, zone: Zone) -> Result<bool, IngestError> {
-    Ok(!store.dataset_loads(zone, DATASET)?.is_empty() && store.is_current(zone, DATASET)?)
+    if store.dataset_loads(zone, DATASET)?.is_empty() || !store.is_current(zone, DATASET)? {
+        return Ok(false);
+    }
+    let expected = schema();
+    for f in store.catalog().files(zone, DATASET)? {
+        let path = store.root().join(&f.path);
+        if parquet_schema(&path)?.fields().iter().map(|f| f.name()).ne(expected.fields().iter().map(|f| f.name())) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Derives `zone`'s spells from all its committed episodes and commits
@@ -1069,6 +1080,13 @@ fn parquet_rows(path: &Path) -> Result<usize, IngestError> {
     let file = std::fs::File::open(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| IngestError::Parquet { path: path.to_owned(), source })?;
     Ok(builder.metadata().file_metadata().num_rows().max(0) as usize)
+}
+
+fn parquet_schema(path: &Path) -> Result<SchemaRef, IngestError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| IngestError::Parquet { path: path.to_owned(), source })?;
+    Ok(builder.schema().clone())
 }
 
 /// Streams the named columns of one Parquet file. `Err(None)` means the
