@@ -733,6 +733,8 @@ impl Cips {
         let mut c = Cips { head: Vec::with_capacity(n), end: vec![NULL; n], flags: vec![0; n], next: vec![u32::MAX; n] };
         let fields = [short_index("admimeth"), short_index("admisorc"), short_index("disdest"), short_index("classpat")];
         let dismeth = short_index("dismeth");
+        // DISMETH 4 (died) as packed, compared without unpacking each spell's code.
+        let died = pack("4", 4).map(|v| v as u32);
         let mut last_head: Option<usize> = None;
         for p in 0..n {
             let a = &spells.accs[order[p] as usize];
@@ -752,7 +754,7 @@ impl Cips {
                 p
             };
             c.head.push(h as u32);
-            if unpack(a.v.short[dismeth] as u64, 4).is_some_and(|m| m.as_str() == "4") {
+            if Some(a.v.short[dismeth]) == died {
                 c.flags[h] |= DIED;
             }
             if a.v.cancer {
