@@ -1,8 +1,11 @@
 //! Development chores for the Haven workspace.
 //!
-//! `cargo run -p xtask -- tidy` checks the rules that keep the codebase
-//! legible; the same checks run as tests (`cargo nextest run -p xtask`).
+//! `cargo xtask tidy` checks the rules that keep the codebase legible (the
+//! same checks run as tests, `cargo nextest run -p xtask`); `cargo xtask test`
+//! is the README's test command: it installs or checks what the tests need,
+//! then runs them all.
 
+mod test;
 mod tidy;
 
 fn main() -> std::process::ExitCode {
@@ -16,8 +19,9 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        Some("test") => test::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo run -p xtask -- tidy");
+            eprintln!("usage: cargo xtask tidy | cargo xtask test [NEXTEST ARGS]");
             std::process::ExitCode::FAILURE
         }
     }
