@@ -23,4 +23,8 @@ only=""
 if [ ! -s "$scratch/synth-$scale/national/apc_episode.psv" ]; then
   "$bin" bench synth --scale "$scale" --years 1 $only --out "$scratch/synth-$scale"
 fi
-"$bin" bench catalogue --from "$scratch/synth-$scale" --duckdb --scratch "$scratch/run-$scale"
+# The bench creates its scratch folder itself and refuses an existing one;
+# remove an earlier run's folder only if a bench made it (its marker file).
+run="$scratch/run-$scale"
+if [ -f "$run/haven-bench-scratch" ]; then rm -rf "$run"; fi
+"$bin" bench catalogue --from "$scratch/synth-$scale" --duckdb --scratch "$run"

@@ -16,5 +16,9 @@ bin=target/release/haven
 if [ ! -s "$scratch/synth/national/apc_episode.psv" ]; then
   "$bin" bench synth --scale national --years 1 --apc-only --out "$scratch/synth"
 fi
+# The bench creates its scratch folder itself and refuses an existing one;
+# remove an earlier run's folder only if a bench made it (its marker file).
+run="$scratch/run"
+if [ -f "$run/haven-bench-scratch" ]; then rm -rf "$run"; fi
 "$bin" bench ingest --file "$scratch/synth/national/apc_episode.psv" \
-  --dataset national.apc_episode --reference "$scratch/synth" --duckdb --scratch "$scratch/run"
+  --dataset national.apc_episode --reference "$scratch/synth" --duckdb --scratch "$run"

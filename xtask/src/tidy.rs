@@ -3,7 +3,11 @@
 //! * library crates contain no `println!`, `eprintln!` or `dbg!` (output is
 //!   the binary's business, and stray prints can leak patient data);
 //! * `ARCHITECTURE.md` mentions every crate under `crates/`;
-//! * layering: each crate depends only on crates below it (DESIGN.md §3).
+//! * layering: each crate depends only on crates below it (DESIGN.md §3);
+//! * fault injection (`HAVEN_CRASH_AT`) is test-only: the store's
+//!   `fault-injection` feature is enabled only from `[dev-dependencies]`,
+//!   never by default, and every use of it is behind its `cfg`, so a release
+//!   binary cannot commit a load without its audit entry (issue 14 §11).
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +36,10 @@ pub fn check(root: &Path) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let crates = root.join("crates");
     let arch = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap_or_default();
+    for manifest in [root.join("Cargo.toml"), root.join("xtask/Cargo.toml")] {
+        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+        problems.extend(fault_injection_in_manifest(&manifest.display().to_string(), &text));
+    }
     for entry in std::fs::read_dir(&crates).expect("crates/ exists") {
         let dir = entry.expect("readable").path();
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -39,10 +47,13 @@ pub fn check(root: &Path) -> Result<(), Vec<String>> {
             problems.push(format!("ARCHITECTURE.md does not mention crate `{name}`"));
         }
         check_layering(&dir, &name, &mut problems);
+        let manifest = dir.join("Cargo.toml");
+        problems.extend(fault_injection_in_manifest(&manifest.display().to_string(), &std::fs::read_to_string(&manifest).unwrap_or_default()));
         let is_lib = dir.join("src/lib.rs").exists();
         check_grant_implementors(&dir, &name, &mut problems);
         for file in rust_files(&dir.join("src")) {
             let text = std::fs::read_to_string(&file).expect("readable source");
+            problems.extend(fault_injection_in_source(&name, &file, &text));
             if !text.trim_start().starts_with("//!") {
                 problems.push(format!("{}: module lacks a `//!` doc comment", file.display()));
             }
@@ -76,6 +87,58 @@ fn check_grant_implementors(dir: &Path, name: &str, problems: &mut Vec<String>) 
             problems.push(format!("{}: implements ReadGrant outside haven-governance", file.display()));
         }
     }
+}
+
+/// The store's test-only feature and the variable it reads.
+const FAULT_FEATURE: &str = "fault-injection";
+const FAULT_CFG: &str = "#[cfg(feature = \"fault-injection\")]";
+const CRASH_ENV: &str = "HAVEN_CRASH_AT";
+
+/// The feature may be declared (`fault-injection = []`) and enabled from a
+/// `[dev-dependencies]` section, nowhere else: not from `[dependencies]`
+/// (or a target's or the workspace's), not in `default`, not through
+/// another feature.
+fn fault_injection_in_manifest(path: &str, manifest: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut section = String::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line.trim_matches(['[', ']']).to_owned();
+            continue;
+        }
+        if line.starts_with('#') || !line.contains(FAULT_FEATURE) {
+            continue;
+        }
+        let dev = section == "dev-dependencies" || section.ends_with(".dev-dependencies");
+        let declaration = section == "features" && line.replace(' ', "") == format!("{FAULT_FEATURE}=[]");
+        if !dev && !declaration {
+            problems.push(format!("{path}: `{FAULT_FEATURE}` is enabled outside [dev-dependencies] (in [{section}])"));
+        }
+    }
+    problems
+}
+
+/// `HAVEN_CRASH_AT` is named only in haven-store's `fault` module (and
+/// tests), and every line that declares or imports that module is right
+/// under the feature's `cfg`.
+fn fault_injection_in_source(krate: &str, file: &Path, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let is_fault_module = krate == "haven-store" && file.ends_with("src/fault.rs");
+    if text.contains(CRASH_ENV) && !is_fault_module {
+        problems.push(format!("{}: names {CRASH_ENV} outside haven-store's cfg-gated fault module", file.display()));
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let uses_module = krate == "haven-store" && (line.starts_with("mod fault;") || line.starts_with("pub mod fault;") || line.contains("crate::fault::"));
+        if uses_module && !line.starts_with("//") {
+            let attr = lines[..i].iter().rev().find(|l| !l.is_empty() && !l.starts_with("//"));
+            if attr != Some(&FAULT_CFG) {
+                problems.push(format!("{}:{}: uses the fault module without {FAULT_CFG} right above", file.display(), i + 1));
+            }
+        }
+    }
+    problems
 }
 
 fn check_layering(dir: &Path, name: &str, problems: &mut Vec<String>) {
@@ -131,6 +194,23 @@ mod tests {
         let all = problems.join("\n");
         assert!(all.contains("doc comment") && all.contains("println!") && all.contains("ARCHITECTURE.md") && all.contains("not below it") && all.contains("implements ReadGrant outside haven-governance"), "{all}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tidy_catches_fault_injection_outside_tests() {
+        // Enabled from a normal dependency, by default, or through a feature.
+        let bad = "[dependencies]\nhaven-store = { workspace = true, features = [\"fault-injection\"] }\n[features]\ndefault = [\"fault-injection\"]\nfault-injection = []\n";
+        assert_eq!(fault_injection_in_manifest("Cargo.toml", bad).len(), 2);
+        let good = "[features]\nfault-injection = []\n[dev-dependencies]\nhaven-store = { workspace = true, features = [\"fault-injection\"] }\n";
+        assert!(fault_injection_in_manifest("Cargo.toml", good).is_empty());
+        let target = "[target.'cfg(unix)'.dependencies]\nhaven-store = { features = [\"fault-injection\"] }\n";
+        assert_eq!(fault_injection_in_manifest("Cargo.toml", target).len(), 1);
+        // The variable read elsewhere, and the module used without its cfg.
+        let src = Path::new("crates/haven-store/src/load.rs");
+        assert_eq!(fault_injection_in_source("haven-store", src, "//! x\nfn f() { std::env::var(\"HAVEN_CRASH_AT\"); }\n").len(), 1);
+        assert_eq!(fault_injection_in_source("haven-store", src, "//! x\nuse crate::fault::crash_point;\n").len(), 1);
+        let gated = "//! x\n#[cfg(feature = \"fault-injection\")]\nuse crate::fault::crash_point;\n";
+        assert!(fault_injection_in_source("haven-store", src, gated).is_empty());
     }
 
     fn tempfile_dir() -> PathBuf {

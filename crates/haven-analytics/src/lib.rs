@@ -72,7 +72,7 @@ pub(crate) fn evaluate(
     indicators: &[Indicator],
     breakdowns: &[Breakdown],
 ) -> Result<Vec<Evaluated>, AnalyticsError> {
-    udf::register(session.context(), scope.ucs);
+    udf::register(session, scope.ucs);
     // The one-group total every table is protected against is always queried.
     let mut by: Vec<Breakdown> = vec![Breakdown::Total];
     by.extend(breakdowns.iter().filter(|b| **b != Breakdown::Total));

@@ -152,7 +152,7 @@ pub fn sql(scope: &Scope, opts: &MortalityOptions, with_deaths: bool) -> String 
 /// Fits the models on every provider's spells in `scope` (the national
 /// extract) and compares each provider with them.
 pub fn shmi(session: &haven_store::ZoneSession, scope: &Scope, policy: &Policy, opts: &MortalityOptions) -> Result<Mortality, AnalyticsError> {
-    crate::udf::register(session.context(), scope.ucs);
+    crate::udf::register(session, scope.ucs);
     let with_deaths = engine::holds(session, scope.source, "death");
     let mut cells = query(session, &sql(scope, opts, with_deaths))?;
     // The query's row order varies from run to run; the sums and the fit

@@ -25,7 +25,6 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use datafusion::prelude::SessionContext;
 use haven_model::rules::avoidable::{chronic_acsc, urgent_care_sensitive, CodedAdmission, UcsOptions};
 use haven_model::rules::comorbidity::{charlson_index, CharlsonWeights};
 use haven_model::rules::ebi::ebi_intervention;
@@ -164,11 +163,11 @@ impl ScalarUDFImpl for Charlson {
     }
 }
 
-/// Registers the classifiers on `ctx` (re-registering replaces them).
-pub fn register(ctx: &SessionContext, ucs: UcsOptions) {
+/// Registers the classifiers on the session (re-registering replaces them).
+pub fn register(session: &haven_store::ZoneSession, ucs: UcsOptions) {
     let ucs = Kind::Ucs { falls_min_age: ucs.falls_min_age, pyrexial_child_max_age: ucs.pyrexial_child_max_age };
     for kind in [Kind::ChronicAcsc, ucs, Kind::Ebi] {
-        ctx.register_udf(ScalarUDF::from(Classifier::new(kind)));
+        session.register_udf(ScalarUDF::from(Classifier::new(kind)));
     }
-    ctx.register_udf(ScalarUDF::from(Charlson { signature: Signature::any(1, Volatility::Immutable) }));
+    session.register_udf(ScalarUDF::from(Charlson { signature: Signature::any(1, Volatility::Immutable) }));
 }

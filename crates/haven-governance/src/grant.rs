@@ -26,6 +26,8 @@ pub struct AccessGrant {
     purpose: Purpose,
     dsa: String,
     on: String,
+    #[serde(skip)]
+    date: Date,
     zones: Vec<Zone>,
     practice: Option<String>,
 }
@@ -55,6 +57,9 @@ impl ReadGrant for AccessGrant {
     }
     fn practice(&self) -> Option<&str> {
         self.practice.as_deref()
+    }
+    fn date(&self) -> Date {
+        self.date
     }
 }
 
@@ -101,6 +106,7 @@ pub fn grant(users: &Users, user: &str, role: Role, purpose: Purpose, dsa: &Dsa,
         purpose,
         dsa: dsa.id.clone(),
         on: on.to_string(),
+        date: on,
         zones,
         practice,
     })

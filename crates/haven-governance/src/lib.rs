@@ -1,5 +1,7 @@
 //! Governance core (DESIGN.md §2): the rules that no code path may break.
 //!
+//! - [`bootstrap`]: whether a data directory has never been used, the one
+//!   rule for acting without a sign-in.
 //! - [`disclosure`]: the one choke point every aggregate passes before it
 //!   leaves (methods.md §1).
 //! - [`dsa`]: Data Sharing Agreements read from reviewed TOML files and
@@ -13,6 +15,7 @@
 //!   with a destruction certificate.
 
 pub mod audit;
+pub mod bootstrap;
 pub mod disclosure;
 pub mod dsa;
 mod error;

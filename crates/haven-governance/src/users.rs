@@ -46,10 +46,10 @@ pub struct Users {
 }
 
 impl Users {
-    /// Opens the directory in `<data-dir>/catalog.sqlite`.
+    /// Opens the directory in `<data-dir>/catalog.sqlite`; the data
+    /// directory is created, or must already be, owner-only (as the store's).
     pub fn open(data_dir: &Path) -> Result<Users, GovernanceError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| GovernanceError::Io { path: data_dir.display().to_string(), source })?;
+        haven_store::private_data_dir(data_dir)?;
         let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;

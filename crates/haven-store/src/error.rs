@@ -32,6 +32,15 @@ pub enum StoreError {
     /// A zone outside the caller's scope was asked for.
     #[error("zone {zone} is not readable in this session (readable: {allowed})")]
     ZoneNotInScope { zone: String, allowed: String },
+    /// A session was asked to run something other than a query (DDL, DML,
+    /// `COPY` or a statement such as `SET`); the text names the kind of
+    /// statement, never the query.
+    #[error("only queries run in a zone session: {0}")]
+    NotAQuery(String),
+    /// The data directory is open to other users: it must be owner-only
+    /// (mode 0700) so that only Haven's account can read the zones.
+    #[error("data directory {path} has mode {mode:04o}; it must be owner-only (0700): run `chmod 700` on it")]
+    OpenToOthers { path: PathBuf, mode: u32 },
     /// A catalog value was not what this version of Haven wrote.
     #[error("catalog is inconsistent: {0}")]
     Inconsistent(String),

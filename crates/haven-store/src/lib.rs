@@ -20,6 +20,10 @@
 mod catalog;
 mod derived;
 mod error;
+// Test-only: compiled only with the `fault-injection` feature, which only
+// dev-dependencies enable (xtask tidy checks both).
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod load;
 mod session;
 mod zone;
@@ -29,7 +33,7 @@ pub use catalog::{
 };
 pub use derived::{derived_from, derived_source};
 pub use error::StoreError;
-pub use load::{hex, LoadTxn, PartWriter, Store, WriteLock};
+pub use load::{hex, private_data_dir, LoadTxn, PartWriter, Store, WriteLock};
 pub use session::{ReadGrant, ZoneScope, ZoneSession};
 pub use zone::Zone;
 

@@ -17,15 +17,44 @@ use crate::catalog::{Catalog, DqRow, FileRecord, LoadRecord, SqliteCatalog, Zone
 use crate::error::StoreError;
 use crate::zone::Zone;
 
-/// Environment variable naming a commit step at which to abort the process:
-/// fault injection for the crash tests (`before-publish`, `after-publish`,
-/// `after-catalog`). Unset in normal use.
-pub const CRASH_AT_ENV: &str = "HAVEN_CRASH_AT";
+#[cfg(feature = "fault-injection")]
+use crate::fault::crash_point;
 
-fn crash_point(name: &str) {
-    if std::env::var(CRASH_AT_ENV).as_deref() == Ok(name) {
-        std::process::abort();
+/// Without the test-only `fault-injection` feature a commit step is just a
+/// step: nothing reads the environment.
+#[cfg(not(feature = "fault-injection"))]
+fn crash_point(_step: &str) {}
+
+/// Creates the data directory owner-only (mode 0700) if it does not exist,
+/// and refuses one that group or others can read, write or enter
+/// ([`StoreError::OpenToOthers`]): DESIGN.md §3 has only Haven's service
+/// account read the zones, so a directory open to others is a
+/// misconfiguration to fix, not to work around. One exception: an existing
+/// *empty* directory that only its owner can write (a folder just made for
+/// Haven with the usual umask, e.g. `mkdir` or a test's temporary folder)
+/// holds nothing yet and is made 0700 here. Files inside are 0600 because
+/// the `haven` process runs with umask 077 (its `main`); this check is the
+/// store's own line of defence for any other caller.
+pub fn private_data_dir(root: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    private_dir(root)?;
+    let mode = fs::metadata(root).map_err(StoreError::io("inspect", root))?.permissions().mode() & 0o7777;
+    if mode & 0o077 == 0 {
+        return Ok(());
     }
+    // Nobody else can write into it (no group/other write bit), so an empty
+    // listing stays empty until the mode is tightened.
+    let empty = mode & 0o022 == 0 && fs::read_dir(root).map_err(StoreError::io("list", root))?.next().is_none();
+    if !empty {
+        return Err(StoreError::OpenToOthers { path: root.to_path_buf(), mode });
+    }
+    fs::set_permissions(root, fs::Permissions::from_mode(0o700)).map_err(StoreError::io("make owner-only", root))
+}
+
+/// `fs::create_dir_all`, with mode 0700 for every directory it creates.
+fn private_dir(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(StoreError::io("create directory", path))
 }
 
 /// The exclusive lock a writer holds on a data directory.
@@ -41,12 +70,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens a data directory for reading (creating it if needed). Loads in
-    /// progress elsewhere are invisible: only catalogued files are read.
+    /// Opens a data directory for reading (creating it owner-only if
+    /// needed; see [`private_data_dir`]). Loads in progress elsewhere are
+    /// invisible: only catalogued files are read.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        private_data_dir(root)?;
         for dir in ["zones", "quarantine", "tmp"] {
             let path = root.join(dir);
-            fs::create_dir_all(&path).map_err(StoreError::io("create directory", &path))?;
+            private_dir(&path)?;
         }
         let catalog = SqliteCatalog::open(&root.join("catalog.sqlite"))?;
         Ok(Store {
@@ -159,7 +190,7 @@ impl Store {
     pub fn carry_file(&self, txn: &mut LoadTxn, file: &FileRecord) -> Result<(), StoreError> {
         let name = Path::new(&file.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let folder = txn.dir.join(file.zone.name()).join(&file.dataset);
-        fs::create_dir_all(&folder).map_err(StoreError::io("create directory", &folder))?;
+        private_dir(&folder)?;
         let from = self.root.join(&file.path);
         let to = folder.join(&name);
         fs::hard_link(&from, &to).map_err(StoreError::io("link", &to))?;
@@ -221,7 +252,7 @@ impl Store {
         }
         let id = new_load_id()?;
         let dir = self.root.join("tmp").join(&id);
-        fs::create_dir_all(&dir).map_err(StoreError::io("create directory", &dir))?;
+        private_dir(&dir)?;
         Ok(LoadTxn {
             id,
             dir,
@@ -266,7 +297,7 @@ impl Store {
             for (zone, dataset) in dirs {
                 let from = txn.dir.join(zone.name()).join(dataset);
                 let parent = self.root.join("zones").join(zone.name()).join(dataset);
-                fs::create_dir_all(&parent).map_err(StoreError::io("create directory", &parent))?;
+                private_dir(&parent)?;
                 let to = parent.join(&txn.id);
                 fs::rename(&from, &to).map_err(StoreError::io("publish", &to))?;
                 moved.push(to);
@@ -334,7 +365,7 @@ impl LoadTxn {
         part: usize,
     ) -> Result<PartWriter, StoreError> {
         let folder = self.dir.join(zone.name()).join(dataset);
-        fs::create_dir_all(&folder).map_err(StoreError::io("create directory", &folder))?;
+        private_dir(&folder)?;
         let name = format!("part-{part:05}.parquet");
         let path = folder.join(&name);
         let file = File::create(&path).map_err(StoreError::io("create", &path))?;

@@ -10,8 +10,10 @@
 //! Three commands touch no governed data and need no sign-in: `synth`
 //! writes synthetic files, `dsa list|show|check` read the agreements (their
 //! facts are public register entries), and `bench` works in a scratch data
-//! directory that it deletes. Two bootstrap cases need none either, on a data
-//! directory with no users yet: adding the first administrator, and the demo.
+//! directory that it made and deletes. Two bootstrap cases need none either,
+//! on a data directory that has never been used (no load, user, audit entry
+//! or audit head: `haven_governance::bootstrap::is_fresh`): adding the first
+//! administrator, and the demo.
 
 use haven_governance::dsa::{Purpose, Role};
 use haven_governance::session::{Session, SessionKey, Sessions};
@@ -204,10 +206,12 @@ pub fn session(cli: &Cli) -> Result<Option<Session>, Refusal> {
     sessions.verify(&users, &key, token, haven_governance::session::now()).map(Some).map_err(refusal)
 }
 
-/// Bootstrap: a data directory with no users lets the first administrator
-/// be added, and lets the demo run, without a sign-in.
+/// Bootstrap: a data directory that has never been used lets the first
+/// administrator be added, and lets the demo run, without a sign-in. "No
+/// users" is not enough (emptying the users table would re-open both); a
+/// directory that cannot be read counts as used.
 pub fn bootstrap(cli: &Cli) -> bool {
-    let fresh = || Users::open(&cli.data_dir).and_then(|u| u.list()).map(|l| l.is_empty()).unwrap_or(false);
+    let fresh = || haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false);
     match &cli.command {
         Command::Users { what: UsersCommand::Add { role, .. } } => role == "admin" && fresh(),
         Command::Demo(_) => fresh(),

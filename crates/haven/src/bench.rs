@@ -9,6 +9,11 @@
 //! (avoidable admissions, EBI) have no DuckDB equivalent; Haven is timed on
 //! the whole catalogue and on the shared subset, and the ratio uses the
 //! subset.
+//!
+//! Benchmarks need no sign-in, so they must never reach a real store
+//! (issue 14 §3): every bench checks its arguments before it touches the
+//! disk, then works only in a [`Scratch`] folder it created itself and
+//! marked as its own, and deletes only that.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,11 +40,101 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// The file a benchmark writes in a scratch folder when it creates it.
+const MARKER: &str = "haven-bench-scratch";
+
+/// The only user a benchmark's own data directory holds.
+const BENCH_ANALYST: &str = "bench.analyst";
+
+/// A folder a benchmark created, marked as its own; the only place a bench
+/// writes or deletes.
+pub(crate) struct Scratch {
+    root: PathBuf,
+}
+
+impl Scratch {
+    /// Creates a new scratch folder: `given` (which must not exist yet; its
+    /// parent must), or a new folder under the system's temporary folder.
+    /// An existing folder is refused whatever it holds: a bench never
+    /// empties a folder it did not make.
+    pub(crate) fn create(given: Option<&Path>, prefix: &str) -> Result<Scratch> {
+        let root = match given {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let mut random = [0u8; 8];
+                getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness for a scratch folder name: {e}"))?;
+                std::env::temp_dir().join(format!("{prefix}-{}", haven_store::hex(&random)))
+            }
+        };
+        match std::fs::create_dir(&root) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                bail!("refused: scratch folder {} already exists; a benchmark works only in a new folder it creates (give a path that does not exist)", root.display())
+            }
+            Err(e) => return Err(e).with_context(|| format!("creating scratch folder {}", root.display())),
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(root.join(MARKER))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"made by haven bench; deleted by it\n"))
+            .with_context(|| format!("marking scratch folder {}", root.display()))?;
+        Ok(Scratch { root })
+    }
+
+    /// A scratch folder an earlier `bench catalogue --scratch` created: it
+    /// carries the marker, and its data directory (if any) holds nothing a
+    /// real store has — no audit entry or audit head (every real store's
+    /// first administrator is audited) and no user but the bench's own.
+    pub(crate) fn reuse(path: &Path) -> Result<Scratch> {
+        let refuse = |why: &str| anyhow::anyhow!("refused: --reuse {}: {why}; a benchmark reuses only a scratch folder it created", path.display());
+        if !path.join(MARKER).is_file() {
+            return Err(refuse("it is not a benchmark's scratch folder (no marker)"));
+        }
+        let scratch = Scratch { root: path.to_path_buf() };
+        let history = haven_governance::bootstrap::history(&scratch.data())?;
+        if history.audit_head || history.audit_entries > 0 {
+            return Err(refuse("its data directory has an audit log"));
+        }
+        if history.users.iter().any(|u| u != BENCH_ANALYST) {
+            return Err(refuse("its data directory has users of its own"));
+        }
+        Ok(scratch)
+    }
+
+    /// The data directory inside.
+    pub(crate) fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// The keys folder inside.
+    pub(crate) fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+
+    /// The folder itself.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Deletes the folder, which the bench made (checked again by its marker).
+    pub(crate) fn remove(self) {
+        if self.root.join(MARKER).is_file() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
 pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
-    let scratch = a.scratch.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("haven-bench-catalogue-{}", std::process::id())));
-    let data = scratch.join("data");
+    // Every argument is checked before anything is created or opened.
     let period = Period::parse(&a.period)?;
+    let plan = dir::plan(&a.from).with_context(|| format!("--from {}", a.from.display()))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scratch = match (&a.scratch, a.reuse) {
+        (Some(path), true) => Scratch::reuse(path)?,
+        (given, _) => Scratch::create(given.as_deref(), "haven-bench-catalogue")?,
+    };
+    let data = scratch.data();
 
     let (ingest_secs, derive_secs) = match a.reuse && data.join("catalog.sqlite").is_file() {
         true if a.rederive => {
@@ -48,7 +143,7 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         }
         true => (None, None),
         false => {
-            let (all, derive) = ingest(&a.from, &data, &scratch.join("keys"))?;
+            let (all, derive) = ingest(plan, &data, &scratch.keys())?;
             (Some(all), Some(derive))
         }
     };
@@ -81,14 +176,14 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         // DuckDB has no spells derived at ingest: it runs the reference SQL
         // that derives them from episodes, as Haven does without them.
         let reference = duckdb_queries(&shared, &by, &scope.clone().from_episodes());
-        let parquet = duckdb_run(&scratch, &parquet_tables(&store)?, &reference)?;
+        let parquet = duckdb_run(scratch.root(), &parquet_tables(&store)?, &reference)?;
         if !cli.json {
             eprintln!("duckdb: shared subset on the episode Parquet {:.1} s (peak {:.0} MiB)", parquet.query, parquet.peak);
         }
         // The same engine-independent question on equal inputs: Haven's SQL
         // over the derived spells, run by DuckDB on the same files.
-        let derived = if scope.derived_spells { Some(duckdb_run(&scratch, &parquet_tables(&store)?, &duckdb_queries(&shared, &by, &scope))?) } else { None };
-        let csv = duckdb_run(&scratch, &csv_tables(&a.from, &store)?, &reference)?;
+        let derived = if scope.derived_spells { Some(duckdb_run(scratch.root(), &parquet_tables(&store)?, &duckdb_queries(&shared, &by, &scope))?) } else { None };
+        let csv = duckdb_run(scratch.root(), &csv_tables(&a.from, &store)?, &reference)?;
         Some((parquet, csv, derived))
     } else {
         None
@@ -139,8 +234,9 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
             }
         }
     }
+    // A named scratch folder stays for `--reuse`; a temporary one goes.
     if a.scratch.is_none() {
-        let _ = std::fs::remove_dir_all(&scratch);
+        scratch.remove();
     }
     if !agree {
         bail!("DuckDB's answers differ from Haven's: the definitions or their translation disagree");
@@ -155,13 +251,12 @@ fn duck_answers((parquet, csv, derived): &(Duck, Duck, Option<Duck>)) -> [Option
 }
 
 /// Loads the reference tables and the national APC, OP and ECDS files of
-/// `from` into a fresh data directory and derives the spells; returns the
-/// seconds taken in all and deriving spells.
-fn ingest(from: &Path, data: &Path, keys: &Path) -> Result<(f64, f64)> {
-    let _ = std::fs::remove_dir_all(data);
+/// the planned folder into the scratch data directory (new, or a bench's
+/// own) and derives the spells; returns the seconds taken in all and
+/// deriving spells.
+fn ingest(plan: dir::Plan, data: &Path, keys: &Path) -> Result<(f64, f64)> {
     Keys::init(keys)?;
     let mut store = Store::open_for_write(data)?;
-    let plan = dir::plan(from)?;
     let wanted = |name: &str| DATASETS.iter().any(|d| name == format!("national.{d}"));
     let t = Instant::now();
     let mut spells = Vec::new();
@@ -199,10 +294,10 @@ fn rederive(data: &Path) -> Result<f64> {
 /// A governed session over the national extract, as a benchmarking analyst
 /// of the demo agreement (created in the scratch data directory).
 fn open_session(cli: &Cli, data: &Path) -> Result<ZoneSession> {
-    crate::analytics::ensure_tool_analyst(data, "bench.analyst")?;
+    crate::analytics::ensure_tool_analyst(data, BENCH_ANALYST)?;
     let users = Users::open(data)?;
     let dsa = crate::governance::find_dsa(&cli.dsa_dir, "DSA-HAVEN-DEMO")?;
-    let g = grant(&users, "bench.analyst", Role::Analyst, Purpose::PopulationHealthBenchmarking, &dsa, crate::governance::today())?;
+    let g = grant(&users, BENCH_ANALYST, Role::Analyst, Purpose::PopulationHealthBenchmarking, &dsa, crate::governance::today())?;
     Ok(ZoneSession::open(&Store::open(data)?, &g)?)
 }
 
@@ -351,7 +446,6 @@ fn haven_answer(zs: &ZoneSession, indicators: &[Indicator], by: &[Breakdown], sc
 /// Runs `queries` in a DuckDB child process over `tables`; times loading
 /// (CSV only) and querying separately, with the child's peak RSS.
 fn duckdb_run(scratch: &Path, tables: &serde_json::Value, queries: &[String]) -> Result<Duck> {
-    std::fs::create_dir_all(scratch)?;
     let job = scratch.join("duckdb-job.json");
     std::fs::write(&job, serde_json::json!({"tables": tables, "queries": queries}).to_string())?;
     let script = &r#"

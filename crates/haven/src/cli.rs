@@ -293,7 +293,7 @@ pub struct BenchIngestArgs {
     /// Load the reference tables of this folder first (not timed), so organisation codes are checked.
     #[arg(long)]
     pub reference: Option<PathBuf>,
-    /// Scratch folder for the bench's data directory [default: a temporary folder].
+    /// Scratch folder for the bench's data directory, created by the bench (it must not exist) and deleted after [default: a new temporary folder].
     #[arg(long)]
     pub scratch: Option<PathBuf>,
 }
@@ -309,10 +309,10 @@ pub struct BenchCatalogueArgs {
     /// Also run DuckDB (Python package) on the same definitions, from the Parquet and from the CSV.
     #[arg(long)]
     pub duckdb: bool,
-    /// Scratch folder for the bench's data directory [default: a temporary folder, deleted after].
+    /// Scratch folder for the bench's data directory, created by the bench (it must not exist) and kept for --reuse [default: a new temporary folder, deleted after].
     #[arg(long)]
     pub scratch: Option<PathBuf>,
-    /// Reuse the data directory already loaded in --scratch (skips the timed ingest).
+    /// Reuse the data directory an earlier run loaded in --scratch (skips the timed ingest); only a scratch folder a bench created.
     #[arg(long, requires = "scratch")]
     pub reuse: bool,
     /// With --reuse, derive the spells again (timed, with its own peak memory) before the catalogue.

@@ -379,24 +379,34 @@ fn write_dq(out: &Path, rows: &[(String, String, DqRow)]) -> Result<()> {
 }
 
 /// `haven bench ingest`: one file into a fresh data directory, with peak
-/// memory, and optionally DuckDB converting the same file to Parquet.
+/// memory, and optionally DuckDB converting the same file to Parquet. The
+/// arguments are checked first; then everything happens in a scratch folder
+/// the bench creates and deletes (`bench::Scratch`), never in one it did
+/// not make.
 pub fn bench_ingest(cli: &Cli, a: &BenchIngestArgs) -> Result<()> {
-    let scratch = a
-        .scratch
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("haven-bench-{}", std::process::id())));
-    let data = scratch.join("data");
-    let _ = std::fs::remove_dir_all(&data);
-    let keys = scratch.join("keys");
-    Keys::init(&keys)?;
     let feed = Feed::parse(&a.dataset)?;
-    let bytes = std::fs::metadata(&a.file).with_context(|| a.file.display().to_string())?.len();
-    let duck = if a.duckdb { Some(duckdb_convert(&a.file, &scratch)?) } else { None };
+    let bytes = std::fs::metadata(&a.file)
+        .ok()
+        .filter(|m| m.is_file())
+        .ok_or_else(|| anyhow!("--file {}: no such file", a.file.display()))?
+        .len();
+    let reference = match &a.reference {
+        Some(r) => dir::plan(r).with_context(|| format!("--reference {}", r.display()))?.files,
+        None => Vec::new(),
+    };
+    let scratch = crate::bench::Scratch::create(a.scratch.as_deref(), "haven-bench-ingest")?;
+    let result = bench_ingest_in(cli, a, feed, bytes, reference, &scratch);
+    scratch.remove();
+    result
+}
+
+fn bench_ingest_in(cli: &Cli, a: &BenchIngestArgs, feed: Feed, bytes: u64, reference: Vec<(Feed, PathBuf)>, scratch: &crate::bench::Scratch) -> Result<()> {
+    let (data, keys) = (scratch.data(), scratch.keys());
+    Keys::init(&keys)?;
+    let duck = if a.duckdb { Some(duckdb_convert(&a.file, scratch.root())?) } else { None };
     let mut store = Store::open_for_write(&data)?;
-    if let Some(reference) = &a.reference {
-        for (feed, path) in dir::plan(reference)?.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference) {
-            load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), &keys), true)?;
-        }
+    for (feed, path) in reference.into_iter().filter(|(f, _)| f.origin == Origin::Reference) {
+        load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), &keys), true)?;
     }
     let mut req = IngestRequest::new(feed, &a.file, IngestPolicy::for_icb("QMJ"), &keys);
     req.replace = true;
@@ -426,14 +436,12 @@ pub fn bench_ingest(cli: &Cli, a: &BenchIngestArgs) -> Result<()> {
             println!("  ratio (duckdb time / haven time): {:.2}", d / secs);
         }
     }
-    let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
 
 /// Times DuckDB's CSV → Parquet of the same file in a child Python process;
 /// returns (seconds, peak RSS MiB of that process).
 fn duckdb_convert(file: &Path, scratch: &Path) -> Result<(f64, f64)> {
-    std::fs::create_dir_all(scratch)?;
     let out = scratch.join("duckdb.parquet");
     let script = r#"
 import sys, time, duckdb

@@ -229,7 +229,7 @@ fn a_read_only_data_directory_is_refused_with_nothing_changed() {
     // data directory's permissions can cause the failure.
     let file = d.tmp.path().join("death.psv");
     std::fs::copy(synth().join("dscro/QMJ/death.psv"), &file).unwrap();
-    set_mode_tree(&d.data(), 0o555, 0o444);
+    set_mode_tree(&d.data(), 0o500, 0o400);
     std::fs::set_permissions(d.tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     set_mode_tree(&d.tmp.path().join("keys"), 0o755, 0o444);
     let (data, keys) = (d.data(), d.tmp.path().join("keys"));
@@ -259,7 +259,7 @@ fn a_read_only_data_directory_is_refused_with_nothing_changed() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.to_lowercase().contains("permission denied") || err.contains("readonly") || err.contains("unable to open"), "{err}");
-    set_mode_tree(&d.data(), 0o755, 0o644);
+    set_mode_tree(&d.data(), 0o700, 0o600);
     assert_eq!(d.snapshot(), before, "nothing changed");
 }
 

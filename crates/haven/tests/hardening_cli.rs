@@ -1,0 +1,213 @@
+//! Issue 14's attacks on the store's surroundings, through the real binary:
+//! unsigned benchmarks aimed at real folders (§3), file permissions seen by
+//! another user (§10), and an emptied users table re-opening the unsigned
+//! bootstrap (§15).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+mod common;
+
+use common::{text, Haven};
+
+/// The marker `haven bench` writes in the scratch folders it creates.
+const BENCH_MARKER: &str = "haven-bench-scratch";
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// The binary with no data directory of its own (benchmarks need none).
+fn haven(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_haven")).args(args).env_remove("HAVEN_SESSION").output().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A folder that is not a benchmark's: `data/notes.txt` inside.
+fn victim(root: &Path) -> PathBuf {
+    let v = root.join("victim");
+    std::fs::create_dir_all(v.join("data")).unwrap();
+    std::fs::write(v.join("data/notes.txt"), "not a bench's").unwrap();
+    v
+}
+
+// issue 14 §3: `bench ingest --scratch X --file /nonexistent` deleted X/data
+// with no sign-in.
+#[test]
+fn issue_14_bench_ingest_never_touches_a_folder_it_did_not_make() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = victim(tmp.path());
+    let out = haven(&["bench", "ingest", "--scratch", s(&v), "--file", "/nonexistent/apc.psv"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--file /nonexistent/apc.psv: no such file"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(v.join("data/notes.txt")).unwrap(), "not a bench's");
+
+    // With a real file, an existing folder is still refused.
+    let file = common::small_synth().join("national/apc_episode.psv");
+    let out = haven(&["bench", "ingest", "--scratch", s(&v), "--file", s(&file)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("already exists"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(v.join("data/notes.txt")).unwrap(), "not a bench's");
+    let listed: Vec<_> = std::fs::read_dir(&v).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(listed, ["data"], "nothing added, no marker planted");
+
+    // A new folder is created, used and removed.
+    let fresh = tmp.path().join("bench-scratch");
+    let out = haven(&["--json", "bench", "ingest", "--scratch", s(&fresh), "--file", s(&file)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rows"].as_u64().unwrap() > 0);
+    assert!(!fresh.exists(), "the bench removed the folder it made");
+}
+
+// issue 14 §3: `bench catalogue --reuse` opened an existing store, added a
+// user without an audit entry and granted itself national reads.
+#[test]
+fn issue_14_bench_catalogue_reuses_only_its_own_scratch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    let h = Haven::new(&real);
+    h.admin();
+    let users = |data: &Path| -> Vec<String> {
+        let db = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
+        let mut stmt = db.prepare("SELECT name FROM users ORDER BY name").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let from = common::small_synth();
+    let attack = || haven(&["bench", "catalogue", "--from", s(from), "--scratch", s(&real), "--reuse"]);
+    let out = attack();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not a benchmark's scratch folder"), "{}", text(&out));
+    assert_eq!(users(&h.data), ["admin"], "no bench user was added");
+
+    // A planted marker does not make a real store the bench's.
+    std::fs::write(real.join(BENCH_MARKER), "").unwrap();
+    let out = attack();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("has an audit log"), "{}", text(&out));
+    assert_eq!(users(&h.data), ["admin"]);
+
+    // Without --reuse the folder must be new.
+    let out = haven(&["bench", "catalogue", "--from", s(from), "--scratch", s(&real)]);
+    assert!(text(&out).contains("already exists"), "{}", text(&out));
+    // Arguments are checked before anything is created.
+    let never = tmp.path().join("never");
+    let out = haven(&["bench", "catalogue", "--from", s(&tmp.path().join("missing")), "--scratch", s(&never)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!never.exists(), "nothing created for a bad --from");
+    assert_eq!(users(&h.data), ["admin"]);
+}
+
+/// Every folder and file under `root`, with its mode bits.
+fn modes(root: &Path) -> Vec<(PathBuf, bool, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        out.push((p.clone(), meta.is_dir(), meta.permissions().mode() & 0o7777));
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        }
+    }
+    out
+}
+
+/// Runs `cat FILE` as uid/gid 65534; whether it could read it.
+fn nobody_reads(file: &Path) -> bool {
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", "cat"])
+        .arg(file)
+        .output()
+        .expect("setpriv (util-linux) is needed to test as another user")
+        .status
+        .success()
+}
+
+// issue 14 §10: zones, catalog, quarantine and keys were readable by
+// other users of the machine.
+#[test]
+fn issue_14_everything_haven_writes_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    // The folders above the data directory are open, as a home or /srv is:
+    // only Haven's own modes protect what it writes.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let h = Haven::new(tmp.path());
+    let dscro = h.signed("dscro");
+    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
+    let out = h.as_(&dscro, &["ingest", "--from", s(common::small_synth()), "--dsa", "DSA-HAVEN-DEMO"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dq = tmp.path().join("dq");
+    assert!(h.as_(&dscro, &["dq", "--out", s(&dq)]).status.success());
+
+    let written: Vec<_> = [&h.data, &h.keys, &dq].into_iter().flat_map(|r| modes(r)).collect();
+    assert!(written.iter().any(|(p, _, _)| p.extension().is_some_and(|e| e == "parquet")));
+    assert!(written.iter().any(|(p, _, _)| p.starts_with(h.data.join("quarantine")) && p.is_file()), "a quarantine file is checked too");
+    for (path, dir, mode) in &written {
+        let want = if *dir { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} has mode {mode:o}", path.display());
+    }
+
+    if is_root() {
+        let catalog = h.data.join("catalog.sqlite");
+        let parquet = written.iter().find(|(p, _, _)| p.extension().is_some_and(|e| e == "parquet")).unwrap().0.clone();
+        let key = h.keys.join("pseudonymised.key");
+        assert!(nobody_reads(&readable_probe(tmp.path())), "the probe itself works");
+        for f in [&catalog, &parquet, &key] {
+            assert!(!nobody_reads(f), "uid 65534 read {}", f.display());
+        }
+        // Even with every folder opened for traversal, the files stay shut.
+        for (path, dir, _) in &written {
+            if *dir {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o711)).unwrap();
+            }
+        }
+        for f in [&catalog, &parquet, &key] {
+            assert!(!nobody_reads(f), "uid 65534 read {} through open folders", f.display());
+        }
+    }
+}
+
+/// A world-readable file in `dir`, to show the check as another user works.
+fn readable_probe(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("probe");
+    std::fs::write(&p, "probe").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    p
+}
+
+// issue 14 §15: emptying the users table re-opened unsigned administrator
+// creation and the unsigned demo.
+#[test]
+fn issue_14_an_emptied_users_table_does_not_reopen_the_bootstrap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    h.admin();
+    let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+    db.execute_batch("DROP TRIGGER IF EXISTS users_no_delete; DELETE FROM users;").unwrap();
+    let n: i64 = db.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+
+    let add = h.run(&["users", "add", "intruder", "--role", "admin"]);
+    assert_eq!(add.status.code(), Some(3), "{}", text(&add));
+    assert!(text(&add).contains("needs a sign-in"), "{}", text(&add));
+    // A bad scale makes the demo fail at once if it were let through.
+    let demo = h.run(&["demo", "--scale", "nope"]);
+    assert_eq!(demo.status.code(), Some(3), "{}", text(&demo));
+    let n: i64 = db.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0, "no administrator was added");
+    for target in ["users add", "demo"] {
+        let audited: i64 = db
+            .query_row("SELECT COUNT(*) FROM audit WHERE action = 'refusal' AND target = ?1 AND outcome = 'refused'", [target], |r| r.get(0))
+            .unwrap();
+        assert_eq!(audited, 1, "the refused `{target}` is audited");
+    }
+}
