@@ -20,6 +20,12 @@
 //! finishes the job. The certificate records what, which years, row counts
 //! and content hashes before and after, when and by whom — never a value
 //! from a row.
+//!
+//! A destruction runs as of today only ([`Run::Destroy`]): a later date
+//! would destroy rows the agreement still allows (as if it had ended), an
+//! earlier one would certify a destruction on a day that has passed. A dry
+//! run may look ahead to see what a later run will take, never back.
+//! "Today" is the caller's argument, so tests set the clock.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -85,17 +91,104 @@ pub struct FileDestruction {
     pub sha256_after: Option<String>,
 }
 
+/// One load's part in a run, all its files together: a load has a part
+/// per writer and zone (a derived spells load two parts, an episode load
+/// one per zone), so a per-file listing shows one load many times.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadDestruction {
+    pub load_id: String,
+    pub zones: Vec<String>,
+    pub datasets: Vec<String>,
+    pub files: usize,
+    pub rows_before: u64,
+    pub rows_destroyed: u64,
+    pub years: Vec<String>,
+}
+
+/// The files of a plan grouped by load, in the plan's order.
+pub fn by_load(files: &[FileDestruction]) -> Vec<LoadDestruction> {
+    let mut out: Vec<LoadDestruction> = Vec::new();
+    for f in files {
+        let i = match out.iter().position(|l| l.load_id == f.load_id) {
+            Some(i) => i,
+            None => {
+                out.push(LoadDestruction { load_id: f.load_id.clone(), zones: vec![], datasets: vec![], files: 0, rows_before: 0, rows_destroyed: 0, years: vec![] });
+                out.len() - 1
+            }
+        };
+        let l = &mut out[i];
+        let add = |list: &mut Vec<String>, item: &String| {
+            if !list.contains(item) {
+                list.push(item.clone());
+                list.sort();
+            }
+        };
+        add(&mut l.zones, &f.zone);
+        add(&mut l.datasets, &f.dataset);
+        f.years.iter().for_each(|y| add(&mut l.years, y));
+        l.files += 1;
+        l.rows_before += f.rows_before;
+        l.rows_destroyed += f.rows_destroyed;
+    }
+    out
+}
+
+/// What a run does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Run {
+    /// Destroy what lies outside the window today, and certify it.
+    Destroy,
+    /// Report what a run on `on` (today or later) would destroy; change nothing.
+    DryRun { on: Date },
+}
+
+impl Run {
+    /// The run a request asks for on `today`: a dry run on `on` (default
+    /// today) if `dry_run`, else a destruction, which takes no date.
+    pub fn requested(today: Date, dry_run: bool, on: Option<Date>) -> Result<Run, GovernanceError> {
+        match (dry_run, on) {
+            (false, None) => Ok(Run::Destroy),
+            (false, Some(_)) => Err(GovernanceError::Refused(
+                "a destruction runs as of today only; another date is for a dry run (--dry-run --on DATE)".into(),
+            )),
+            (true, on) => Run::DryRun { on: on.unwrap_or(today) }.check(today),
+        }
+    }
+
+    /// Refuses a dry run that looks back.
+    fn check(self, today: Date) -> Result<Run, GovernanceError> {
+        match self {
+            Run::DryRun { on } if on < today => Err(GovernanceError::Refused(format!(
+                "a dry run looks ahead, not back: {on} is before today ({today}), and rows destroyed then would be gone already"
+            ))),
+            run => Ok(run),
+        }
+    }
+
+    /// The day the window is drawn on.
+    fn on(self, today: Date) -> Date {
+        match self {
+            Run::Destroy => today,
+            Run::DryRun { on } => on,
+        }
+    }
+}
+
 /// A destruction certificate: the plan of a dry run, or the record of a real one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Certificate {
     pub id: String,
     pub dsa: String,
+    /// The day the window was drawn on: the run's day for a destruction.
+    pub on: String,
     pub window: Window,
     pub run_by: String,
     pub role: String,
     pub at: String,
     pub dry_run: bool,
     pub loads_rewritten: Vec<(String, String)>,
+    /// Each load once, its files summed.
+    pub loads: Vec<LoadDestruction>,
     pub files: Vec<FileDestruction>,
     pub rows_destroyed: u64,
 }
@@ -114,10 +207,12 @@ pub fn plan(store: &Store, dsa: &Dsa, on: Date) -> Result<Vec<FileDestruction>, 
     Ok(out)
 }
 
-/// Destroys what [`plan`] finds and returns the certificate, also written to
-/// `<data-dir>/certificates/<id>.json`. With `dry_run` nothing changes and
-/// the certificate is returned unsaved.
-pub fn apply(store: &mut Store, dsa: &Dsa, on: Date, run_by: &str, role: &str, dry_run: bool) -> Result<Certificate, GovernanceError> {
+/// Destroys what [`plan`] finds on `today` and returns the certificate, also
+/// written to `<data-dir>/certificates/<id>.json`. A [`Run::DryRun`]
+/// changes nothing and returns the certificate unsaved.
+pub fn apply(store: &mut Store, dsa: &Dsa, today: Date, run: Run, run_by: &str, role: &str) -> Result<Certificate, GovernanceError> {
+    let on = run.check(today)?.on(today);
+    let dry_run = run != Run::Destroy;
     let window = Window::of(dsa, on);
     let mut files = plan(store, dsa, on)?;
     let id = certificate_id()?;
@@ -132,6 +227,7 @@ pub fn apply(store: &mut Store, dsa: &Dsa, on: Date, run_by: &str, role: &str, d
     let cert = Certificate {
         id,
         dsa: dsa.id.clone(),
+        on: on.to_string(),
         window,
         run_by: run_by.to_owned(),
         role: role.to_owned(),
@@ -139,6 +235,7 @@ pub fn apply(store: &mut Store, dsa: &Dsa, on: Date, run_by: &str, role: &str, d
         dry_run,
         loads_rewritten,
         rows_destroyed: files.iter().map(|f| f.rows_destroyed).sum(),
+        loads: by_load(&files),
         files,
     };
     if !dry_run {
@@ -423,15 +520,17 @@ mod tests {
         let other = load(&mut store, "DSA-OTHER", &[(9, Some(day(2001, 1, 1)))]);
         let on = day(2026, 11, 23);
 
-        let dry = apply(&mut store, &dsa, on, "dee", "dscro", true).unwrap();
+        let dry = apply(&mut store, &dsa, on, Run::DryRun { on }, "dee", "dscro").unwrap();
         assert!(dry.dry_run);
         assert_eq!(dry.rows_destroyed, 2);
         assert_eq!(dry.files.len(), 1, "the undated registration file keeps every row");
         assert_eq!(dry.files[0].years, ["2014-15", "2015-16"]);
+        assert_eq!(dry.loads.len(), 1);
+        assert_eq!((dry.loads[0].files, dry.loads[0].rows_destroyed), (1, 2));
         assert_eq!(epikeys(&store), [1, 2, 3, 4, 5, 9], "a dry run changes nothing");
         assert!(certificates(dir.path()).unwrap().is_empty());
 
-        let cert = apply(&mut store, &dsa, on, "dee", "dscro", false).unwrap();
+        let cert = apply(&mut store, &dsa, on, Run::Destroy, "dee", "dscro").unwrap();
         assert_eq!(cert.rows_destroyed, 2);
         assert_eq!(epikeys(&store), [3, 4, 5, 9]);
         assert_eq!(cert.loads_rewritten.len(), 1);
@@ -457,9 +556,62 @@ mod tests {
         assert_eq!(certificate_sha256(dir.path(), &cert.id).unwrap().len(), 64);
 
         // A rerun finds nothing more to destroy.
-        let again = apply(&mut store, &dsa, on, "dee", "dscro", false).unwrap();
+        let again = apply(&mut store, &dsa, on, Run::Destroy, "dee", "dscro").unwrap();
         assert_eq!(again.rows_destroyed, 0);
         assert_eq!(epikeys(&store), [3, 4, 5, 9]);
+    }
+
+    // Issue 14 item 14: a load with several parts (a derived spells load has
+    // two) or zones is listed once, its files summed.
+    #[test]
+    fn issue_14_a_plan_lists_each_load_once() {
+        let f = |load: &str, zone: &str, part: u32, rows: u64| FileDestruction {
+            load_id: load.into(),
+            zone: zone.into(),
+            dataset: "apc_spell_derived".into(),
+            path: format!("zones/{zone}/x/{load}/part-{part}.parquet"),
+            sha256_before: String::new(),
+            rows_before: rows,
+            rows_destroyed: rows,
+            years: vec!["all".into()],
+            sha256_after: None,
+        };
+        let files = [f("L1", "pseudonymised", 0, 430), f("L1", "pseudonymised", 1, 430), f("L2", "staging", 0, 5), f("L1", "national", 0, 1)];
+        let loads = by_load(&files);
+        assert_eq!(loads.len(), 2);
+        assert_eq!((loads[0].load_id.as_str(), loads[0].files, loads[0].rows_destroyed), ("L1", 3, 861));
+        assert_eq!(loads[0].zones, ["national", "pseudonymised"]);
+        assert_eq!(loads[1].rows_before, 5);
+    }
+
+    // Issue 14 item 14: a destruction takes no date but today; a dry run no
+    // date before today. "Today" is an argument, so no test depends on the
+    // real date.
+    #[test]
+    fn issue_14_a_destruction_runs_as_of_today_and_a_plan_looks_only_ahead() {
+        let today = day(2026, 11, 23);
+        assert_eq!(Run::requested(today, false, None).unwrap(), Run::Destroy);
+        let later = Run::requested(today, false, Some(day(2099, 1, 1))).unwrap_err().to_string();
+        assert!(later.contains("as of today only"), "{later}");
+        assert_eq!(Run::requested(today, true, None).unwrap(), Run::DryRun { on: today });
+        assert_eq!(Run::requested(today, true, Some(day(2099, 1, 1))).unwrap(), Run::DryRun { on: day(2099, 1, 1) });
+        let past = Run::requested(today, true, Some(day(2026, 11, 22))).unwrap_err().to_string();
+        assert!(past.contains("looks ahead, not back"), "{past}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_for_write(dir.path()).unwrap();
+        let dsa = demo();
+        load(&mut store, &dsa.id, &[(1, Some(day(2014, 6, 1))), (2, Some(day(2025, 1, 1)))]);
+        // The library refuses a plan that looks back, whoever calls it.
+        assert!(apply(&mut store, &dsa, today, Run::DryRun { on: day(2020, 1, 1) }, "dee", "dscro").is_err());
+        // Looking ahead past the agreement's end plans everything, and changes nothing.
+        let ahead = apply(&mut store, &dsa, today, Run::DryRun { on: day(2099, 1, 1) }, "dee", "dscro").unwrap();
+        assert_eq!((ahead.rows_destroyed, ahead.on.as_str()), (4, "2099-01-01"));
+        assert_eq!(epikeys(&store), [1, 2]);
+        // A destruction draws the window on today: only the 2014 row goes.
+        let cert = apply(&mut store, &dsa, today, Run::Destroy, "dee", "dscro").unwrap();
+        assert_eq!((cert.rows_destroyed, cert.on.as_str()), (1, "2026-11-23"));
+        assert_eq!(epikeys(&store), [2]);
     }
 
     #[test]
@@ -468,7 +620,7 @@ mod tests {
         let mut store = Store::open_for_write(dir.path()).unwrap();
         let dsa = demo();
         load(&mut store, &dsa.id, &[(1, Some(day(2030, 6, 1))), (2, None)]);
-        let cert = apply(&mut store, &dsa, day(2031, 4, 1), "dee", "dscro", false).unwrap();
+        let cert = apply(&mut store, &dsa, day(2031, 4, 1), Run::Destroy, "dee", "dscro").unwrap();
         // Two episodes and two registrations: every row loaded under it.
         assert_eq!(cert.rows_destroyed, 4);
         assert!(epikeys(&store).is_empty());

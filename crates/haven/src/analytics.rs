@@ -53,8 +53,12 @@ impl Work {
     }
 
     /// Runs `f` over the zones this work's grant opens with the scope
-    /// `scope` makes of them, then audits a read of each dataset
-    /// `indicators` touched in the scope's source.
+    /// `scope` makes of them, audited on both sides of the read: the
+    /// attempt (which zones, by whom, for which purpose and what) before
+    /// anything is opened, so a read that fails or is killed half-way is
+    /// still on the record; then a read of each dataset `indicators` touched
+    /// in the scope's source with its rows, or the failure with a fixed
+    /// reason (never the error's text).
     fn with_zones<T>(
         &self,
         cli: &Cli,
@@ -63,24 +67,45 @@ impl Work {
         scope: impl FnOnce(&ZoneSession) -> Result<Scope>,
         f: impl FnOnce(&ZoneSession, &Scope) -> Result<T>,
     ) -> Result<T> {
-        let users = Users::open(&cli.data_dir)?;
-        let g = grant(&users, &self.user, self.role, self.purpose, &self.dsa, today())?;
-        let store = Store::open(&cli.data_dir)?;
-        let zs = ZoneSession::open(&store, &g)?;
-        let scope = scope(&zs)?;
-        let source = scope.source;
-        let datasets: std::collections::BTreeSet<&str> = indicators
-            .iter()
-            .filter(|i| haven_analytics::engine::available(&zs, source, i))
-            .map(|i| haven_analytics::engine::reads(&scope, i))
-            .collect();
-        let out = f(&zs, &scope)?;
-        for d in datasets {
-            let rows = zs.count_rows(source.zone(), d)?;
-            let target = format!("{}.{d}", source.schema());
-            audit(&cli.data_dir, self.event("read", &target, serde_json::json!({"rows": rows, "for": what})))?;
+        let zones: Vec<&str> = haven_governance::grant::zones_for(self.role, self.purpose).unwrap_or_default().iter().map(|z| z.name()).collect();
+        let zones = zones.join("+");
+        let with = |mut e: Event, outcome: &str| {
+            e.outcome = outcome.into();
+            e
+        };
+        audit(&cli.data_dir, with(self.event("read", &zones, serde_json::json!({"for": what, "indicators": indicators.len()})), "attempt"))?;
+        let read = || -> Result<(T, Vec<(String, u64)>)> {
+            let users = Users::open(&cli.data_dir)?;
+            let g = grant(&users, &self.user, self.role, self.purpose, &self.dsa, today())?;
+            let store = Store::open(&cli.data_dir)?;
+            let zs = ZoneSession::open(&store, &g)?;
+            let scope = scope(&zs)?;
+            let source = scope.source;
+            let datasets: std::collections::BTreeSet<&str> = indicators
+                .iter()
+                .filter(|i| haven_analytics::engine::available(&zs, source, i))
+                .map(|i| haven_analytics::engine::reads(&scope, i))
+                .collect();
+            let out = f(&zs, &scope)?;
+            let mut rows = Vec::new();
+            for d in datasets {
+                rows.push((format!("{}.{d}", source.schema()), zs.count_rows(source.zone(), d)?));
+            }
+            Ok((out, rows))
+        };
+        match read() {
+            Ok((out, rows)) => {
+                for (target, n) in rows {
+                    audit(&cli.data_dir, self.event("read", &target, serde_json::json!({"rows": n, "for": what})))?;
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                let reason = crate::governance::fixed_reason(&e);
+                audit(&cli.data_dir, with(self.event("read", &zones, serde_json::json!({"for": what, "reason": reason})), "failed"))?;
+                Err(e)
+            }
         }
-        Ok(out)
     }
 
     /// Holds `dir` as one output pending review, and audits it.

@@ -251,7 +251,14 @@ pub enum OutputsCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole chain and say where it breaks.
-    Verify,
+    Verify {
+        /// A head from `haven audit checkpoint`: the log must still hold it
+        /// (finds a log cut back, emptied or dropped).
+        #[arg(long, value_name = "HEAD")]
+        checkpoint: Option<String>,
+    },
+    /// Print the log's head (entries, last MAC, and a MAC over both) for an auditor to keep elsewhere.
+    Checkpoint,
     /// Write the log for an NHS England audit.
     Export {
         /// Output file.
@@ -355,7 +362,8 @@ pub struct RetentionArgs {
     /// Report what would go, change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Apply the window as on this date (YYYY-MM-DD) instead of today.
+    /// With --dry-run only: plan as on this later date (YYYY-MM-DD) instead of
+    /// today. A destruction always runs as of today.
     #[arg(long)]
     pub on: Option<String>,
 }

@@ -12,6 +12,9 @@ use crate::ingest;
 use haven_synth::{Manifest, Scale, SynthConfig};
 
 pub fn run(cli: Cli) -> ExitCode {
+    // Before anything is audited (a refusal included): the audit key lives
+    // in the keys folder.
+    crate::governance::set_keys_dir(ingest::keys_dir(&cli));
     match crate::access::authorize(&cli) {
         Ok(session) => crate::governance::set_session(session),
         Err(refusal) => return refuse(&cli, &refusal),

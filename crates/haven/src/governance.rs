@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use haven_governance::audit::{AuditLog, Event};
+use haven_governance::audit::{AuditLog, Checkpoint, Event};
 use haven_governance::session::{Session, SessionKey, Sessions, SignIn};
 use haven_governance::users::{UserRole, Users};
 
@@ -13,6 +13,7 @@ use haven_model::Date;
 
 use haven_governance::disclosure::{Policy, Rule};
 use haven_governance::outputs::{Content, Outputs};
+use haven_governance::retention::Run;
 
 use crate::cli::{AuditCommand, Cli, DsaCommand, LoginArgs, OutputsCommand, RetentionArgs, RetentionCommand, UsersCommand};
 
@@ -139,11 +140,64 @@ pub fn actor() -> String {
     }
 }
 
+/// The keys folder of this command, set once by `commands::run` before
+/// anything is audited: the audit key lives there, beside the zone keys.
+static KEYS_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Records the keys folder for [`audit`].
+pub fn set_keys_dir(dir: std::path::PathBuf) {
+    let _ = KEYS_DIR.set(dir);
+}
+
+/// The audit log of `data_dir`, keyed by the audit key in the keys folder.
+pub fn audit_log(data_dir: &Path) -> Result<AuditLog> {
+    let keys = KEYS_DIR.get().ok_or_else(|| anyhow!("the keys folder is not known: no audit entry can be written"))?;
+    Ok(AuditLog::open(data_dir, keys)?)
+}
+
 /// Appends an event to the data directory's audit log.
 pub fn audit(data_dir: &Path, event: Event) -> Result<()> {
-    let mut log = AuditLog::open(data_dir)?;
-    log.append(event)?;
+    audit_log(data_dir)?.append(event)?;
     Ok(())
+}
+
+/// A fixed reason for a failure, for the audit log: which kind of thing
+/// failed, never the error's text, which may quote what a file holds.
+pub fn fixed_reason(e: &anyhow::Error) -> &'static str {
+    use haven_analytics::AnalyticsError as A;
+    use haven_governance::GovernanceError as G;
+    use haven_store::StoreError as S;
+    for cause in e.chain() {
+        if let Some(s) = cause.downcast_ref::<S>() {
+            #[allow(unreachable_patterns)] // other variants may come
+            return match s {
+                S::Io { .. } => "a file of the store could not be read or written",
+                S::Catalog(_) => "the catalog failed",
+                S::Parquet { .. } => "a Parquet file could not be written",
+                S::Query(_) => "the query over the zone failed",
+                S::Locked(_) => "the data directory was locked by a load",
+                S::ZoneNotInScope { .. } => "a zone outside the grant was asked for",
+                S::Inconsistent(_) => "the catalog is inconsistent with the files",
+                _ => "the store failed",
+            };
+        }
+        if let Some(g) = cause.downcast_ref::<G>() {
+            match g {
+                G::Refused(_) => return "refused by governance",
+                G::Store(_) | G::Db(_) => continue,
+                _ => return "a governance check failed",
+            }
+        }
+        if let Some(a) = cause.downcast_ref::<A>() {
+            match a {
+                A::Query { .. } => continue,
+                A::Unknown(_) => return "no such indicator or breakdown, or no data for it",
+                A::Shape { .. } => return "a query returned a shape the engine did not expect",
+                _ => return "writing an output failed",
+            }
+        }
+    }
+    "the read failed"
 }
 
 /// An audit event by the current actor, in the session's role, purpose and
@@ -267,15 +321,33 @@ pub fn retention(cli: &Cli, what: &RetentionCommand) -> Result<()> {
 
 fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
     let dsa = find_dsa(&cli.dsa_dir, &a.dsa)?;
-    let on = match &a.on {
-        Some(s) => Date::parse(s).map_err(|e| anyhow!("--on: {e}"))?,
-        None => today(),
-    };
     let role = session().map_or("admin", |s| s.role.name());
+    let action = if a.dry_run { "retention.plan" } else { "retention.apply" };
+    let today = today();
+    // A destruction runs as of today; only a dry run takes a date, today or later.
+    let run = a
+        .on
+        .as_deref()
+        .map(|s| Date::parse(s).map_err(|e| anyhow!("--on: {e}")))
+        .transpose()
+        .and_then(|on| Ok(Run::requested(today, a.dry_run, on)?));
+    let run = match run {
+        Ok(run) => run,
+        Err(e) => {
+            let detail = serde_json::json!({"on": a.on, "dry_run": a.dry_run, "reason": format!("{e:#}")});
+            audit(&cli.data_dir, event(role, "", &dsa.id, action, &dsa.id, "refused", detail))?;
+            return Err(e);
+        }
+    };
+    if run == Run::Destroy {
+        // On the record before anything is destroyed, so a run killed
+        // half-way (some loads rewritten, no certificate) is not silent.
+        audit(&cli.data_dir, event(role, "", &dsa.id, action, &dsa.id, "attempt", serde_json::json!({"on": today.to_string()})))?;
+    }
     let result = haven_store::Store::open_for_write(&cli.data_dir)
         .map_err(anyhow::Error::from)
         .and_then(|mut store| {
-            let cert = haven_governance::retention::apply(&mut store, &dsa, on, &actor(), role, a.dry_run)?;
+            let cert = haven_governance::retention::apply(&mut store, &dsa, today, run, &actor(), role)?;
             // Spells derived from destroyed episodes are stale (sessions no
             // longer read them); rebuilding replaces their files.
             if !a.dry_run {
@@ -283,10 +355,9 @@ fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
             }
             Ok(cert)
         });
-    let action = if a.dry_run { "retention.plan" } else { "retention.apply" };
     let detail = match &result {
         Ok(c) if !a.dry_run => serde_json::json!({"certificate": c.id, "sha256": haven_governance::retention::certificate_sha256(&cli.data_dir, &c.id)?, "rows_destroyed": c.rows_destroyed, "keep_from": c.window.keep_from}),
-        Ok(c) => serde_json::json!({"rows_destroyed": c.rows_destroyed, "keep_from": c.window.keep_from}),
+        Ok(c) => serde_json::json!({"on": c.on, "rows_destroyed": c.rows_destroyed, "keep_from": c.window.keep_from}),
         Err(e) => serde_json::json!({"reason": format!("{e:#}")}),
     };
     audit(&cli.data_dir, event(role, "", &dsa.id, action, &dsa.id, if result.is_ok() { "ok" } else { "failed" }, detail))?;
@@ -296,8 +367,18 @@ fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
         return Ok(());
     }
     println!("{}{}", cert.window.reason, if a.dry_run { " (dry run: nothing changed)" } else { "" });
-    for f in &cert.files {
-        println!("  {:<14} {:<16} load {}  {:>10} of {:>10} rows  years {}", f.zone, f.dataset, f.load_id, f.rows_destroyed, f.rows_before, f.years.join(","));
+    // Each load once (its parts and zones summed); `--json` has every file.
+    for l in &cert.loads {
+        println!(
+            "  load {}  {:<16} {:>10} of {:>10} rows in {} ({} files)  years {}",
+            l.load_id,
+            l.datasets.join(","),
+            l.rows_destroyed,
+            l.rows_before,
+            l.zones.join(","),
+            l.files,
+            l.years.join(",")
+        );
     }
     match a.dry_run {
         true => println!("{} rows would be destroyed", cert.rows_destroyed),
@@ -349,14 +430,32 @@ pub fn users(cli: &Cli, what: &UsersCommand) -> Result<()> {
 }
 
 pub fn audit_command(cli: &Cli, what: &AuditCommand) -> Result<()> {
-    let log = AuditLog::open(&cli.data_dir)?;
+    let log = audit_log(&cli.data_dir)?;
     match what {
-        AuditCommand::Verify => {
-            let n = log.verify().map_err(|e| anyhow!("audit log verification failed: {e}"))?;
+        AuditCommand::Verify { checkpoint } => {
+            let cp = checkpoint.as_deref().map(Checkpoint::parse).transpose()?;
+            let n = log.verify_with(cp.as_ref()).map_err(|e| anyhow!("audit log verification failed: {e}"))?;
             if cli.json {
-                println!("{}", serde_json::json!({"verified": true, "entries": n}));
+                println!("{}", serde_json::json!({"verified": true, "entries": n, "checkpoint_entries": cp.as_ref().map(|c| c.entries)}));
             } else {
-                println!("audit log verified: {n} entries, chain intact");
+                let held = cp.map(|c| format!("; it holds the checkpoint of entry {}", c.entries)).unwrap_or_default();
+                println!("audit log verified: {n} entries, chain intact{held}");
+            }
+        }
+        AuditCommand::Checkpoint => {
+            // A checkpoint of a broken chain would vouch for the break.
+            log.verify().map_err(|e| anyhow!("audit log verification failed: {e}"))?;
+            drop(log);
+            audit(&cli.data_dir, event("auditor", "audit", "", "audit.checkpoint", "-", "ok", serde_json::json!({})))?;
+            let cp = audit_log(&cli.data_dir)?.checkpoint()?;
+            if cli.json {
+                println!("{}", serde_json::json!({"checkpoint": cp.to_string(), "entries": cp.entries}));
+            } else {
+                println!("{cp}");
+                eprintln!(
+                    "audit log checkpoint at entry {}: keep this line where the data directory's operators cannot write, and check it with `haven audit verify --checkpoint <line>`",
+                    cp.entries
+                );
             }
         }
         AuditCommand::Export { out, format } => {

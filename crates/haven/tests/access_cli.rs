@@ -52,6 +52,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("outputs reject", &["OUT-99999", "--reason", "r"], Some(&["analyst", "auditor"])),
         c("outputs export", &["OUT-99999", "--out", "@/x.csv"], Some(&["analyst", "viewer"])),
         c("audit verify", &[], Some(&["auditor", "admin"])),
+        c("audit checkpoint", &[], Some(&["auditor", "admin"])),
         c("audit export", &["--out", "@/audit.csv", "--format", "bogus"], Some(&["auditor"])),
         c("retention apply", &["--dsa", "DSA-HAVEN-DEMO", "--dry-run"], Some(&["dscro", "admin"])),
         c("retention certificates", &[], Some(&["dscro", "auditor", "admin"])),

@@ -196,11 +196,20 @@ fn episodes_by_cutoff(data: &std::path::Path, cutoff: haven_model::Date) -> (u64
 fn retention_destroys_rows_outside_the_window_and_certifies_it() {
     let tmp = tempfile::tempdir().unwrap();
     let mut h = Haven::new(tmp.path());
-    // An agreement like the demo's but keeping one year plus the current one.
+    // An agreement like the demo's, in force until two years from today and
+    // keeping whole years back to 2025-26 plus the current one (a destruction
+    // runs as of today only, issue 14 item 14, so the window is made
+    // relative to today rather than today to a fixed window).
     let dsa_dir = tmp.path().join("dsa");
     std::fs::create_dir_all(&dsa_dir).unwrap();
     let demo = std::fs::read_to_string(common::dsa_dir().join("DSA-HAVEN-DEMO.toml")).unwrap();
-    let short = demo.replace("\"DSA-HAVEN-DEMO\"", "\"DSA-TEST-SHORT\"").replace("retention_years = 10", "retention_years = 1");
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let today = haven_model::Date::from_days((secs / 86_400) as i32);
+    let end = haven_model::Date::from_days(today.days() + 731);
+    let short = demo
+        .replace("\"DSA-HAVEN-DEMO\"", "\"DSA-TEST-SHORT\"")
+        .replace("retention_years = 10", &format!("retention_years = {}", today.financial_year() - 2025))
+        .replace("end = \"2031-03-31\"", &format!("end = \"{end}\""));
     std::fs::write(dsa_dir.join("DSA-TEST-SHORT.toml"), short).unwrap();
     h.dsa_dir = dsa_dir;
     h.add_user("dee", "dscro", None);
@@ -218,20 +227,20 @@ fn retention_destroys_rows_outside_the_window_and_certifies_it() {
         let out = h.as_(&dee, &["ingest", "--icb", "QMJ", "--dataset", dataset, "--file", synth.join(file).to_str().unwrap()]);
         assert!(out.status.success(), "{dataset}: {}", text(&out));
     }
-    // On 2026-11-23 (2026-27) one whole year back starts 2025-04-01; the
-    // synthetic data covers 2024-25 and 2025-26, so 2024-25 goes.
+    // The window starts 2025-04-01; the synthetic data covers 2024-25 and
+    // 2025-26, so 2024-25 goes.
     let cutoff = haven_model::Date::from_ymd(2025, 4, 1).unwrap();
     let (old, kept) = episodes_by_cutoff(&h.data, cutoff);
     assert!(old > 0 && kept > 0, "{old} {kept}");
 
-    let dry = h.as_(&dee, &["--json", "retention", "apply", "--dsa", "DSA-TEST-SHORT", "--on", "2026-11-23", "--dry-run"]);
+    let dry = h.as_(&dee, &["--json", "retention", "apply", "--dsa", "DSA-TEST-SHORT", "--dry-run"]);
     assert!(dry.status.success(), "{}", text(&dry));
     let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
     assert_eq!(plan["rows_destroyed"].as_u64().unwrap(), old, "the plan counts exactly the rows dated before the window");
     assert_eq!(plan["window"]["keep_from"], "2025-04-01");
     assert_eq!(episodes_by_cutoff(&h.data, cutoff), (old, kept), "a dry run changes nothing");
 
-    let run = h.as_(&dee, &["--json", "retention", "apply", "--dsa", "DSA-TEST-SHORT", "--on", "2026-11-23"]);
+    let run = h.as_(&dee, &["--json", "retention", "apply", "--dsa", "DSA-TEST-SHORT"]);
     assert!(run.status.success(), "{}", text(&run));
     let cert: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(cert["rows_destroyed"].as_u64().unwrap(), old);
@@ -245,7 +254,7 @@ fn retention_destroys_rows_outside_the_window_and_certifies_it() {
     let listed = h.as_(&auditor, &["retention", "certificates"]);
     assert!(text(&listed).contains(id), "{}", text(&listed));
     let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
-    let detail: String = db.query_row("SELECT detail FROM audit WHERE action = 'retention.apply'", [], |r| r.get(0)).unwrap();
+    let detail: String = db.query_row("SELECT detail FROM audit WHERE action = 'retention.apply' AND outcome = 'ok'", [], |r| r.get(0)).unwrap();
     let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
     assert_eq!(detail["sha256"].as_str().unwrap(), haven_store::hex(&sha256(&saved)));
     assert!(h.as_(&auditor, &["audit", "verify"]).status.success());
