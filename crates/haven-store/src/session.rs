@@ -6,7 +6,9 @@
 //! only be opened with a [`ReadGrant`]; the governance layer is the one
 //! implementor (xtask's tidy check refuses any other), so a read that has not
 //! passed policy does not compile. A grant bound to a GP practice sees, in
-//! every person-level table, only the patients registered with it.
+//! every person-level table, only the patients registered with it. The grant
+//! also says which datasets to open ([`ReadGrant::admits`], given the
+//! agreements their loads ran under); the rest are not registered.
 
 use std::sync::Arc;
 
@@ -26,6 +28,11 @@ pub trait ReadGrant {
     fn zones(&self) -> &[Zone];
     /// The practice whose registered patients alone are visible, for a GP.
     fn practice(&self) -> Option<&str>;
+    /// Whether a session may open `zone.dataset`, whose committed loads ran
+    /// under `agreements` (one entry per load; `None` for a load under no
+    /// agreement). The governance layer decides: the agreement must be the
+    /// grant's and cover the dataset for the grant's purpose.
+    fn admits(&self, zone: Zone, dataset: &str, agreements: &[Option<String>]) -> bool;
 }
 
 /// The zones a session may read.
@@ -88,6 +95,13 @@ impl ZoneSession {
             for dataset in store.catalog().datasets(zone)? {
                 // A stale derivation would answer for data no longer there.
                 if !store.is_current(zone, &dataset)? {
+                    continue;
+                }
+                // Data loaded under another agreement, or not linkable for
+                // the grant's purpose, is not opened.
+                let agreements: Vec<Option<String>> =
+                    store.dataset_loads(zone, &dataset)?.into_iter().map(|l| l.dsa).collect();
+                if !grant.admits(zone, &dataset, &agreements) {
                     continue;
                 }
                 let paths = store.dataset_files(zone, &dataset)?;
