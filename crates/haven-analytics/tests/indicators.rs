@@ -169,6 +169,7 @@ fn commit(store: &mut Store, tables: &[(&str, RecordBatch)], source: &str, sha25
         source_sha256: sha256.into(),
         source_bytes: 0,
         dsa: Some("DSA-HAVEN-DEMO".into()),
+        dsa_version: Some(1),
         operator: "test".into(),
         started_at: "x".into(),
         finished_at: "x".into(),

@@ -1,5 +1,5 @@
-//! Data Sharing Agreements (DSAs) read from reviewed TOML files and enforced
-//! as policy (DESIGN.md §1–2).
+//! Data Sharing Agreements (DSAs) written as reviewed TOML and enforced as
+//! policy (DESIGN.md §1–2).
 //!
 //! Every action in Haven runs as (user, role, purpose) under one DSA that is
 //! in force. A DSA file says who the controllers are, when the agreement runs,
@@ -9,7 +9,8 @@
 //! record level, how long data is retained, whether sublicensing is allowed
 //! and where the data may be processed. The shipped agreements live in the
 //! repository's `dsa/` folder, one file per agreement, each citing where its
-//! facts come from.
+//! facts come from. Haven obeys only agreements an administrator imported
+//! into its registry (`crate::registry`); this module parses and checks them.
 //!
 //! ```toml
 //! id = "DSA-HAVEN-DEMO"
@@ -67,7 +68,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 use haven_model::Date;
@@ -232,9 +232,8 @@ pub struct Linkage {
     pub datasets: Vec<String>,
 }
 
-/// A validated Data Sharing Agreement. Built only by [`Dsa::from_toml`] or
-/// [`Dsa::load_dir`], so every `Dsa` has passed the checks in the module
-/// documentation.
+/// A validated Data Sharing Agreement. Built only by [`Dsa::from_toml`], so
+/// every `Dsa` has passed the checks in the module documentation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Dsa {
@@ -305,37 +304,6 @@ impl Dsa {
         let bad = |reason: String| GovernanceError::Dsa { file: file_name.to_owned(), reason };
         let raw: RawDsa = toml::from_str(text).map_err(|e| bad(toml_error(text, &e)))?;
         validate(raw).map_err(bad)
-    }
-
-    /// Loads every `*.toml` file in `dir`, sorted by id. Any invalid file, or
-    /// two files with the same id, refuses the whole folder.
-    pub fn load_dir(dir: &Path) -> Result<Vec<Dsa>, GovernanceError> {
-        let io = |path: &Path, source| GovernanceError::Io { path: path.display().to_string(), source };
-        let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
-            let path = entry.map_err(|e| io(dir, e))?.path();
-            if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        let mut loaded: Vec<(String, Dsa)> = Vec::with_capacity(paths.len());
-        for path in paths {
-            let name =
-                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
-            let dsa = Dsa::from_toml(&name, &text)?;
-            if let Some((first, _)) = loaded.iter().find(|(_, d)| d.id == dsa.id) {
-                return Err(GovernanceError::Dsa {
-                    file: name,
-                    reason: format!("`id` {} is already used by {first}; each agreement needs its own id", dsa.id),
-                });
-            }
-            loaded.push((name, dsa));
-        }
-        let mut dsas: Vec<Dsa> = loaded.into_iter().map(|(_, d)| d).collect();
-        dsas.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(dsas)
     }
 
     /// The lead controller's ODS code.
@@ -612,15 +580,29 @@ fn validate_linkage(link: &Linkage, datasets: &[String], purposes: &[PurposeTerm
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn day(text: &str) -> Date {
         Date::parse(text).unwrap()
     }
 
+    /// The repository's agreement files, parsed, by id.
     fn shipped() -> Vec<Dsa> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsa");
-        Dsa::load_dir(&dir).unwrap_or_else(|e| panic!("shipped DSAs must load: {e}"))
+        let mut dsas: Vec<Dsa> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                Dsa::from_toml(&name, &std::fs::read_to_string(&p).unwrap())
+                    .unwrap_or_else(|e| panic!("shipped DSAs must load: {e}"))
+            })
+            .collect();
+        dsas.sort_by(|a, b| a.id.cmp(&b.id));
+        dsas
     }
 
     fn shipped_one(id: &str) -> Dsa {
@@ -886,30 +868,5 @@ datasets = ["sus_apc", "gp_extract"]
         let d = Dsa::from_toml("national.toml", &text).unwrap();
         assert!(d.minimisation.is_empty());
         assert!(d.allows_linkage(Purpose::RiskStratification, "national_ecds", "national_hes"));
-    }
-
-    #[test]
-    fn dsa_load_dir_refuses_duplicates_and_bad_files() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.toml"), BASE).unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "not a DSA").unwrap();
-        let dsas = Dsa::load_dir(dir.path()).unwrap();
-        assert_eq!(dsas.len(), 1);
-
-        std::fs::write(dir.path().join("b.toml"), BASE).unwrap();
-        match Dsa::load_dir(dir.path()) {
-            Err(GovernanceError::Dsa { file, reason }) => {
-                assert_eq!(file, "b.toml");
-                assert!(reason.contains("DSA-TEST is already used by a.toml"), "{reason}");
-            }
-            other => panic!("duplicate ids must be refused, got {other:?}"),
-        }
-
-        std::fs::write(dir.path().join("b.toml"), edit("retention_years = 5", "retention_years = 0")).unwrap();
-        let e = Dsa::load_dir(dir.path()).unwrap_err().to_string();
-        assert!(e.starts_with("DSA b.toml: `retention_years` is 0"), "{e}");
-
-        let missing = dir.path().join("missing");
-        assert!(matches!(Dsa::load_dir(&missing), Err(GovernanceError::Io { .. })));
     }
 }

@@ -4,8 +4,11 @@
 //!   rule for acting without a sign-in.
 //! - [`disclosure`]: the one choke point every aggregate passes before it
 //!   leaves (methods.md §1).
-//! - [`dsa`]: Data Sharing Agreements read from reviewed TOML files and
-//!   enforced as policy.
+//! - [`dsa`]: Data Sharing Agreements written as reviewed TOML and enforced
+//!   as policy.
+//! - [`registry`]: the agreements Haven obeys, as versioned, hashed data in
+//!   the catalog database (imported by an administrator, never read from a
+//!   folder).
 //! - [`audit`]: the append-only, hash-chained audit log and its verifier.
 //! - [`users`]: users, roles and Argon2id password hashes.
 //! - [`grant`]: access grants, the only way to open a zone for reading.
@@ -21,6 +24,7 @@ pub mod dsa;
 mod error;
 pub mod grant;
 pub mod outputs;
+pub mod registry;
 pub mod retention;
 pub mod session;
 pub mod users;

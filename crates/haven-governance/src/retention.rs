@@ -464,6 +464,7 @@ mod tests {
             source_sha256: "00".into(),
             source_bytes: 1,
             dsa: Some(dsa.into()),
+            dsa_version: Some(1),
             operator: "test".into(),
             started_at: "x".into(),
             finished_at: "x".into(),

@@ -347,6 +347,7 @@ pub fn ingest(
         source_sha256: sha256,
         source_bytes: bytes_read,
         dsa: req.policy.dsa.clone(),
+        dsa_version: req.policy.dsa_version,
         operator: req.policy.operator.clone(),
         started_at,
         finished_at: haven_store::timestamp_now(),

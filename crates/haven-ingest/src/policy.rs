@@ -52,6 +52,8 @@ pub struct IngestPolicy {
     pub icb: String,
     /// The Data Sharing Agreement id, recorded in lineage.
     pub dsa: Option<String>,
+    /// The version of that agreement (in the registry) the load runs under.
+    pub dsa_version: Option<u32>,
     pub minimisation: Minimisation,
     /// Opt-out clean-list purposes a person must be on to reach each zone.
     pub optout_purposes: BTreeMap<Zone, Vec<String>>,
@@ -69,6 +71,7 @@ impl IngestPolicy {
         IngestPolicy {
             icb: icb.to_ascii_uppercase(),
             dsa: None,
+            dsa_version: None,
             minimisation: Minimisation { registered: true, resident: true, hosted_provider: true },
             optout_purposes: BTreeMap::from([(
                 Zone::Pseudonymised,

@@ -223,6 +223,8 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
     let mut dsas: Vec<Option<String>> = sources.iter().map(|l| l.dsa.clone()).collect();
     dsas.dedup();
     let dsa = if dsas.len() == 1 { dsas.remove(0) } else { None };
+    // ... and to the newest version of it among its sources.
+    let dsa_version = dsa.as_ref().and_then(|_| sources.iter().filter_map(|l| l.dsa_version).max());
     let replaced: Vec<String> = store.dataset_loads(zone, DATASET)?.into_iter().map(|l| l.id).collect();
     let mut report = SpellReport {
         zone: zone.name().to_owned(),
@@ -239,6 +241,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
         source_sha256: fingerprint,
         source_bytes: 0,
         dsa,
+        dsa_version,
         operator: "haven (derived)".to_owned(),
         started_at,
         finished_at: haven_store::timestamp_now(),

@@ -52,6 +52,8 @@ pub struct LoadRecord {
     pub source_sha256: String,
     pub source_bytes: u64,
     pub dsa: Option<String>,
+    /// The version of `dsa` (in the agreement registry) the load ran under.
+    pub dsa_version: Option<u32>,
     pub operator: String,
     pub started_at: String,
     pub finished_at: String,
@@ -173,7 +175,8 @@ CREATE TABLE IF NOT EXISTS loads (
     status TEXT NOT NULL,
     key_ids TEXT NOT NULL,
     summary TEXT NOT NULL,
-    seq INTEGER NOT NULL
+    seq INTEGER NOT NULL,
+    dsa_version INTEGER
 );
 CREATE INDEX IF NOT EXISTS loads_by_source ON loads(dataset, source_sha256);
 CREATE TABLE IF NOT EXISTS files (
@@ -218,6 +221,7 @@ impl SqliteCatalog {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(SqliteCatalog { conn })
     }
 
@@ -232,6 +236,7 @@ impl SqliteCatalog {
                     source_sha256: r.get(3)?,
                     source_bytes: r.get::<_, i64>(4)? as u64,
                     dsa: r.get(5)?,
+                    dsa_version: r.get(12)?,
                     operator: r.get(6)?,
                     started_at: r.get(7)?,
                     finished_at: r.get(8)?,
@@ -277,7 +282,19 @@ impl SqliteCatalog {
 }
 
 const LOAD_COLUMNS: &str = "id, dataset, source_path, source_sha256, source_bytes, dsa, operator, \
-                            started_at, finished_at, status, key_ids, summary";
+                            started_at, finished_at, status, key_ids, summary, dsa_version";
+
+/// Brings a catalog made by an older Haven up to this schema: loads gained
+/// `dsa_version` (the agreement version a load ran under; unknown, so NULL,
+/// for older loads).
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('loads')")?;
+    let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    if !columns.iter().any(|c| c == "dsa_version") {
+        conn.execute_batch("ALTER TABLE loads ADD COLUMN dsa_version INTEGER")?;
+    }
+    Ok(())
+}
 const FILE_COLUMNS: &str = "f.load_id, f.zone, f.dataset, f.path, f.rows, f.bytes, f.sha256";
 
 fn file_name(path: &str) -> &str {
@@ -316,8 +333,8 @@ impl Catalog for SqliteCatalog {
         let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM loads", [], |r| r.get(0))?;
         tx.execute(
             "INSERT INTO loads (id, dataset, source_path, source_name, source_sha256, source_bytes, dsa, \
-             operator, started_at, finished_at, status, key_ids, summary, seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             operator, started_at, finished_at, status, key_ids, summary, seq, dsa_version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 load.id,
                 load.dataset,
@@ -333,6 +350,7 @@ impl Catalog for SqliteCatalog {
                 load.key_ids,
                 load.summary,
                 seq,
+                load.dsa_version,
             ],
         )?;
         {

@@ -7,7 +7,9 @@
 //! implementor (xtask's tidy check refuses any other), so a read that has not
 //! passed policy does not compile. A grant bound to a GP practice sees, in
 //! every person-level table, only the patients currently registered with it;
-//! a table that cannot be filtered that way is not registered at all.
+//! a table that cannot be filtered that way is not registered at all. The
+//! grant also says which datasets to open ([`ReadGrant::admits`], given the
+//! agreements their loads ran under); the rest are not registered.
 //!
 //! The session runs queries only ([`ZoneSession::sql`] refuses DDL, DML,
 //! `COPY` and statements such as `SET`), and the raw DataFusion context is
@@ -38,6 +40,11 @@ pub trait ReadGrant {
     /// The day the grant is for: a GP sees the patients registered with the
     /// practice on this day.
     fn date(&self) -> Date;
+    /// Whether a session may open `zone.dataset`, whose committed loads ran
+    /// under `agreements` (one entry per load; `None` for a load under no
+    /// agreement). The governance layer decides: the agreement must be the
+    /// grant's and cover the dataset for the grant's purpose.
+    fn admits(&self, zone: Zone, dataset: &str, agreements: &[Option<String>]) -> bool;
 }
 
 /// The zones a session may read.
@@ -100,6 +107,13 @@ impl ZoneSession {
             for dataset in store.catalog().datasets(zone)? {
                 // A stale derivation would answer for data no longer there.
                 if !store.is_current(zone, &dataset)? {
+                    continue;
+                }
+                // Data loaded under another agreement, or not linkable for
+                // the grant's purpose, is not opened.
+                let agreements: Vec<Option<String>> =
+                    store.dataset_loads(zone, &dataset)?.into_iter().map(|l| l.dsa).collect();
+                if !grant.admits(zone, &dataset, &agreements) {
                     continue;
                 }
                 let paths = store.dataset_files(zone, &dataset)?;

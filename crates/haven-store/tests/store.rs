@@ -25,6 +25,27 @@ impl ReadGrant for TestGrant {
     fn date(&self) -> Date {
         session_day()
     }
+    fn admits(&self, _zone: Zone, _dataset: &str, _agreements: &[Option<String>]) -> bool {
+        true
+    }
+}
+
+/// A grant that opens only data whose every load ran under one agreement.
+struct UnderGrant(Vec<Zone>, &'static str);
+
+impl ReadGrant for UnderGrant {
+    fn zones(&self) -> &[Zone] {
+        &self.0
+    }
+    fn practice(&self) -> Option<&str> {
+        None
+    }
+    fn date(&self) -> Date {
+        session_day()
+    }
+    fn admits(&self, _zone: Zone, _dataset: &str, agreements: &[Option<String>]) -> bool {
+        agreements.iter().all(|a| a.as_deref() == Some(self.1))
+    }
 }
 
 /// The day the tests' sessions run on: fixed, so no test depends on today.
@@ -56,6 +77,7 @@ fn record(id: &str, sha: &str) -> LoadRecord {
         source_sha256: sha.into(),
         source_bytes: 10,
         dsa: Some("DSA-1".into()),
+        dsa_version: Some(1),
         operator: "tester".into(),
         started_at: haven_store::timestamp_now(),
         finished_at: haven_store::timestamp_now(),
@@ -167,6 +189,20 @@ fn a_session_sees_only_its_zones() {
     assert!(err.to_lowercase().contains("staging"), "{err}");
 }
 
+// Issue 14 item 5: the store asks the grant about each dataset with the
+// agreements its loads ran under, and does not register what it refuses.
+#[test]
+fn issue_14_a_session_registers_only_datasets_its_grant_admits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    load(&mut store, Zone::Pseudonymised, &["1", "2"], "aa", &[]);
+    let under = ZoneSession::open(&store, &UnderGrant(vec![Zone::Pseudonymised], "DSA-1")).unwrap();
+    assert_eq!(under.count_rows(Zone::Pseudonymised, "apc_episode").unwrap(), 2);
+    let other = ZoneSession::open(&store, &UnderGrant(vec![Zone::Pseudonymised], "DSA-2")).unwrap();
+    let err = other.count_rows(Zone::Pseudonymised, "apc_episode").unwrap_err().to_string();
+    assert!(err.contains("apc_episode"), "{err}");
+}
+
 struct GpGrant(Vec<Zone>, &'static str);
 
 impl ReadGrant for GpGrant {
@@ -178,6 +214,9 @@ impl ReadGrant for GpGrant {
     }
     fn date(&self) -> Date {
         session_day()
+    }
+    fn admits(&self, _zone: Zone, _dataset: &str, _agreements: &[Option<String>]) -> bool {
+        true
     }
 }
 
@@ -388,4 +427,27 @@ fn issue_14_the_data_directory_is_owner_only() {
         assert!(matches!(Store::open(&root), Err(StoreError::OpenToOthers { .. })), "{mode:o}");
         assert!(matches!(Store::open_for_write(&root), Err(StoreError::OpenToOthers { .. })), "{mode:o}");
     }
+}
+
+// Issue 14 item 5: a catalog made before loads recorded their agreement
+// version gains the column on open; its loads read as version unknown.
+#[test]
+fn issue_14_an_older_catalog_gains_dsa_version_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("catalog.sqlite")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE loads (id TEXT PRIMARY KEY, dataset TEXT NOT NULL, source_path TEXT NOT NULL, \
+         source_name TEXT NOT NULL, source_sha256 TEXT NOT NULL, source_bytes INTEGER NOT NULL, dsa TEXT, \
+         operator TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, \
+         key_ids TEXT NOT NULL, summary TEXT NOT NULL, seq INTEGER NOT NULL); \
+         INSERT INTO loads VALUES ('L-OLD', 'apc_episode', '/in/a.psv', 'a.psv', 'aa', 1, 'DSA-1', 'op', 'x', 'x', \
+         'committed', '{}', '{}', 1);",
+    )
+    .unwrap();
+    drop(db);
+    let mut store = Store::open_for_write(dir.path()).unwrap();
+    let old = store.catalog().load("L-OLD").unwrap().unwrap();
+    assert_eq!((old.dsa.as_deref(), old.dsa_version), (Some("DSA-1"), None));
+    let id = load(&mut store, Zone::Pseudonymised, &["1"], "bb", &[]);
+    assert_eq!(store.catalog().load(&id).unwrap().unwrap().dsa_version, Some(1));
 }

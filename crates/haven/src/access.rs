@@ -8,8 +8,9 @@
 //! checks the table. Refusals exit with status 3 and are audited.
 //!
 //! Three commands touch no governed data and need no sign-in: `synth`
-//! writes synthetic files, `dsa list|show|check` read the agreements (their
-//! facts are public register entries), and `bench` works in a scratch data
+//! writes synthetic files, `dsa list|show|check` read the imported agreements
+//! (their facts are public register entries; only an administrator's
+//! `dsa import` changes them), and `bench` works in a scratch data
 //! directory that it made and deletes. Two bootstrap cases need none either,
 //! on a data directory that has never been used (no load, user, audit entry
 //! or audit head: `haven_governance::bootstrap::is_fresh`): adding the first
@@ -73,6 +74,7 @@ pub const TABLE: &[(&str, Need)] = &[
     ("dsa list", Need::Open),
     ("dsa show", Need::Open),
     ("dsa check", Need::Open),
+    ("dsa import", signed(&[R::Admin], N::None)),
     ("outputs submit", signed(&[R::Analyst], N::OneOf(&[P::Commissioning, P::RiskStratification, P::PopulationHealthBenchmarking]))),
     ("outputs list", signed(&[R::Analyst, R::Auditor], N::None)),
     ("outputs show", signed(&[R::Analyst, R::Auditor], N::None)),
@@ -113,6 +115,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Dsa { what: DsaCommand::List } => "dsa list",
         Command::Dsa { what: DsaCommand::Show { .. } } => "dsa show",
         Command::Dsa { what: DsaCommand::Check { .. } } => "dsa check",
+        Command::Dsa { what: DsaCommand::Import { .. } } => "dsa import",
         Command::Outputs { what: OutputsCommand::Submit { .. } } => "outputs submit",
         Command::Outputs { what: OutputsCommand::List } => "outputs list",
         Command::Outputs { what: OutputsCommand::Show { .. } } => "outputs show",
@@ -172,14 +175,15 @@ pub fn allows(path: &str, session: Option<&Session>) -> Result<(), Refusal> {
 }
 
 /// The agreement a signed-in command runs under must be in force today and
-/// allow the session's role (for its purpose, or for any purpose).
+/// allow the session's role (for its purpose, or for any purpose), as the
+/// latest intact version in the registry says.
 pub fn check_agreement(cli: &Cli, path: &str, s: &Session) -> Result<(), Refusal> {
     let Some(Need::Signed { purpose, .. }) = need(path) else { return Ok(()) };
     if purpose == PurposeNeed::None {
         return Ok(());
     }
     let id = s.dsa.as_deref().ok_or_else(|| Refusal("the session names no agreement".into()))?;
-    let dsa = crate::governance::find_dsa(&cli.dsa_dir, id).map_err(|e| Refusal(format!("{e:#}")))?;
+    let dsa = crate::governance::find_dsa(cli, id).map_err(|e| Refusal(format!("{e:#}")))?;
     let today = crate::governance::today();
     let result = match s.purpose {
         Some(p) => dsa.check(today, p, s.role).map(|_| ()),

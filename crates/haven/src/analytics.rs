@@ -35,7 +35,7 @@ impl Work {
     pub fn from_session(cli: &Cli) -> Result<Work> {
         let s = session().ok_or_else(|| anyhow!("this command needs a sign-in"))?;
         let purpose = s.purpose.ok_or_else(|| anyhow!("the session has no purpose"))?;
-        let dsa = find_dsa(&cli.dsa_dir, s.dsa.as_deref().unwrap_or(""))?;
+        let dsa = find_dsa(cli, s.dsa.as_deref().unwrap_or(""))?;
         Ok(Work { user: s.user.clone(), role: s.role, purpose, dsa })
     }
 
@@ -279,7 +279,7 @@ const DEMO_ANALYST: &str = "demo.analyst";
 /// indicators against England.
 pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
     ensure_demo_analyst(cli)?;
-    let dsa = find_dsa(&cli.dsa_dir, "DSA-HAVEN-DEMO")?;
+    let dsa = find_dsa(cli, "DSA-HAVEN-DEMO")?;
     let as_ = |purpose| Work { user: DEMO_ANALYST.into(), role: Role::Analyst, purpose, dsa: dsa.clone() };
     let out = cli.data_dir.join("demo-outputs");
     let run = IndicatorsRunArgs {

@@ -148,7 +148,7 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         }
     };
     let ingest_peak = peak_rss_mib();
-    let zs = open_session(cli, &data)?;
+    let zs = open_session(&data)?;
     let scope = Scope::of(&zs, Source::National, period);
     // Only what the extract holds (an APC-only extract has no OP or ECDS).
     let all: Vec<Indicator> = catalogue().into_iter().filter(|i| haven_analytics::engine::available(&zs, Source::National, i)).collect();
@@ -257,11 +257,18 @@ fn duck_answers((parquet, csv, derived): &(Duck, Duck, Option<Duck>)) -> [Option
 fn ingest(plan: dir::Plan, data: &Path, keys: &Path) -> Result<(f64, f64)> {
     Keys::init(keys)?;
     let mut store = Store::open_for_write(data)?;
+    // Loaded under the demo agreement (imported, audited), so the benchmark
+    // session's grant admits them like any other load.
+    let (name, text) = crate::governance::DEMO_DSA;
+    let demo = crate::governance::import_dsa(data, name, text)?;
+    let mut policy = IngestPolicy::for_icb("QMJ");
+    policy.dsa = Some(demo.agreement().dsa.id.clone());
+    policy.dsa_version = Some(demo.agreement().version.version);
     let wanted = |name: &str| DATASETS.iter().any(|d| name == format!("national.{d}"));
     let t = Instant::now();
     let mut spells = Vec::new();
     for (feed, path) in plan.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference || wanted(&f.name())) {
-        let report = crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, IngestPolicy::for_icb("QMJ"), keys), true)?;
+        let report = crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, policy.clone(), keys), true)?;
         spells.extend(report.spells);
     }
     spells.extend(haven_ingest::spells::refresh(&mut store)?);
@@ -293,10 +300,12 @@ fn rederive(data: &Path) -> Result<f64> {
 
 /// A governed session over the national extract, as a benchmarking analyst
 /// of the demo agreement (created in the scratch data directory).
-fn open_session(cli: &Cli, data: &Path) -> Result<ZoneSession> {
+fn open_session(data: &Path) -> Result<ZoneSession> {
     crate::analytics::ensure_tool_analyst(data, BENCH_ANALYST)?;
     let users = Users::open(data)?;
-    let dsa = crate::governance::find_dsa(&cli.dsa_dir, "DSA-HAVEN-DEMO")?;
+    // The scratch store obeys only what is imported into it, like any other.
+    let (name, text) = crate::governance::DEMO_DSA;
+    let dsa = crate::governance::import_dsa(data, name, text)?.agreement().dsa.clone();
     let g = grant(&users, BENCH_ANALYST, Role::Analyst, Purpose::PopulationHealthBenchmarking, &dsa, crate::governance::today())?;
     Ok(ZoneSession::open(&Store::open(data)?, &g)?)
 }

@@ -15,9 +15,6 @@ pub struct Cli {
     /// directory and out of any repository [default: <data-dir>.keys].
     #[arg(long, global = true, env = "HAVEN_KEYS_DIR")]
     pub keys_dir: Option<PathBuf>,
-    /// Folder of reviewed Data Sharing Agreement files (TOML).
-    #[arg(long, global = true, env = "HAVEN_DSA_DIR", default_value = "./dsa")]
-    pub dsa_dir: PathBuf,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -199,10 +196,13 @@ pub enum UsersCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DsaCommand {
-    /// Every agreement in the DSA folder, with whether it is in force today.
+    /// Every imported agreement (latest version), with whether it is in force today.
     List,
-    /// One agreement in full.
+    /// One agreement in full, with every version imported (hash, who, when, what changed).
     Show { id: String },
+    /// Validate a reviewed agreement file (TOML) and store it as the agreement's next version
+    /// (administrators; identical text again changes nothing). Haven reads agreements only from here.
+    Import { file: PathBuf },
     /// Whether processing under an agreement is allowed (today, or --on DATE), optionally for a purpose and role.
     Check {
         id: String,

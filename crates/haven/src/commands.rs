@@ -55,7 +55,8 @@ pub const REFUSED: u8 = 3;
 /// Reports and audits a refusal by the access table.
 fn refuse(cli: &Cli, refusal: &crate::access::Refusal) -> ExitCode {
     let session = crate::access::session(cli).ok().flatten();
-    let mut e = crate::governance::event("", "", "", "refusal", crate::access::path(&cli.command), "refused", serde_json::json!({"reason": refusal.0}));
+    let detail = crate::governance::refusal_detail(cli, &refusal.0);
+    let mut e = crate::governance::event("", "", "", "refusal", crate::access::path(&cli.command), "refused", detail);
     if let Some(s) = &session {
         e.actor = s.user.clone();
         e.role = s.role.name().into();
@@ -132,6 +133,9 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     let args = SynthArgs { out: out.clone(), seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
     synth(&args, cli.json)?;
     haven_ingest::Keys::init(&ingest::keys_dir(cli))?;
+    // The demo's agreement enters the registry like any other: imported, audited.
+    let (name, text) = crate::governance::DEMO_DSA;
+    crate::governance::import_dsa(&cli.data_dir, name, text)?;
     let started = Instant::now();
     let ingest_args = IngestArgs {
         dataset: None,

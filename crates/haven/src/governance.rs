@@ -9,6 +9,7 @@ use haven_governance::session::{Session, SessionKey, Sessions, SignIn};
 use haven_governance::users::{UserRole, Users};
 
 use haven_governance::dsa::{Dsa, Purpose, Role};
+use haven_governance::registry::{changes, sha256_hex, Agreement, Import, Registry};
 use haven_model::Date;
 
 use haven_governance::disclosure::{Policy, Rule};
@@ -17,9 +18,9 @@ use haven_governance::retention::Run;
 
 use crate::cli::{AuditCommand, Cli, DsaCommand, LoginArgs, OutputsCommand, RetentionArgs, RetentionCommand, UsersCommand};
 
-/// The demo's synthetic agreement, built in so `haven demo` works from any
-/// folder; a file of the same id in the DSA folder takes precedence.
-const DEMO_DSA: (&str, &str) = ("DSA-HAVEN-DEMO.toml", include_str!("../../../dsa/DSA-HAVEN-DEMO.toml"));
+/// The demo's synthetic agreement, built in so `haven demo` can import it
+/// (audited, like any import) into a data directory from any folder.
+pub const DEMO_DSA: (&str, &str) = ("DSA-HAVEN-DEMO.toml", include_str!("../../../dsa/DSA-HAVEN-DEMO.toml"));
 
 /// Today's date (UTC).
 pub fn today() -> Date {
@@ -27,51 +28,88 @@ pub fn today() -> Date {
     Date::from_days((secs / 86_400) as i32)
 }
 
-/// Every agreement in the DSA folder, plus the built-in demo agreement.
-pub fn load_dsas(dir: &Path) -> Result<Vec<Dsa>> {
-    let mut all = if dir.is_dir() { Dsa::load_dir(dir)? } else { Vec::new() };
-    if !all.iter().any(|d| d.id == "DSA-HAVEN-DEMO") {
-        all.push(Dsa::from_toml(DEMO_DSA.0, DEMO_DSA.1)?);
-    }
-    all.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(all)
+/// The latest intact version of agreement `id` in the data directory's
+/// registry: the one source every check reads (never a file).
+pub fn find_agreement(cli: &Cli, id: &str) -> Result<Agreement> {
+    Ok(Registry::open(&cli.data_dir)?.get(id)?)
 }
 
-/// One agreement by id.
-pub fn find_dsa(dir: &Path, id: &str) -> Result<Dsa> {
-    load_dsas(dir)?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| anyhow!("no Data Sharing Agreement {id} in {} (see `haven dsa list`)", dir.display()))
+/// The terms of agreement `id` (see [`find_agreement`]).
+pub fn find_dsa(cli: &Cli, id: &str) -> Result<Dsa> {
+    Ok(find_agreement(cli, id)?.dsa)
+}
+
+/// Imports an agreement's text into the registry as the current actor,
+/// auditing the outcome (new version, unchanged, or refused) with the text's
+/// SHA-256.
+pub fn import_dsa(data_dir: &Path, file_name: &str, text: &str) -> Result<Import> {
+    let sha256 = sha256_hex(text);
+    let result = Registry::open(data_dir).and_then(|mut r| r.import(file_name, text, &actor()));
+    let (id, outcome, detail) = match &result {
+        Ok(Import::New(a)) => (a.dsa.id.clone(), "ok", serde_json::json!({"file": file_name, "sha256": sha256, "version": a.version.version})),
+        Ok(Import::Unchanged(a)) => (a.dsa.id.clone(), "unchanged", serde_json::json!({"file": file_name, "sha256": sha256, "version": a.version.version})),
+        Err(e) => (String::new(), "refused", serde_json::json!({"file": file_name, "sha256": sha256, "reason": e.to_string()})),
+    };
+    audit(data_dir, event("admin", "administration", &id, "dsa.import", if id.is_empty() { file_name } else { id.as_str() }, outcome, detail))?;
+    Ok(result?)
+}
+
+/// The audit detail of a refused command: the reason, and for a refused
+/// `dsa import` the SHA-256 of the text it tried to import.
+pub fn refusal_detail(cli: &Cli, reason: &str) -> serde_json::Value {
+    match &cli.command {
+        crate::cli::Command::Dsa { what: DsaCommand::Import { file } } => {
+            let sha256 = std::fs::read_to_string(file).map(|t| sha256_hex(&t)).unwrap_or_default();
+            serde_json::json!({"reason": reason, "file": file, "sha256": sha256})
+        }
+        _ => serde_json::json!({"reason": reason}),
+    }
+}
+
+fn state(d: &Dsa) -> &'static str {
+    match d.in_force(today()) {
+        Ok(()) => "in force",
+        Err(_) if d.end < today() => "expired",
+        Err(_) => "not started",
+    }
 }
 
 pub fn dsa(cli: &Cli, what: &DsaCommand) -> Result<()> {
     match what {
+        DsaCommand::Import { file } => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            match import_dsa(&cli.data_dir, &name, &text)? {
+                Import::New(a) => println!("imported {} version {} (sha256 {})", a.dsa.id, a.version.version, a.version.sha256),
+                Import::Unchanged(a) => println!("{} version {} already has this text (sha256 {}); nothing changed", a.dsa.id, a.version.version, a.version.sha256),
+            }
+        }
         DsaCommand::List => {
-            let all = load_dsas(&cli.dsa_dir)?;
+            let all = Registry::open(&cli.data_dir)?.list()?;
             if cli.json {
                 let v: Vec<_> = all
                     .iter()
-                    .map(|d| serde_json::json!({"id": d.id, "title": d.title, "controllers": d.controllers,
-                        "start": d.start.to_string(), "end": d.end.to_string(), "in_force": d.in_force(today()).is_ok()}))
+                    .map(|a| {
+                        let d = &a.dsa;
+                        serde_json::json!({"id": d.id, "title": d.title, "controllers": d.controllers, "start": d.start.to_string(),
+                            "end": d.end.to_string(), "in_force": d.in_force(today()).is_ok(), "version": a.version.version, "sha256": a.version.sha256})
+                    })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                for d in &all {
-                    let state = match d.in_force(today()) {
-                        Ok(()) => "in force".to_owned(),
-                        Err(_) if d.end < today() => "expired".to_owned(),
-                        Err(_) => "not started".to_owned(),
-                    };
-                    println!("{:<24} {} to {}  {:<12} {}", d.id, d.start, d.end, state, d.title);
+                for a in &all {
+                    let d = &a.dsa;
+                    println!("{:<24} v{:<3} {} to {}  {:<12} {}", d.id, a.version.version, d.start, d.end, state(d), d.title);
                 }
             }
         }
         DsaCommand::Show { id } => {
-            let d = find_dsa(&cli.dsa_dir, id)?;
+            let history = Registry::open(&cli.data_dir)?.history(id)?;
+            let a = history.last().ok_or_else(|| anyhow!("no Data Sharing Agreement {id} has been imported (see `haven dsa list`)"))?;
+            let d = &a.dsa;
             println!("{}  {}", d.id, d.title);
             println!("  controllers   {}", d.controllers.join(", "));
-            println!("  period        {} to {}", d.start, d.end);
+            println!("  period        {} to {} ({})", d.start, d.end, state(d));
             println!("  datasets      {}", d.datasets.join(", "));
             for t in &d.purposes {
                 let roles: Vec<&str> = t.roles.iter().map(|r| r.name()).collect();
@@ -89,9 +127,22 @@ pub fn dsa(cli: &Cli, what: &DsaCommand) -> Result<()> {
             println!("  minimisation  {}", if d.minimisation.is_empty() { "-".into() } else { d.minimisation.join(", ") });
             println!("  retention     {} years; sublicensing {}; territory {}", d.retention_years, if d.sublicensing { "yes" } else { "no" }, d.territory);
             println!("  source        {}", d.source);
+            println!("  history");
+            let mut previous: Option<&Dsa> = None;
+            for v in &history {
+                let what = match previous {
+                    None => "first import".to_owned(),
+                    Some(p) => {
+                        let c = changes(p, &v.dsa);
+                        if c.is_empty() { "no change to dates, purposes or opt-outs".to_owned() } else { c.join("; ") }
+                    }
+                };
+                println!("    v{:<3} {}  by {:<16} sha256 {}  {what}", v.version.version, v.version.imported_at, v.version.imported_by, v.version.sha256);
+                previous = Some(&v.dsa);
+            }
         }
         DsaCommand::Check { id, on, purpose, role } => {
-            let d = find_dsa(&cli.dsa_dir, id)?;
+            let d = find_dsa(cli, id)?;
             let day = match on {
                 Some(s) => Date::parse(s).map_err(|e| anyhow!("--on: {e}"))?,
                 None => today(),
@@ -238,7 +289,7 @@ pub fn login(cli: &Cli, a: &LoginArgs) -> Result<()> {
         let users = Users::open(&cli.data_dir)?;
         if let Some(id) = &a.dsa {
             let account = users.get(&a.user)?;
-            let dsa = find_dsa(&cli.dsa_dir, id)?;
+            let dsa = find_dsa(cli, id)?;
             match (purpose, account) {
                 (Some(p), Some(u)) => dsa.check(today(), p, u.role).map(|_| ())?,
                 _ => dsa.in_force(today())?,
@@ -320,7 +371,7 @@ pub fn retention(cli: &Cli, what: &RetentionCommand) -> Result<()> {
 }
 
 fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
-    let dsa = find_dsa(&cli.dsa_dir, &a.dsa)?;
+    let dsa = find_dsa(cli, &a.dsa)?;
     let role = session().map_or("admin", |s| s.role.name());
     let action = if a.dry_run { "retention.plan" } else { "retention.apply" };
     let today = today();

@@ -123,11 +123,13 @@ pub(crate) fn refresh_spells(store: &mut Store, quiet: bool) {
     }
 }
 
-/// Runs the load under a Data Sharing Agreement: it must be in force today and
+/// Runs the load under a Data Sharing Agreement (its latest version in the
+/// registry, recorded in the load's lineage): it must be in force today and
 /// name the ICB as a controller; its minimisation rules and the opt-out
 /// purposes it marks replace the defaults.
 fn apply_dsa(cli: &Cli, id: &str, policy: &mut IngestPolicy, files: &[(Feed, PathBuf)]) -> Result<()> {
-    let dsa = crate::governance::find_dsa(&cli.dsa_dir, id)?;
+    let agreement = crate::governance::find_agreement(cli, id)?;
+    let dsa = &agreement.dsa;
     dsa.in_force(crate::governance::today())?;
     let local = files.iter().any(|(f, _)| f.origin == Origin::Local);
     if local && !dsa.controllers.iter().any(|c| c.eq_ignore_ascii_case(&policy.icb)) {
@@ -139,6 +141,7 @@ fn apply_dsa(cli: &Cli, id: &str, policy: &mut IngestPolicy, files: &[(Feed, Pat
     let purposes: Vec<String> = dsa.optout_purposes().into_iter().map(str::to_owned).collect();
     policy.optout_purposes.insert(Zone::Pseudonymised, purposes);
     policy.dsa = Some(id.to_owned());
+    policy.dsa_version = Some(agreement.version.version);
     Ok(())
 }
 
@@ -268,13 +271,14 @@ pub fn loads(cli: &Cli, a: &LoadsArgs) -> Result<()> {
     }
     for l in &loads {
         println!(
-            "{}  {:<26} {:<10} {}  by {}  dsa {}  sha256 {}",
+            "{}  {:<26} {:<10} {}  by {}  dsa {}{}  sha256 {}",
             l.id,
             l.dataset,
             format!("{:?}", l.status).to_lowercase(),
             l.finished_at,
             l.operator,
             l.dsa.as_deref().unwrap_or("-"),
+            l.dsa_version.map(|v| format!(" v{v}")).unwrap_or_default(),
             &l.source_sha256[..12.min(l.source_sha256.len())]
         );
         for c in cat.counts(&l.id)? {

@@ -45,6 +45,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("dsa list", &[], None),
         c("dsa show", &["DSA-HAVEN-DEMO"], None),
         c("dsa check", &["DSA-HAVEN-DEMO"], None),
+        c("dsa import", &["@/missing.toml"], Some(&["admin"])),
         c("outputs submit", &["--title", "t", "--counts", "@/missing.csv"], Some(&["analyst"])),
         c("outputs list", &[], Some(&["analyst", "auditor"])),
         c("outputs show", &["OUT-99999"], Some(&["analyst", "auditor"])),

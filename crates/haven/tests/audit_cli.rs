@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{text, Haven};
+use common::{text, today, Haven};
 use rusqlite::{params, Connection};
 
 /// The database with the append-only guards dropped, as an attacker would.
@@ -224,23 +224,15 @@ fn issue_14_a_failed_read_leaves_its_attempt_in_the_chain() {
     assert!(verify(&h, &auditor, None).0);
 }
 
-/// Today's date (UTC), as Haven takes it.
-fn today() -> haven_model::Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    haven_model::Date::from_days((secs / 86_400) as i32)
-}
-
-/// Writes agreement `id`: the demo's terms, in force from 2024-04-01 to two
-/// years after today, keeping `years` whole years plus the current one.
-fn relative_agreement(dir: &Path, id: &str, years: i32) {
-    std::fs::create_dir_all(dir).unwrap();
-    let demo = std::fs::read_to_string(common::dsa_dir().join("DSA-HAVEN-DEMO.toml")).unwrap();
-    let end = haven_model::Date::from_days(today().days() + 731);
-    let text = demo
+/// Imports agreement `id` as the administrator: the demo's terms, in force
+/// from three years ago to two years after today, keeping `years` whole
+/// years plus the current one.
+fn relative_agreement(h: &Haven, id: &str, years: i32) {
+    let toml = common::agreement("DSA-HAVEN-DEMO", -common::YEARS_3, 731)
         .replace("\"DSA-HAVEN-DEMO\"", &format!("\"{id}\""))
-        .replace("retention_years = 10", &format!("retention_years = {years}"))
-        .replace("end = \"2031-03-31\"", &format!("end = \"{end}\""));
-    std::fs::write(dir.join(format!("{id}.toml")), text).unwrap();
+        .replace("retention_years = 10", &format!("retention_years = {years}"));
+    let out = h.import(&h.admin(), id, &toml);
+    assert!(out.status.success(), "import {id}: {}", text(&out));
 }
 
 // Issue 14 item 14: a destruction takes no date (it runs as of today), a dry
@@ -248,11 +240,10 @@ fn relative_agreement(dir: &Path, id: &str, years: i32) {
 #[test]
 fn issue_14_retention_runs_as_of_today_and_plans_only_ahead() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut h = Haven::new(tmp.path());
-    h.dsa_dir = tmp.path().join("dsa");
+    let h = Haven::new(tmp.path());
     // Keeps everything the small synthetic data holds (2024-25 on) today.
     let years = today().financial_year() - 2024;
-    relative_agreement(&h.dsa_dir, "DSA-TEST-REL", years);
+    relative_agreement(&h, "DSA-TEST-REL", years);
     load_apc(&h, "DSA-TEST-REL");
     let dee = h.login("dee", None, Some("DSA-TEST-REL"));
     let far = "2099-01-01";

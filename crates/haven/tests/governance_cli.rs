@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 mod common;
-use common::{text, Haven};
+use common::{agreement, day, text, Haven, YEARS_3};
 
 #[test]
 fn loads_keys_and_user_changes_are_chained_and_tampering_is_located() {
@@ -49,17 +49,19 @@ fn loads_keys_and_user_changes_are_chained_and_tampering_is_located() {
     assert_eq!(
         actions,
         [
-            "user.add", "session.login", "user.add", "session.login", // bootstrap admin; dscro.user
+            "user.add", "session.login", // bootstrap admin
+            "dsa.import", "dsa.import", "dsa.import", "dsa.import", "dsa.import", // the harness's agreements
+            "user.add", "session.login", // dscro.user
             "keys.init", "ingest", "ingest", // one load ok, one failed
             "user.add", "user.add", "user.add", "refusal", // ana, dr.x refused, dr.lee; dscro refused
             "user.add", "session.login", // auditor.user
         ]
     );
     assert!(text(&verify).contains(&format!("{} entries", actions.len())), "{}", text(&verify));
-    assert_eq!(rows[6][8], "failed", "the failed load is audited");
-    assert_eq!(rows[8][8], "refused", "the refused user is audited");
-    assert_eq!((rows[10][2], rows[10][3], rows[10][8]), ("dscro.user", "dscro", "refused"), "who was refused, as what");
-    assert_eq!(rows[5][2], "dscro.user", "the load is attributed to the signed-in user");
+    assert_eq!(rows[11][8], "failed", "the failed load is audited");
+    assert_eq!(rows[13][8], "refused", "the refused user is audited");
+    assert_eq!((rows[15][2], rows[15][3], rows[15][8]), ("dscro.user", "dscro", "refused"), "who was refused, as what");
+    assert_eq!(rows[10][2], "dscro.user", "the load is attributed to the signed-in user");
 
     // Tamper directly with the database: the guards can be dropped, the chain cannot be fooled.
     let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
@@ -74,21 +76,26 @@ fn loads_keys_and_user_changes_are_chained_and_tampering_is_located() {
 fn agreements_are_listed_checked_and_an_expired_one_refuses_processing() {
     let tmp = tempfile::tempdir().unwrap();
     let h = Haven::new(tmp.path());
+    // A fresh data directory obeys no agreement until one is imported.
     let list = h.run(&["--json", "dsa", "list"]);
     assert!(list.status.success(), "{}", text(&list));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&list.stdout).unwrap(), serde_json::json!([]));
+    h.admin();
+    let list = h.run(&["--json", "dsa", "list"]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
-    for id in ["DARS-NIC-193456-W3M0H", "DARS-NIC-615974-Y3R7Q", "DARS-NIC-617743-X0M9Z", "DSA-HAVEN-DEMO", "NIC-791919-T4Y0Y"] {
-        assert!(ids.contains(&id), "{ids:?}");
-    }
+    assert_eq!(ids, ["DARS-NIC-193456-W3M0H", "DARS-NIC-615974-Y3R7Q", "DARS-NIC-617743-X0M9Z", "DSA-HAVEN-DEMO", "NIC-791919-T4Y0Y"]);
+    // The harness imported the NCL agreement as ended a year ago.
+    let (start, end) = (day(-4 * 365), day(-365));
     let show = h.run(&["dsa", "show", "DARS-NIC-615974-Y3R7Q"]);
-    assert!(text(&show).contains("2022-11-28 to 2025-11-27"), "{}", text(&show));
+    assert!(text(&show).contains(&format!("{start} to {end} (expired)")), "{}", text(&show));
 
-    // The NCL agreement expired on 2025-11-27: checking, signing in and processing are refused.
+    // Expired: checking, signing in and processing are refused.
     let check = h.run(&["dsa", "check", "DARS-NIC-615974-Y3R7Q"]);
     assert!(!check.status.success());
-    assert!(text(&check).contains("expired on 2025-11-27"), "{}", text(&check));
-    assert!(h.run(&["dsa", "check", "DARS-NIC-615974-Y3R7Q", "--on", "2024-06-01"]).status.success());
+    assert!(text(&check).contains(&format!("expired on {end}")), "{}", text(&check));
+    let within = day(-2 * 365).to_string();
+    assert!(h.run(&["dsa", "check", "DARS-NIC-615974-Y3R7Q", "--on", &within]).status.success());
     let role = h.run(&["dsa", "check", "DSA-HAVEN-DEMO", "--purpose", "direct_care", "--role", "viewer"]);
     assert!(!role.status.success());
     assert!(text(&role).contains("viewer"), "{}", text(&role));
@@ -195,23 +202,17 @@ fn episodes_by_cutoff(data: &std::path::Path, cutoff: haven_model::Date) -> (u64
 #[test]
 fn retention_destroys_rows_outside_the_window_and_certifies_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut h = Haven::new(tmp.path());
-    // An agreement like the demo's, in force until two years from today and
-    // keeping whole years back to 2025-26 plus the current one (a destruction
-    // runs as of today only, issue 14 item 14, so the window is made
-    // relative to today rather than today to a fixed window).
-    let dsa_dir = tmp.path().join("dsa");
-    std::fs::create_dir_all(&dsa_dir).unwrap();
-    let demo = std::fs::read_to_string(common::dsa_dir().join("DSA-HAVEN-DEMO.toml")).unwrap();
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let today = haven_model::Date::from_days((secs / 86_400) as i32);
-    let end = haven_model::Date::from_days(today.days() + 731);
-    let short = demo
+    let h = Haven::new(tmp.path());
+    // An agreement like the demo's, in force from three years ago to three
+    // years ahead, keeping whole years back to 2025-26 plus the current one
+    // (a destruction runs as of today only, issue 14 item 14, so the window
+    // is made relative to today rather than today to a fixed window).
+    let keep = common::today().financial_year() - 2025;
+    let short = agreement("DSA-HAVEN-DEMO", -YEARS_3, YEARS_3)
         .replace("\"DSA-HAVEN-DEMO\"", "\"DSA-TEST-SHORT\"")
-        .replace("retention_years = 10", &format!("retention_years = {}", today.financial_year() - 2025))
-        .replace("end = \"2031-03-31\"", &format!("end = \"{end}\""));
-    std::fs::write(dsa_dir.join("DSA-TEST-SHORT.toml"), short).unwrap();
-    h.dsa_dir = dsa_dir;
+        .replace("retention_years = 10", &format!("retention_years = {keep}"));
+    let imported = h.import(&h.admin(), "DSA-TEST-SHORT", &short);
+    assert!(imported.status.success(), "{}", text(&imported));
     h.add_user("dee", "dscro", None);
     let dee = h.login("dee", None, Some("DSA-TEST-SHORT"));
     assert!(h.as_(&dee, &["keys", "init"]).status.success());
@@ -266,4 +267,103 @@ fn retention_destroys_rows_outside_the_window_and_certifies_it() {
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
+}
+
+const NCL: &str = "DARS-NIC-615974-Y3R7Q";
+
+/// The NCL agreement (expired a year ago in the harness) with a later end
+/// date, as someone would copy and edit its file to revive it.
+fn revived_ncl() -> String {
+    agreement(NCL, -4 * 365, YEARS_3)
+}
+
+// Issue 14 item 5: agreements were read from whatever folder `--dsa-dir`
+// (or HAVEN_DSA_DIR, or ./dsa) named, so a copied file revived an expired one.
+#[test]
+fn issue_14_an_agreement_file_named_on_the_command_line_revives_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    h.add_user("dee", "dscro", None);
+    let folder = tmp.path().join("dsa");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(format!("{NCL}.toml")), revived_ncl()).unwrap();
+    // The flag is gone ...
+    let flag = h.cmd(&["--dsa-dir", folder.to_str().unwrap(), "login", "dee", "--dsa", NCL]).output().unwrap();
+    assert!(!flag.status.success());
+    assert!(text(&flag).contains("--dsa-dir"), "{}", text(&flag));
+    // ... and neither its variable nor a ./dsa folder beside the caller is read.
+    let env = h.cmd(&["login", "dee", "--dsa", NCL]).env("HAVEN_DSA_DIR", &folder).current_dir(tmp.path()).output().unwrap();
+    assert!(!env.status.success());
+    assert!(text(&env).contains(&format!("expired on {}", day(-365))), "{}", text(&env));
+    // A file for an agreement never imported gives nothing to sign in under.
+    std::fs::write(folder.join("DSA-HAVEN-NEW.toml"), revived_ncl().replace(NCL, "DSA-HAVEN-NEW")).unwrap();
+    let new = h.cmd(&["login", "dee", "--dsa", "DSA-HAVEN-NEW"]).env("HAVEN_DSA_DIR", &folder).current_dir(tmp.path()).output().unwrap();
+    assert!(!new.status.success());
+    assert!(text(&new).contains("no Data Sharing Agreement DSA-HAVEN-NEW has been imported"), "{}", text(&new));
+}
+
+// Issue 14 item 5: only an administrator changes an agreement, as a new
+// version with its hash in the audit chain; refusals are audited too.
+#[test]
+fn issue_14_only_an_administrator_imports_an_agreement_and_every_attempt_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let dscro = h.signed("dscro");
+    let text_revived = revived_ncl();
+    let sha = haven_store::hex(&sha256(text_revived.as_bytes()));
+    let refused = h.import(&dscro, NCL, &text_revived);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused));
+    assert!(!h.run(&["login", "dscro.user", "--dsa", NCL]).status.success(), "still expired");
+
+    let admin = h.admin();
+    let ok = h.import(&admin, NCL, &text_revived);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains(&format!("imported {NCL} version 2 (sha256 {sha})")), "{}", text(&ok));
+    let again = h.import(&admin, NCL, &text_revived);
+    assert!(again.status.success());
+    assert!(text(&again).contains("nothing changed"), "{}", text(&again));
+    let show = h.run(&["dsa", "show", NCL]);
+    let shown = text(&show);
+    assert!(shown.contains("v1 ") && shown.contains("v2 ") && !shown.contains("v3 "), "{shown}");
+    assert!(shown.contains(&format!("end {} -> {}", day(-365), day(YEARS_3))), "{shown}");
+    assert!(shown.contains(&sha) && shown.contains("by admin"), "{shown}");
+    // An administrator's audited import is the way to extend an agreement.
+    h.login("dscro.user", None, Some(NCL));
+
+    let auditor = h.signed("auditor");
+    let csv = tmp.path().join("audit.csv");
+    assert!(h.as_(&auditor, &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
+    let log = std::fs::read_to_string(&csv).unwrap();
+    let with_hash: Vec<&str> = log.lines().filter(|l| l.contains(&sha)).collect();
+    assert_eq!(with_hash.len(), 3, "{with_hash:?}");
+    assert!(with_hash[0].contains(",refusal,dsa import,refused,") && with_hash[0].contains(",dscro.user,"), "{}", with_hash[0]);
+    assert!(with_hash[1].contains(&format!(",dsa.import,{NCL},ok,")), "{}", with_hash[1]);
+    assert!(with_hash[2].contains(&format!(",dsa.import,{NCL},unchanged,")), "{}", with_hash[2]);
+    assert!(h.as_(&auditor, &["audit", "verify"]).status.success());
+}
+
+// Issue 14 item 5: an agreement changed in the catalog database outside
+// Haven no longer matches its hash and is refused everywhere it is read.
+#[test]
+fn issue_14_an_agreement_edited_in_the_catalog_is_refused_by_its_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let dscro = h.signed("dscro");
+    let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+    assert!(db.execute("UPDATE dsa_versions SET toml = ''", []).is_err(), "versions are append-only");
+    db.execute_batch("DROP TRIGGER dsa_versions_no_update;").unwrap();
+    let ncl_end = format!("end = \"{}\"", day(-365));
+    let later = format!("end = \"{}\"", day(YEARS_3));
+    let n = db.execute("UPDATE dsa_versions SET toml = replace(toml, ?1, ?2) WHERE id = ?3", rusqlite::params![ncl_end, later, NCL]).unwrap();
+    assert_eq!(n, 1);
+    let login = h.run(&["login", "dscro.user", "--dsa", NCL]);
+    assert!(!login.status.success());
+    assert!(text(&login).contains(&format!("DSA {NCL} version 1 was changed outside Haven")), "{}", text(&login));
+    // Opt-outs switched off in the demo agreement: the session under it is refused before the command runs.
+    db.execute("UPDATE dsa_versions SET toml = replace(toml, 'optout_applies = true', 'optout_applies = false') WHERE id = 'DSA-HAVEN-DEMO'", []).unwrap();
+    let org = tmp.path().join("missing.psv");
+    let ingest = h.as_(&dscro, &["ingest", "--icb", "QMJ", "--dataset", "org", "--file", org.to_str().unwrap()]);
+    assert_eq!(ingest.status.code(), Some(3), "{}", text(&ingest));
+    assert!(text(&ingest).contains("DSA DSA-HAVEN-DEMO version 1 was changed outside Haven"), "{}", text(&ingest));
+    assert!(!h.run(&["dsa", "list"]).status.success());
 }

@@ -106,6 +106,7 @@ fn a_folder_loads_once_and_a_rerun_is_a_no_op_that_says_so() {
     let loads: serde_json::Value = serde_json::from_str(&before.0).unwrap();
     let first = &loads[0];
     assert_eq!(first["load"]["dsa"], "DSA-HAVEN-DEMO");
+    assert_eq!(first["load"]["dsa_version"], 1, "the agreement version the load ran under");
     assert_eq!(first["load"]["source_sha256"].as_str().unwrap().len(), 64);
     assert!(!first["files"].as_array().unwrap().is_empty());
 

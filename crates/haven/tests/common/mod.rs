@@ -1,5 +1,7 @@
 //! Shared set-up for the CLI tests: a data directory with its keys folder,
-//! users of each role, and signed-in sessions.
+//! users of each role, signed-in sessions, and the agreements they run
+//! under imported with dates relative to today, so no test depends on the
+//! calendar (issue 14 item 16).
 
 #![allow(dead_code)] // each test binary uses a different part
 
@@ -13,21 +15,21 @@ pub const PW: &str = "a long enough passphrase";
 pub struct Haven {
     pub data: PathBuf,
     pub keys: PathBuf,
-    /// The agreements folder [default: the repository's `dsa/`].
-    pub dsa_dir: PathBuf,
+    /// Where the harness writes the agreements it imports.
+    root: PathBuf,
     admin: std::cell::OnceCell<String>,
 }
 
 impl Haven {
     /// `<root>/data` and `<root>/keys`.
     pub fn new(root: &Path) -> Haven {
-        Haven { data: root.join("data"), keys: root.join("keys"), dsa_dir: dsa_dir(), admin: Default::default() }
+        Haven { data: root.join("data"), keys: root.join("keys"), root: root.to_owned(), admin: Default::default() }
     }
 
     /// The binary with this data directory, with no session.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_haven"));
-        c.arg("--data-dir").arg(&self.data).arg("--keys-dir").arg(&self.keys).arg("--dsa-dir").arg(&self.dsa_dir).args(args);
+        c.arg("--data-dir").arg(&self.data).arg("--keys-dir").arg(&self.keys).args(args);
         c.env_remove("HAVEN_SESSION").env_remove("HAVEN_SESSION_KEY").env("HAVEN_PASSWORD", PW);
         c
     }
@@ -57,15 +59,31 @@ impl Haven {
     }
 
     /// The administrator's session, adding the first administrator on a
-    /// fresh data directory (the bootstrap case).
+    /// fresh data directory (the bootstrap case) and importing the shipped
+    /// agreements with dates relative to today ([`AGREEMENTS`]).
     pub fn admin(&self) -> String {
         self.admin
             .get_or_init(|| {
                 let out = self.run(&["users", "add", "admin", "--role", "admin"]);
                 assert!(out.status.success(), "bootstrap: {}", text(&out));
-                self.login("admin", None, None)
+                let token = self.login("admin", None, None);
+                for (id, from, to) in AGREEMENTS {
+                    let out = self.import(&token, id, &agreement(id, *from, *to));
+                    assert!(out.status.success(), "import {id}: {}", text(&out));
+                }
+                token
             })
             .clone()
+    }
+
+    /// Writes `text` as `<id>.toml` beside the data directory and imports it
+    /// in the session `token`.
+    pub fn import(&self, token: &str, id: &str, text: &str) -> Output {
+        let dir = self.root.join("agreements");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{id}.toml"));
+        std::fs::write(&file, text).unwrap();
+        self.as_(token, &["dsa", "import", file.to_str().unwrap()])
     }
 
     /// Adds `name` with `role` (and practice, for a GP) as the administrator.
@@ -109,6 +127,59 @@ pub fn text(o: &Output) -> String {
 /// The repository's agreements folder.
 pub fn dsa_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsa")
+}
+
+/// Three years, in days, either side of today for agreements in force.
+pub const YEARS_3: i32 = 3 * 365 + 1;
+
+/// The shipped agreements the harness imports, with their start and end as
+/// days from today: in force for three years either side, or (those that
+/// have expired in reality) ended a year ago.
+pub const AGREEMENTS: &[(&str, i32, i32)] = &[
+    ("DSA-HAVEN-DEMO", -YEARS_3, YEARS_3),
+    ("NIC-791919-T4Y0Y", -YEARS_3, YEARS_3),
+    ("DARS-NIC-615974-Y3R7Q", -4 * 365, -365),
+    ("DARS-NIC-617743-X0M9Z", -4 * 365, -365),
+    ("DARS-NIC-193456-W3M0H", -4 * 365, -365),
+];
+
+/// Today (UTC), the day the binary checks agreements against.
+pub fn today() -> haven_model::Date {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    haven_model::Date::from_days((secs / 86_400) as i32)
+}
+
+/// The day `offset` days from today.
+pub fn day(offset: i32) -> haven_model::Date {
+    haven_model::Date::from_days(today().days() + offset)
+}
+
+/// The shipped agreement `id`, its `start` and `end` moved to `from` and
+/// `to` days from today.
+pub fn agreement(id: &str, from: i32, to: i32) -> String {
+    let text = std::fs::read_to_string(dsa_dir().join(format!("{id}.toml"))).unwrap();
+    with_dates(&text, day(from), day(to))
+}
+
+/// `text` with its `start = "…"` and `end = "…"` lines replaced.
+pub fn with_dates(text: &str, start: haven_model::Date, end: haven_model::Date) -> String {
+    let mut seen = (false, false);
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("start = ") {
+                seen.0 = true;
+                format!("start = \"{start}\"")
+            } else if l.starts_with("end = ") {
+                seen.1 = true;
+                format!("end = \"{end}\"")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    assert_eq!(seen, (true, true), "the agreement has start and end lines");
+    out.join("\n") + "\n"
 }
 
 /// The `small` synthetic folder, generated once per build of the binary and
