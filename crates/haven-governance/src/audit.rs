@@ -133,10 +133,9 @@ impl AuditLog {
     /// Opens the log in `<data-dir>/catalog.sqlite`, keyed by
     /// `<keys-dir>/audit.key` (which must lie outside the data directory).
     pub fn open(data_dir: &Path, keys_dir: &Path) -> Result<AuditLog, GovernanceError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| GovernanceError::Io {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        // Created owner-only, and refused if others can read it (one rule
+        // for every opener of a data directory).
+        haven_store::private_data_dir(data_dir)?;
         key::refuse_inside(keys_dir, data_dir)?;
         let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

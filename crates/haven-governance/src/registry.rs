@@ -99,8 +99,7 @@ pub struct Registry {
 impl Registry {
     /// Opens (creating its table if needed) the registry of a data directory.
     pub fn open(data_dir: &Path) -> Result<Registry, GovernanceError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| GovernanceError::Io { path: data_dir.display().to_string(), source })?;
+        haven_store::private_data_dir(data_dir)?;
         let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;

@@ -434,6 +434,7 @@ fn issue_14_the_data_directory_is_owner_only() {
 #[test]
 fn issue_14_an_older_catalog_gains_dsa_version_on_open() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let db = rusqlite::Connection::open(dir.path().join("catalog.sqlite")).unwrap();
     db.execute_batch(
         "CREATE TABLE loads (id TEXT PRIMARY KEY, dataset TEXT NOT NULL, source_path TEXT NOT NULL, \
