@@ -217,10 +217,15 @@ pub fn session(cli: &Cli) -> Result<Option<Session>, Refusal> {
 /// users" is not enough (emptying the users table would re-open both); a
 /// directory that cannot be read counts as used.
 pub fn bootstrap(cli: &Cli) -> bool {
-    let fresh = || haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false);
+    bootstrap_command(cli) && haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false)
+}
+
+/// The commands the bootstrap may run unsigned: the first administrator,
+/// and the demo.
+fn bootstrap_command(cli: &Cli) -> bool {
     match &cli.command {
-        Command::Users { what: UsersCommand::Add { role, .. } } => role == "admin" && fresh(),
-        Command::Demo(_) => fresh(),
+        Command::Users { what: UsersCommand::Add { role, .. } } => role == "admin",
+        Command::Demo(_) => true,
         _ => false,
     }
 }
@@ -232,8 +237,14 @@ pub fn authorize(cli: &Cli) -> Result<Option<Session>, Refusal> {
         return Ok(None);
     }
     let session = session(cli)?;
-    if session.is_none() && bootstrap(cli) {
-        return Ok(None);
+    if session.is_none() && bootstrap_command(cli) {
+        if bootstrap(cli) {
+            return Ok(None);
+        }
+        return Err(Refusal(format!(
+            "`haven {path}` needs a sign-in: the unsigned first administrator and demo are only for a data directory that has never been used (no load, user or audit entry), and {} has been",
+            cli.data_dir.display()
+        )));
     }
     allows(path, session.as_ref())?;
     if let Some(s) = &session {

@@ -198,7 +198,7 @@ fn issue_14_an_emptied_users_table_does_not_reopen_the_bootstrap() {
 
     let add = h.run(&["users", "add", "intruder", "--role", "admin"]);
     assert_eq!(add.status.code(), Some(3), "{}", text(&add));
-    assert!(text(&add).contains("needs a sign-in"), "{}", text(&add));
+    assert!(text(&add).contains("needs a sign-in") && text(&add).contains("never been used"), "{}", text(&add));
     // A bad scale makes the demo fail at once if it were let through.
     let demo = h.run(&["demo", "--scale", "nope"]);
     assert_eq!(demo.status.code(), Some(3), "{}", text(&demo));
