@@ -591,9 +591,13 @@ mod tests {
         (dir, users, outputs, content)
     }
 
-    /// A fresh folder outside the data directory (kept for the test run).
+    /// A fresh folder outside the data directory, removed when the test ends.
     fn outside() -> PathBuf {
-        tempfile::tempdir().unwrap().keep()
+        thread_local!(static DIRS: std::cell::RefCell<Vec<tempfile::TempDir>> = const { std::cell::RefCell::new(Vec::new()) });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        DIRS.with(|d| d.borrow_mut().push(dir));
+        path
     }
 
     /// A released two-file output (a table and a chart), as the publisher writes one.
