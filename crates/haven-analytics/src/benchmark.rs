@@ -4,9 +4,11 @@
 //!
 //! Everything here is computed from tables that have already passed
 //! disclosure control ([`crate::publish`]): ICB counts rounded and
-//! suppressed, values published only beside published counts. England is
-//! a national figure and is published exactly (methods.md §1.1 applies
-//! suppression below national level).
+//! suppressed, values published only beside published counts. England's
+//! counts are the tables' protected totals (not exact: an exact England
+//! minus the published ICBs would narrow down a hidden one). Standardised
+//! figures take their observed count from the published count (issue 14
+//! item 4) and every figure is rounded to [`publish::DECIMALS`].
 //!
 //! - Proportions are compared with England by the PHE convention: the ICB
 //!   differs significantly when England lies outside its 95% Wilson
@@ -118,9 +120,9 @@ pub fn benchmark(
         .filter(|e| e.breakdown == Breakdown::Icb)
         .map(|e| {
             let ind = &indicators[e.indicator];
-            let table = publish::protect(policy, true, ind, Breakdown::Icb, period, &e.raw, &e.total);
+            let table = publish::protect(policy, ind, Breakdown::Icb, period, &e.raw, &e.total);
             let strata = evaluated.iter().find(|s| s.indicator == e.indicator && s.breakdown == Breakdown::Stratum).map(|s| &s.raw);
-            let scale = on_scale(ind, &table, strata, &profiles);
+            let scale = on_scale(ind, &table, strata, &profiles).rounded();
             let comparison = compare(ind, &table, &scale, icb, &peers, &profiles);
             (e.indicator, table, comparison)
         })
@@ -141,15 +143,30 @@ struct OnScale {
     method: &'static str,
 }
 
+impl OnScale {
+    /// Every figure at the publication's precision, before anything (peer
+    /// median, spread, flags) is derived from it.
+    fn rounded(mut self) -> OnScale {
+        for v in self.by_icb.values_mut() {
+            *v = (publish::round_opt(v.0), publish::round_opt(v.1), publish::round_opt(v.2));
+        }
+        self.england = publish::round_opt(self.england);
+        self
+    }
+}
+
 /// Puts each published ICB row on the comparison scale of the indicator's
 /// [`Standardisation`]. A standardised figure is shown only where the
-/// row's own count is published: the rate and its interval would
-/// otherwise narrow down a suppressed count.
+/// row's own count is published, and is computed with that published count
+/// as its observed events: the interval of a rate is a function of the
+/// observed count, so one from the exact count would give it back.
 fn on_scale(ind: &Indicator, table: &Table, strata: Option<&Raw>, profiles: &[Profile]) -> OnScale {
     let profile = |code: &str| profiles.iter().find(|p| p.icb == code);
     let published = |c: Option<Cell>| matches!(c, Some(Cell::Value(_)));
+    let count = |c: Option<Cell>| c.and_then(Cell::value);
     let rows = table.rows.iter().filter(|r| r.group != "Unknown");
     let estimate = |e: Estimate| (Some(e.value), e.lower, Some(e.upper));
+    let england_count = count(table.total.numerator);
     match (ind.standardisation, strata) {
         (Standardisation::Direct, Some(strata)) => {
             let mut england_pop = vec![0u64; STRATA];
@@ -157,22 +174,22 @@ fn on_scale(ind: &Indicator, table: &Table, strata: Option<&Raw>, profiles: &[Pr
                 england_pop.iter_mut().zip(&p.by_age_sex).for_each(|(e, n)| *e += n);
             }
             let by_icb = rows
-                .filter(|r| published(r.numerator))
                 .filter_map(|r| {
-                    let rate = standardise::direct(strata, Some(&r.group), &profile(&r.group)?.by_age_sex).rate?;
+                    let rate = standardise::direct(strata, Some(&r.group), &profile(&r.group)?.by_age_sex, count(r.numerator)?).rate?;
                     Some((r.group.clone(), estimate(rate)))
                 })
                 .collect();
-            let england = standardise::direct(strata, None, &england_pop).rate.map(|e| e.value);
+            let england = england_count.and_then(|n| standardise::direct(strata, None, &england_pop, n).rate).map(|e| e.value);
             OnScale { by_icb, england, unit: format!("{} per 100,000 population", ind.unit), method: "directly standardised (age, sex; ESP2013)" }
         }
         (Standardisation::Indirect, Some(strata)) => {
-            let reference = standardise::reference(strata);
+            // England's rate from its published counts, as the total row shows it.
+            let reference = standardise::reference(strata, table.total.value.map(|v| v / 100.0));
             let by_icb = rows
-                .filter(|r| published(r.numerator) && published(r.denominator))
-                .filter_map(|r| Some((r.group.clone(), estimate(standardise::indirect(strata, &r.group, &reference).rate?))))
+                .filter(|r| published(r.denominator))
+                .filter_map(|r| Some((r.group.clone(), estimate(standardise::indirect(strata, &r.group, &reference, count(r.numerator)?).rate?))))
                 .collect();
-            let england = reference.rate.map(|p| p * 100.0);
+            let england = table.total.value;
             OnScale { by_icb, england, unit: ind.unit.to_owned(), method: "indirectly standardised (age, sex, admission type, diagnosis/procedure group)" }
         }
         _ if ind.method == Method::Count => {
@@ -202,10 +219,11 @@ fn compare(ind: &Indicator, table: &Table, scale: &OnScale, icb: &str, peers: &[
     let (value, lower, upper) = scale.by_icb.get(icb).copied().unwrap_or((None, None, None));
     let peer_values: Vec<f64> = peers.iter().filter_map(|p| value_of(&p.icb)).collect();
     let all: Vec<f64> = scale.by_icb.values().filter_map(|v| v.0).collect();
-    let peer_median = quantile(&peer_values, 0.5);
-    let spread = (!all.is_empty()).then(|| [0.0, 0.25, 0.75, 1.0].map(|q| quantile(&all, q).unwrap_or(f64::NAN)));
+    let peer_median = publish::round_opt(quantile(&peer_values, 0.5));
+    let spread = (!all.is_empty()).then(|| [0.0, 0.25, 0.75, 1.0].map(|q| quantile(&all, q).map_or(f64::NAN, publish::round)));
     let population = profiles.iter().find(|p| p.icb == icb).map(|p| p.population);
     let (opportunity, opportunity_unit) = opportunity(ind, value, peer_median, row, population);
+    let opportunity = publish::round_opt(opportunity);
     Comparison {
         indicator: ind.id.to_owned(),
         title: ind.title.to_owned(),

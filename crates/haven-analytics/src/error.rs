@@ -23,4 +23,7 @@ pub enum AnalyticsError {
         #[source]
         source: std::io::Error,
     },
+    /// The held output refused a file, or could not store it.
+    #[error("output: {0}")]
+    Output(#[from] haven_governance::GovernanceError),
 }

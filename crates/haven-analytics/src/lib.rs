@@ -42,13 +42,12 @@ pub fn compute_catalogue(
     indicators: &[Indicator],
     breakdowns: &[Breakdown],
 ) -> Result<Vec<Table>, AnalyticsError> {
-    let national = scope.source == Source::National;
     let mut tables: Vec<(usize, usize, Table)> = evaluate(session, scope, indicators, breakdowns)?
         .into_iter()
         .filter_map(|e| {
             let order = breakdowns.iter().position(|x| *x == e.breakdown)?;
             let ind = &indicators[e.indicator];
-            Some((e.indicator, order, publish::protect(policy, national, ind, e.breakdown, scope.period, &e.raw, &e.total)))
+            Some((e.indicator, order, publish::protect(policy, ind, e.breakdown, scope.period, &e.raw, &e.total)))
         })
         .collect();
     tables.sort_by_key(|(pos, order, _)| (*pos, *order));

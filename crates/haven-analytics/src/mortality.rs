@@ -25,10 +25,14 @@
 //!
 //! Disclosure: spells and observed deaths by provider are sub-national
 //! counts (suppressed 1–7, rounded to 5); the ratio is the published
-//! (rounded) count over the expected, and it and the band are published
-//! only where the count is, since ratio × expected would otherwise give
-//! the exact count back. The band is judged on the exact count. England's
-//! totals are national.
+//! (rounded) count over the published expected count (2 d.p.), and it and
+//! the band are published only where the count is, since ratio × expected
+//! would otherwise give the exact count back. Everything published is a
+//! function of published figures (issue 14 item 4): the band is judged on
+//! the published count, the limits drawn from the published expected count
+//! and τ² (4 d.p.). England's totals are the columns' protected totals, not
+//! exact figures, so England minus the other providers gives no hidden one
+//! back.
 
 use arrow::array::{Array, Int64Array, StringArray};
 use arrow::compute::cast;
@@ -173,45 +177,53 @@ pub fn shmi(session: &haven_store::ZoneSession, scope: &Scope, policy: &Policy, 
         o[k] += c.2 as f64;
         e[k] += exp;
     }
-    let keep: Vec<usize> = (0..providers.len()).filter(|&i| e[i] > 0.0).collect();
+    // Expected deaths as published (2 d.p.); a provider expected to have
+    // none at that precision has no ratio to show.
+    let expected_pub = |x: f64| (x * 100.0).round() / 100.0;
+    let keep: Vec<usize> = (0..providers.len()).filter(|&i| expected_pub(e[i]) > 0.0).collect();
     let (ko, ke): (Vec<f64>, Vec<f64>) = keep.iter().map(|&i| (o[i], e[i])).unzip();
-    // With too few providers to trim, or none kept, no over-dispersion is added.
-    let tau2 = haven_stats::shmi_overdispersion(&ko, &ke, opts.trim).map(|d| d.tau2).unwrap_or(0.0);
+    // With too few providers to trim, or none kept, no over-dispersion is
+    // added; published (and drawn from) at 4 d.p.
+    let tau2 = haven_stats::shmi_overdispersion(&ko, &ke, opts.trim).map(|d| (d.tau2 * 1e4).round() / 1e4).unwrap_or(0.0);
     let (spell_cells, _) = policy.column(&keep.iter().map(|&i| n[i]).collect::<Vec<_>>());
     let (death_cells, _) = policy.column(&keep.iter().map(|&i| o[i] as u64).collect::<Vec<_>>());
+    let four = |x: f64| (x * 1e4).round() / 1e4;
     let mut out = Vec::new();
     for (k, &i) in keep.iter().enumerate() {
-        let limits = |c: f64| haven_stats::shmi_limits(e[i], tau2, c).map_err(|err| AnalyticsError::Unknown(format!("SHMI limits: {err}")));
+        let expected = expected_pub(e[i]);
+        let limits = |c: f64| haven_stats::shmi_limits(expected, tau2, c).map_err(|err| AnalyticsError::Unknown(format!("SHMI limits: {err}")));
         let (l95, l998) = (limits(0.95)?, limits(0.998)?);
-        let published = !death_cells[k].is_suppressed();
-        // The log-scale limits cannot place no deaths (ln 0): then the exact
-        // Poisson tail decides, P(O = 0 | E) = e^−E against the limit's tail.
-        let band = if o[i] == 0.0 {
-            Some(if (-e[i]).exp() < (1.0 - opts.confidence) / 2.0 { 3 } else { 2 })
-        } else {
-            haven_stats::shmi_banding(o[i], e[i], tau2, opts.confidence).ok().map(|b| b.number())
-        };
+        // Judged on the published count, shown only where it is published.
+        let band = death_cells[k].value().and_then(|deaths| {
+            // The log-scale limits cannot place no deaths (ln 0): then the exact
+            // Poisson tail decides, P(O = 0 | E) = e^−E against the limit's tail.
+            if deaths == 0 {
+                Some(if (-expected).exp() < (1.0 - opts.confidence) / 2.0 { 3 } else { 2 })
+            } else {
+                haven_stats::shmi_banding(deaths as f64, expected, tau2, opts.confidence).ok().map(|b| b.number())
+            }
+        });
         out.push(ProviderMortality {
             provider: providers[i].clone(),
             spells: spell_cells[k],
             observed: death_cells[k],
-            expected: (e[i] * 100.0).round() / 100.0,
-            // From the published (rounded) count: the exact ratio times the
-            // published expected count would give the unrounded deaths back.
-            ratio: death_cells[k].value().map(|v| v as f64 / e[i]),
-            lower_95: l95.lower,
-            upper_95: l95.upper,
-            lower_998: l998.lower,
-            upper_998: l998.upper,
-            band: band.filter(|_| published),
+            expected,
+            // From the published (rounded) count over the published expected
+            // count: the exact ratio times the published expected count would
+            // give the unrounded deaths back.
+            ratio: death_cells[k].value().map(|v| four(v as f64 / expected)),
+            lower_95: four(l95.lower),
+            upper_95: four(l95.upper),
+            lower_998: four(l998.lower),
+            upper_998: four(l998.upper),
+            band,
         });
     }
-    let national = Policy { national: true, ..*policy };
     Ok(Mortality {
         period: scope.period.label(),
         providers: out,
-        england_spells: national.count(n.iter().sum()),
-        england_deaths: national.count(o.iter().sum::<f64>() as u64),
+        england_spells: policy.column(&n).1,
+        england_deaths: policy.column(&o.iter().map(|&d| d as u64).collect::<Vec<_>>()).1,
         tau2,
         models,
         post_discharge_deaths: with_deaths,

@@ -15,7 +15,12 @@
 //!
 //! The strata counts come from the engine's [`Breakdown::Stratum`] and are
 //! never published; only the standardised figures leave, and only beside a
-//! published count (see [`crate::benchmark`]).
+//! published count (see [`crate::benchmark`]). Both take that **published**
+//! count as the observed events (issue 14 item 4): an interval is a
+//! function of the observed count (its ratio to the value gives the count
+//! back), so the exact count never enters one. The direct rate spreads the
+//! published count over the strata in the exact strata's proportions; the
+//! indirect rate is published count over expected.
 //!
 //! Haven's choices, where the sources differ: the denominators are the
 //! resident population of the ICB's LSOAs (the one the peer profiles use;
@@ -94,10 +99,12 @@ pub struct DirectRate {
 
 /// The DSR of the numerators of `raw` (a [`Breakdown::Stratum`] result)
 /// for `icb`, or for every ICB together (England) when `None`, over
-/// `population` by [`stratum`].
+/// `population` by [`stratum`], with `published` events: the published
+/// count of all the area's events, spread over the strata in the exact
+/// strata's proportions (those of unknown age or sex are left out).
 ///
 /// [`Breakdown::Stratum`]: crate::engine::Breakdown::Stratum
-pub(crate) fn direct(raw: &Raw, icb: Option<&str>, population: &[u64]) -> DirectRate {
+pub(crate) fn direct(raw: &Raw, icb: Option<&str>, population: &[u64], published: u64) -> DirectRate {
     let mut events = [0.0; STRATA];
     let mut unknown_age_sex = 0;
     for c in cells(raw).filter(|c| icb.is_none_or(|i| i == c.icb)) {
@@ -107,6 +114,9 @@ pub(crate) fn direct(raw: &Raw, icb: Option<&str>, population: &[u64]) -> Direct
         }
     }
     let observed = events.iter().sum::<f64>() as u64;
+    let all = observed + unknown_age_sex;
+    let share = if all > 0 { published as f64 / all as f64 } else { 0.0 };
+    events.iter_mut().for_each(|e| *e *= share);
     let pop: Vec<f64> = (0..STRATA).map(|s| population.get(s).copied().unwrap_or(0) as f64).collect();
     // A stratum with no residents adds nothing when it has no events (its
     // term is 0 × w ÷ n), so any positive population stands in; events with
@@ -132,28 +142,28 @@ pub struct IndirectRate {
 /// denominator summed over every ICB.
 pub(crate) struct Reference<'a> {
     by_key: BTreeMap<&'a str, (u64, u64)>,
-    /// England's proportion Σ numerators ÷ Σ denominators.
+    /// England's proportion as published (from its published counts).
     pub rate: Option<f64>,
 }
 
-/// England's reference rates from a [`Breakdown::Stratum`] result.
+/// England's reference rates from a [`Breakdown::Stratum`] result, and
+/// England's published proportion `rate` (a fraction).
 ///
 /// [`Breakdown::Stratum`]: crate::engine::Breakdown::Stratum
-pub(crate) fn reference(raw: &Raw) -> Reference<'_> {
+pub(crate) fn reference(raw: &Raw, rate: Option<f64>) -> Reference<'_> {
     let mut by_key: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for c in cells(raw) {
         let e = by_key.entry(c.key).or_default();
         (e.0, e.1) = (e.0 + c.num, e.1 + c.den);
     }
-    let (n, d) = by_key.values().fold((0, 0), |(n, d), (a, b)| (n + a, d + b));
-    Reference { by_key, rate: (d > 0).then(|| n as f64 / d as f64) }
+    Reference { by_key, rate }
 }
 
-/// The indirectly standardised percentage of `icb` against `reference`.
-pub(crate) fn indirect(raw: &Raw, icb: &str, reference: &Reference<'_>) -> IndirectRate {
-    let (mut observed, mut expected) = (0, 0.0);
+/// The indirectly standardised percentage of `icb` against `reference`,
+/// with `published` observed events (the ICB's published count).
+pub(crate) fn indirect(raw: &Raw, icb: &str, reference: &Reference<'_>, published: u64) -> IndirectRate {
+    let (observed, mut expected) = (published, 0.0);
     for c in cells(raw).filter(|c| c.icb == icb) {
-        observed += c.num;
         if let Some(&(n, d)) = reference.by_key.get(c.key).filter(|(_, d)| *d > 0) {
             expected += n as f64 / d as f64 * c.den as f64;
         }
@@ -206,7 +216,9 @@ mod tests {
             ("A|Unknown|Male|Emergency", 5, 0),
             ("B|00-04|Male|Emergency", 40, 0),
         ]);
-        let d = direct(&strata, Some("A"), &population());
+        // Published as its exact count (55 with the 5 of unknown age), the
+        // strata keep their counts.
+        let d = direct(&strata, Some("A"), &population(), 55);
         // 20 events among 1,000 boys aged 0–4 (weight 5,000) and 30 among
         // 500 women aged 90+ (weight 1,000); Σw = 200,000:
         // (20 × 5000/1000 + 30 × 1000/500) / 200,000 × 100,000 = (100 + 60) / 2 = 80.
@@ -221,19 +233,19 @@ mod tests {
         assert!((rate.lower.unwrap() - (80.0 + step * (lo - 50.0))).abs() < 1e-3, "{rate:?}");
         assert!((rate.upper - (80.0 + step * (hi - 50.0))).abs() < 1e-3, "{rate:?}");
         // England takes every ICB's events: 60 boys aged 0–4 of 1,000.
-        let e = direct(&strata, None, &population()).rate.unwrap();
+        let e = direct(&strata, None, &population(), 95).rate.unwrap();
         assert!((e.value - (60.0 * 5.0 + 30.0 * 2.0) / 2.0).abs() < 1e-9);
     }
 
     #[test]
     fn no_direct_rate_below_ten_events_or_without_residents() {
         let few = raw(&[("A|00-04|Male|Emergency", 9, 0)]);
-        assert_eq!(direct(&few, Some("A"), &population()).rate, None);
+        assert_eq!(direct(&few, Some("A"), &population(), 9).rate, None);
         let ten = raw(&[("A|00-04|Male|Emergency", 10, 0)]);
-        assert!(direct(&ten, Some("A"), &population()).rate.is_some());
+        assert!(direct(&ten, Some("A"), &population(), 10).rate.is_some());
         let mut empty = population();
         empty[stratum(0, "1").unwrap()] = 0;
-        assert_eq!(direct(&ten, Some("A"), &empty).rate, None);
+        assert_eq!(direct(&ten, Some("A"), &empty, 10).rate, None);
     }
 
     #[test]
@@ -244,10 +256,9 @@ mod tests {
             ("B|00-04|Male|Emergency", 8, 30),
             ("B|90+|Female|Elective", 1, 10),
         ]);
-        let england = reference(&strata);
+        let england = reference(&strata, Some(14.0 / 60.0));
         // England: 10/40 = 0.25 and 4/20 = 0.2 by stratum; 14/60 overall.
-        assert!((england.rate.unwrap() - 14.0 / 60.0).abs() < 1e-12);
-        let a = indirect(&strata, "A", &england);
+        let a = indirect(&strata, "A", &england, 5);
         // O = 5, E = 0.25 × 10 + 0.2 × 10 = 4.5; 5 / 4.5 × 23.33% = 25.93%.
         assert_eq!(a.observed, 5);
         assert!((a.expected - 4.5).abs() < 1e-12);
@@ -259,8 +270,33 @@ mod tests {
         assert!((rate.upper - 11.6683 * scale).abs() < 1e-3, "{rate:?}");
         // An ICB at England's rate in every stratum scores England's rate.
         let same = raw(&[("A|00-04|Male|Emergency", 5, 20), ("B|00-04|Male|Emergency", 10, 40)]);
-        let r = reference(&same);
-        assert!((indirect(&same, "A", &r).rate.unwrap().value - 25.0).abs() < 1e-9);
+        let r = reference(&same, Some(0.25));
+        assert!((indirect(&same, "A", &r, 5).rate.unwrap().value - 25.0).abs() < 1e-9);
+    }
+
+    // issue 14 item 4: a standardised rate's interval is a function of its
+    // observed count (upper ÷ value gives it back), so it takes the published
+    // count: exact counts 11, 12 and 13, all published as 10, give one
+    // direct rate, and indirect rates whose interval-to-value ratios (the
+    // part that is a function of the count) are the same. (The expected
+    // count of an indirect rate moves with England's strata, not shown.)
+    #[test]
+    fn issue_14_standardised_rates_reveal_only_the_published_count() {
+        let rates = |n: u64| {
+            let strata = raw(&[("A|00-04|Male|Emergency", n, 40), ("B|00-04|Male|Emergency", 30, 100)]);
+            let d = direct(&strata, Some("A"), &population(), 10).rate.unwrap();
+            let r = reference(&strata, Some(0.3));
+            let i = indirect(&strata, "A", &r, 10).rate.unwrap();
+            (d, i.upper / i.value, i.lower.unwrap() / i.value)
+        };
+        for n in [12, 13] {
+            let ((d1, u1, l1), (d2, u2, l2)) = (rates(11), rates(n));
+            assert_eq!(d1, d2);
+            assert!((u1 - u2).abs() < 1e-12 && (l1 - l2).abs() < 1e-12);
+        }
+        // Before, the exact count entered: 11 and 13 events gave different intervals.
+        let strata = |n: u64| raw(&[("A|00-04|Male|Emergency", n, 40)]);
+        assert_ne!(direct(&strata(11), Some("A"), &population(), 11).rate, direct(&strata(13), Some("A"), &population(), 13).rate);
     }
 
     proptest::proptest! {
@@ -273,7 +309,8 @@ mod tests {
                 .map(|(s, n)| (format!("A|{:02}-{:02}|{}|Emergency", s / 2 * 5, s / 2 * 5 + 4, ["Male", "Female"][s % 2]), *n, 0))
                 .collect();
             let cells: Vec<(&str, u64, u64)> = labels.iter().map(|(g, n, d)| (g.as_str(), *n, *d)).collect();
-            let d = direct(&raw(&cells), Some("A"), &population());
+            let n = cells.iter().map(|c| c.1).sum();
+            let d = direct(&raw(&cells), Some("A"), &population(), n);
             if (1..=7).contains(&d.observed) {
                 proptest::prop_assert!(d.rate.is_none());
             }

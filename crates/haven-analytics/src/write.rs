@@ -1,8 +1,12 @@
 //! Writing protected results: each table as CSV, JSON and Parquet, charts
 //! as SVG, and a benchmark's comparison and peer tables. Only types that
-//! come out of [`crate::publish`] or [`crate::benchmark`] can be written.
+//! come out of [`crate::publish`] or [`crate::benchmark`] can be written,
+//! and only into a held output's [`Draft`] (issue 14 item 2): there is no
+//! folder to write to, so every file of an output is one the publisher
+//! rendered, recorded in the draft's manifest. A chart is named
+//! `<table stem>.<kind>.svg` after the table whose rows it plots, which is
+//! how reviewers are shown its data.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
@@ -11,6 +15,7 @@ use arrow::record_batch::RecordBatch;
 use haven_charts::Style;
 use haven_governance::csv_field;
 use haven_governance::disclosure::Cell;
+use haven_governance::outputs::Draft;
 
 use crate::benchmark::Benchmark;
 use crate::catalogue::Indicator;
@@ -19,26 +24,20 @@ use crate::error::AnalyticsError;
 use crate::figures;
 use crate::publish::Table;
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AnalyticsError {
-    let path = path.display().to_string();
-    move |source| AnalyticsError::Io { path, source }
+fn put(draft: &mut Draft, name: String, bytes: &[u8]) -> Result<String, AnalyticsError> {
+    draft.put(&name, bytes)?;
+    Ok(name)
 }
 
-fn put(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, AnalyticsError> {
-    std::fs::write(&path, bytes).map_err(io(&path))?;
-    Ok(path)
-}
-
-/// Writes `<dir>/<indicator>.<breakdown>.{csv,json,parquet}`; returns the
-/// paths written.
-pub fn table(table: &Table, dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+/// Writes `<indicator>.<breakdown>.{csv,json,parquet}`; returns the names
+/// written.
+pub fn table(table: &Table, draft: &mut Draft) -> Result<Vec<String>, AnalyticsError> {
     let stem = format!("{}.{}", table.indicator, table.breakdown.name());
     let json = serde_json::to_string_pretty(table).expect("tables serialise");
     Ok(vec![
-        put(dir.join(format!("{stem}.csv")), table.csv().as_bytes())?,
-        put(dir.join(format!("{stem}.json")), json.as_bytes())?,
-        put(dir.join(format!("{stem}.parquet")), &parquet(table)?)?,
+        put(draft, format!("{stem}.csv"), table.csv().as_bytes())?,
+        put(draft, format!("{stem}.json"), json.as_bytes())?,
+        put(draft, format!("{stem}.parquet"), &parquet(table)?)?,
     ])
 }
 
@@ -77,9 +76,9 @@ fn parquet(table: &Table) -> Result<Vec<u8>, AnalyticsError> {
 }
 
 /// The charts a table supports: a funnel (proportions by area), an SPC
-/// chart (by month) or an inequality chart (by IMD quintile). Returns the
-/// SVG paths written.
-pub fn charts(ind: &Indicator, table: &Table, dir: &Path, highlight: &[&str]) -> Result<Vec<PathBuf>, AnalyticsError> {
+/// chart (by month) or an inequality chart (by IMD quintile), with the
+/// slope index beside an inequality chart. Returns the names written.
+pub fn charts(ind: &Indicator, table: &Table, draft: &mut Draft, highlight: &[&str]) -> Result<Vec<String>, AnalyticsError> {
     let style = Style::default();
     let stem = format!("{}.{}", table.indicator, table.breakdown.name());
     let svg = match table.breakdown {
@@ -91,25 +90,23 @@ pub fn charts(ind: &Indicator, table: &Table, dir: &Path, highlight: &[&str]) ->
         _ => None,
     };
     let Some((kind, svg)) = svg else { return Ok(Vec::new()) };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut written = vec![put(dir.join(format!("{stem}.{kind}.svg")), svg.as_bytes())?];
+    let mut written = vec![put(draft, format!("{stem}.{kind}.svg"), svg.as_bytes())?];
     if let Some(s) = (table.breakdown == Breakdown::ImdQuintile).then(|| figures::sii(ind, table)).flatten() {
         let csv = format!(
             "indicator,sii,sii_lower_95,sii_upper_95,rii,rii_lower_95,rii_upper_95\n{},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4}\n",
             table.indicator, s.sii, s.sii_interval.lower, s.sii_interval.upper, s.rii, s.rii_interval.lower, s.rii_interval.upper
         );
-        written.push(put(dir.join(format!("{stem}.sii.csv")), csv.as_bytes())?);
+        written.push(put(draft, format!("{stem}.sii.csv"), csv.as_bytes())?);
     }
     Ok(written)
 }
 
 /// Writes a benchmark: `benchmark.csv`/`.json` (one line per indicator),
-/// `peers.csv`, `spine.svg`, and per indicator its ICB table (CSV, JSON,
-/// Parquet) with a funnel plot for proportions.
-pub fn benchmark(b: &Benchmark, indicators: &[Indicator], dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+/// `peers.csv`, `benchmark.spine.svg`, and per indicator its ICB table
+/// (CSV, JSON, Parquet) with a funnel plot for proportions.
+pub fn benchmark(b: &Benchmark, indicators: &[Indicator], draft: &mut Draft) -> Result<Vec<String>, AnalyticsError> {
     let mut written = Vec::new();
-    let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.*}", crate::publish::DECIMALS as usize)).unwrap_or_default();
     let mut csv = String::from("indicator,title,unit,method,value,lower_95,upper_95,england,peer_median,vs_england,opportunity,opportunity_unit\n");
     for c in &b.comparisons {
         csv.push_str(&format!(
@@ -128,8 +125,10 @@ pub fn benchmark(b: &Benchmark, indicators: &[Indicator], dir: &Path) -> Result<
             csv_field(&c.opportunity_unit)
         ));
     }
-    written.push(put(dir.join("benchmark.csv"), csv.as_bytes())?);
-    written.push(put(dir.join("benchmark.json"), serde_json::to_string_pretty(b).expect("benchmarks serialise").as_bytes())?);
+    written.push(put(draft, "benchmark.csv".into(), csv.as_bytes())?);
+    written.push(put(draft, "benchmark.json".into(), serde_json::to_string_pretty(b).expect("benchmarks serialise").as_bytes())?);
+    // Profiles are reference population data (not counts of patients): 2 d.p.
+    let f2 = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
     let mut peers = String::from("rank,icb,distance,population,imd_mean_decile,most_deprived_share\n");
     for (i, p) in b.peers.iter().enumerate() {
         let prof = b.profiles.iter().find(|x| x.icb == p.icb);
@@ -139,33 +138,31 @@ pub fn benchmark(b: &Benchmark, indicators: &[Indicator], dir: &Path) -> Result<
             p.icb,
             p.distance,
             prof.map(|x| x.population.to_string()).unwrap_or_default(),
-            f(prof.map(|x| x.imd_mean_decile)),
-            f(prof.map(|x| x.most_deprived_share))
+            f2(prof.map(|x| x.imd_mean_decile)),
+            f2(prof.map(|x| x.most_deprived_share))
         ));
     }
-    written.push(put(dir.join("peers.csv"), peers.as_bytes())?);
-    written.push(put(dir.join("spine.svg"), figures::spine(b).render(&Style::default()).as_bytes())?);
+    written.push(put(draft, "peers.csv".into(), peers.as_bytes())?);
+    written.push(put(draft, "benchmark.spine.svg".into(), figures::spine(b).render(&Style::default()).as_bytes())?);
     let mut highlight: Vec<&str> = vec![b.icb.as_str()];
     highlight.extend(b.peers.iter().map(|p| p.icb.as_str()));
-    let by_icb = dir.join("by_icb");
     for t in &b.tables {
-        written.extend(table(t, &by_icb)?);
+        written.extend(table(t, draft)?);
         if let Some(ind) = indicators.iter().find(|i| i.id == t.indicator) {
-            written.extend(charts(ind, t, &by_icb, &highlight[..1])?);
+            written.extend(charts(ind, t, draft, &highlight[..1])?);
         }
     }
     Ok(written)
 }
 
 /// SHMI-style mortality: `shmi.csv`, `shmi.json` and `shmi.funnel.svg`.
-pub fn mortality(m: &crate::mortality::Mortality, dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+pub fn mortality(m: &crate::mortality::Mortality, draft: &mut Draft) -> Result<Vec<String>, AnalyticsError> {
     let mut written = vec![
-        put(dir.join("shmi.csv"), m.csv().as_bytes())?,
-        put(dir.join("shmi.json"), serde_json::to_string_pretty(m).expect("mortality serialises").as_bytes())?,
+        put(draft, "shmi.csv".into(), m.csv().as_bytes())?,
+        put(draft, "shmi.json".into(), serde_json::to_string_pretty(m).expect("mortality serialises").as_bytes())?,
     ];
     if let Some(chart) = figures::shmi_funnel(m) {
-        written.push(put(dir.join("shmi.funnel.svg"), chart.render(&Style::default()).as_bytes())?);
+        written.push(put(draft, "shmi.funnel.svg".into(), chart.render(&Style::default()).as_bytes())?);
     }
     Ok(written)
 }

@@ -1,8 +1,10 @@
 //! `haven indicators` and `haven benchmark`: the catalogue, and running it
 //! under a grant — the local pseudonymised zone for commissioning, the
 //! national extract for benchmarking. Reads of patient data are audited per
-//! dataset (zone, rows, purpose); every table and chart written has passed
-//! disclosure control, and the folder is held as an output for review.
+//! dataset (zone, rows, purpose); every table and chart has passed
+//! disclosure control and is written only into a held output (a
+//! `haven_governance::outputs::Draft` under the data directory), which
+//! leaves Haven by `haven outputs export` after two reviewers release it.
 
 use std::path::Path;
 
@@ -14,7 +16,7 @@ use haven_governance::audit::Event;
 use haven_governance::disclosure::Policy;
 use haven_governance::dsa::{Dsa, Purpose, Role};
 use haven_governance::grant::grant;
-use haven_governance::outputs::Outputs;
+use haven_governance::outputs::{Draft, Outputs};
 use haven_governance::users::Users;
 use haven_store::{Store, ZoneSession};
 
@@ -108,10 +110,18 @@ impl Work {
         }
     }
 
-    /// Holds `dir` as one output pending review, and audits it.
-    fn register(&self, cli: &Cli, title: &str, dir: &Path, files: usize) -> Result<String> {
+    /// Starts a held output of this work: the only place its tables and
+    /// charts can be written.
+    fn draft(&self, cli: &Cli, title: &str) -> Result<(Outputs, Draft)> {
         let mut outputs = Outputs::open(&cli.data_dir)?;
-        let out = outputs.submit_folder(&self.user, title, &self.dsa.id, self.purpose.name(), dir)?;
+        let draft = outputs.draft(&self.user, title, &self.dsa.id, self.purpose.name())?;
+        Ok((outputs, draft))
+    }
+
+    /// Holds the draft as one output pending review, and audits it.
+    fn submit(&self, cli: &Cli, outputs: &mut Outputs, draft: Draft, title: &str) -> Result<String> {
+        let files = draft.files().len();
+        let out = draft.submit(outputs)?;
         audit(&cli.data_dir, self.event("output.submit", &out.id, serde_json::json!({"title": title, "files": files, "sha256": out.sha256})))?;
         Ok(out.id)
     }
@@ -143,7 +153,7 @@ pub fn indicators(cli: &Cli, what: &IndicatorsCommand) -> Result<()> {
             Ok(())
         }
         IndicatorsCommand::Run(a) => {
-            let tables = run_indicators(cli, &Work::from_session(cli)?, a)?;
+            let (tables, _) = run_indicators(cli, &Work::from_session(cli)?, a)?;
             if !cli.json {
                 for t in tables.iter().filter(|t| t.breakdown == Breakdown::Total) {
                     let v = t.total.value.map(|v| format!("{v:.2} {}", t.unit)).unwrap_or_else(|| "suppressed".into());
@@ -163,8 +173,8 @@ fn wanted(only: Option<&str>) -> Result<Vec<Indicator>> {
 }
 
 /// The catalogue over the local zone: tables (CSV, JSON, Parquet) and charts
-/// into `a.out`, held as an output for review.
-pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<Vec<Table>> {
+/// written into a held output for review; returns the tables and its id.
+pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<(Vec<Table>, String)> {
     let period = Period::parse(&a.period)?;
     let by: Vec<Breakdown> = a.by.split(',').map(|b| Breakdown::parse(b.trim())).collect::<Result<_, _>>()?;
     let wanted = wanted(a.only.as_deref())?;
@@ -178,22 +188,23 @@ pub fn run_indicators(cli: &Cli, work: &Work, a: &IndicatorsRunArgs) -> Result<V
         Ok(if a.from_episodes { scope.from_episodes() } else { scope })
     };
     let tables = work.with_zones(cli, &wanted, "indicators run", scope, |zs, scope| Ok(compute_catalogue(zs, scope, &Policy::default(), &wanted, &by)?))?;
-    let mut files = 0;
+    let title = format!("Indicators {}{}", period.label(), a.icb.as_deref().map(|i| format!(" for {i}")).unwrap_or_default());
+    let (mut outputs, mut draft) = work.draft(cli, &title)?;
     for t in &tables {
-        files += haven_analytics::write::table(t, &a.out)?.len();
+        haven_analytics::write::table(t, &mut draft)?;
         if let Some(ind) = wanted.iter().find(|i| i.id == t.indicator) {
-            files += haven_analytics::write::charts(ind, t, &a.out.join("charts"), &[])?.len();
+            haven_analytics::write::charts(ind, t, &mut draft, &[])?;
         }
     }
-    let title = format!("Indicators {}{}", period.label(), a.icb.as_deref().map(|i| format!(" for {i}")).unwrap_or_default());
-    let id = work.register(cli, &title, &a.out, files)?;
-    audit(&cli.data_dir, work.event("indicators.run", &a.out.display().to_string(), serde_json::json!({"tables": tables.len(), "files": files, "period": period.label(), "rule": "hes_ecds", "output": id, "readmissions": format!("{readmissions:?}")})))?;
-    eprintln!("wrote {} disclosure-controlled tables ({files} files) to {}; held for review as {id}", tables.len(), a.out.display());
-    Ok(tables)
+    let files = draft.files().len();
+    let id = work.submit(cli, &mut outputs, draft, &title)?;
+    audit(&cli.data_dir, work.event("indicators.run", &id, serde_json::json!({"tables": tables.len(), "files": files, "period": period.label(), "rule": "hes_ecds", "output": id, "readmissions": format!("{readmissions:?}")})))?;
+    eprintln!("{} disclosure-controlled tables ({files} files) held for review as {id}: `haven outputs show {id}`", tables.len());
+    Ok((tables, id))
 }
 
 pub fn benchmark(cli: &Cli, a: &BenchmarkArgs) -> Result<()> {
-    let b = run_benchmark(cli, &Work::from_session(cli)?, a)?;
+    let (b, _) = run_benchmark(cli, &Work::from_session(cli)?, a)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&b)?);
     } else {
@@ -203,9 +214,9 @@ pub fn benchmark(cli: &Cli, a: &BenchmarkArgs) -> Result<()> {
 }
 
 /// The catalogue over the national extract for every ICB, compared for
-/// `a.icb` with England and its peers, written to `a.out` and held as an
-/// output for review.
-pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchmark> {
+/// `a.icb` with England and its peers, written into a held output for
+/// review; returns the benchmark and the output's id.
+pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<(Benchmark, String)> {
     let period = Period::parse(&a.period)?;
     let wanted = wanted(a.only.as_deref())?;
     let icb = a.icb.to_ascii_uppercase();
@@ -223,7 +234,11 @@ pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchm
     if m.post_discharge_deaths {
         audit(&cli.data_dir, work.event("read", "national.death", serde_json::json!({"for": "benchmark (deaths within 30 days of discharge)"})))?;
     }
-    let files = haven_analytics::write::benchmark(&b, &wanted, &a.out)?.len() + haven_analytics::write::mortality(&m, &a.out)?.len();
+    let title = format!("Benchmark {icb} {}", period.label());
+    let (mut outputs, mut draft) = work.draft(cli, &title)?;
+    haven_analytics::write::benchmark(&b, &wanted, &mut draft)?;
+    haven_analytics::write::mortality(&m, &mut draft)?;
+    let files = draft.files().len();
     if !cli.json {
         let band = |n: u8| m.providers.iter().filter(|p| p.band == Some(n)).count();
         println!(
@@ -235,10 +250,10 @@ pub fn run_benchmark(cli: &Cli, work: &Work, a: &BenchmarkArgs) -> Result<Benchm
             band(3)
         );
     }
-    let id = work.register(cli, &format!("Benchmark {icb} {}", period.label()), &a.out, files)?;
-    audit(&cli.data_dir, work.event("benchmark.run", &a.out.display().to_string(), serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id, "readmissions": format!("{readmissions:?}")})))?;
-    eprintln!("wrote the benchmark of {icb} ({files} files) to {}; held for review as {id}", a.out.display());
-    Ok(b)
+    let id = work.submit(cli, &mut outputs, draft, &title)?;
+    audit(&cli.data_dir, work.event("benchmark.run", &id, serde_json::json!({"icb": icb, "period": period.label(), "peers": b.peers.len(), "files": files, "output": id, "readmissions": format!("{readmissions:?}")})))?;
+    eprintln!("the benchmark of {icb} ({files} files) is held for review as {id}: `haven outputs show {id}`");
+    Ok((b, id))
 }
 
 /// One line per indicator: the ICB, England, the peer median, the flag and
@@ -276,14 +291,13 @@ const DEMO_ANALYST: &str = "demo.analyst";
 /// random password written to `<data-dir>/demo-credentials.txt`, mode
 /// 0600, so the user can sign in and look around), run the catalogue for
 /// commissioning and the benchmark of `icb`, then print the headline
-/// indicators against England.
+/// indicators against England and where the outputs are held (they leave
+/// only by `haven outputs export` once two reviewers release them).
 pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
     ensure_demo_analyst(cli)?;
     let dsa = find_dsa(cli, "DSA-HAVEN-DEMO")?;
     let as_ = |purpose| Work { user: DEMO_ANALYST.into(), role: Role::Analyst, purpose, dsa: dsa.clone() };
-    let out = cli.data_dir.join("demo-outputs");
     let run = IndicatorsRunArgs {
-        out: out.join("indicators"),
         period: "2024-25".into(),
         only: None,
         icb: None,
@@ -291,11 +305,15 @@ pub fn demo(cli: &Cli, icb: &str) -> Result<()> {
         from_episodes: false,
         readmission: Default::default(),
     };
-    run_indicators(cli, &as_(Purpose::Commissioning), &run)?;
-    let bench = BenchmarkArgs { icb: icb.into(), out: out.join("benchmark"), period: "2024-25".into(), peers: 10, only: None, readmission: Default::default() };
-    let b = run_benchmark(cli, &as_(Purpose::PopulationHealthBenchmarking), &bench)?;
+    let (_, indicators) = run_indicators(cli, &as_(Purpose::Commissioning), &run)?;
+    let bench = BenchmarkArgs { icb: icb.into(), period: "2024-25".into(), peers: 10, only: None, readmission: Default::default() };
+    let (b, benchmark) = run_benchmark(cli, &as_(Purpose::PopulationHealthBenchmarking), &bench)?;
     if !cli.json {
         print_headline(&b);
+        println!(
+            "Outputs held for review in {}: {indicators} (indicators) and {benchmark} (benchmark); see `haven outputs show ID`",
+            cli.data_dir.join("outputs").display()
+        );
     }
     Ok(())
 }

@@ -230,7 +230,7 @@ pub enum OutputsCommand {
     },
     /// Every output and its status.
     List,
-    /// One output with its reviews and content.
+    /// One output with its reviews and every file rendered (tables as rows, charts by title, description and data), flagging anything not written by Haven.
     Show { id: String },
     /// Approve as the signed-in reviewer (two approvals from reviewers other than the author release it).
     Approve { id: String },
@@ -240,9 +240,10 @@ pub enum OutputsCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Write a released output to a file.
+    /// Copy a released output's files (exactly its manifest, each hash re-checked) into a new folder outside the data directory.
     Export {
         id: String,
+        /// Folder to create (outside the data directory); existing files are never overwritten.
         #[arg(long)]
         out: PathBuf,
     },
@@ -374,18 +375,15 @@ pub enum IndicatorsCommand {
     List,
     /// One indicator in full, with the choices made where the source is partial.
     Show { id: String },
-    /// Compute the catalogue (or --only IDs) by each breakdown; every table passes disclosure control.
+    /// Compute the catalogue (or --only IDs) by each breakdown; every table passes disclosure control and is held as an output for review.
     Run(IndicatorsRunArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct BenchmarkArgs {
-    /// The ICB to benchmark (ODS code, e.g. QMJ).
+    /// The ICB to benchmark (ODS code, e.g. QMJ). The tables and charts are held as an output for review (`haven outputs show ID`).
     #[arg(long)]
     pub icb: String,
-    /// Folder for the comparison, peer and per-ICB tables and the charts.
-    #[arg(long)]
-    pub out: PathBuf,
     /// Financial year, e.g. 2024-25.
     #[arg(long, default_value = "2024-25")]
     pub period: String,
@@ -401,9 +399,6 @@ pub struct BenchmarkArgs {
 
 #[derive(Debug, Args)]
 pub struct IndicatorsRunArgs {
-    /// Folder for the tables (CSV and JSON per indicator and breakdown).
-    #[arg(long)]
-    pub out: PathBuf,
     /// Financial year, e.g. 2024-25.
     #[arg(long, default_value = "2024-25")]
     pub period: String,

@@ -155,7 +155,7 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     let started = Instant::now();
     crate::analytics::demo(cli, &a.icb)?;
     if !cli.json {
-        println!("Indicators and benchmark in {:.1} s; outputs in {}", started.elapsed().as_secs_f64(), cli.data_dir.join("demo-outputs").display());
+        println!("Indicators and benchmark in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())
 }

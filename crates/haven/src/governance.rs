@@ -13,7 +13,7 @@ use haven_governance::registry::{changes, sha256_hex, Agreement, Import, Registr
 use haven_model::Date;
 
 use haven_governance::disclosure::{Policy, Rule};
-use haven_governance::outputs::{Content, Outputs};
+use haven_governance::outputs::{Content, FileState, Outputs};
 use haven_governance::retention::Run;
 
 use crate::cli::{AuditCommand, Cli, DsaCommand, LoginArgs, OutputsCommand, RetentionArgs, RetentionCommand, UsersCommand};
@@ -582,12 +582,36 @@ pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
         }
         OutputsCommand::Show { id } => {
             let o = outputs.get(id)?.ok_or_else(|| anyhow!("no output {id}"))?;
+            // Every file of the held folder against the manifest, rendered:
+            // reviewing needs no access to the data directory.
+            let files = outputs.inspect(id)?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"output": o, "files": files}))?);
+                return Ok(());
+            }
             println!("{}  {}  by {} under {} for {}  status {:?}", o.id, o.title, o.author, o.dsa, o.purpose, o.status);
+            println!("manifest sha256 {}; {} files", o.sha256, files.iter().filter(|f| f.sha256.is_some()).count());
             for (who, decision, reason, at) in &o.reviews {
                 println!("  {at} {who}: {decision} {reason}");
             }
-            let held = cli.data_dir.join("outputs").join(format!("{id}.csv"));
-            print!("{}", std::fs::read_to_string(held).unwrap_or_default());
+            let flagged = files.iter().filter(|f| f.state != FileState::Held).count();
+            if flagged > 0 {
+                println!("WARNING: {flagged} file(s) in the held folder are not as Haven wrote them; this output cannot be exported");
+            }
+            for f in &files {
+                println!();
+                println!("== {}  sha256 {}  ({})", f.name, f.sha256.as_deref().unwrap_or("-"), f.state.describe());
+                let Some(r) = &f.rendering else { continue };
+                if r.kind == "chart" {
+                    println!("chart: {}", r.title.as_deref().unwrap_or("(untitled)"));
+                    if let Some(d) = &r.description {
+                        println!("description: {d}");
+                    }
+                    println!("data: {}", r.data.as_deref().unwrap_or("(no table of this output)"));
+                } else {
+                    print!("{}", r.text);
+                }
+            }
         }
         OutputsCommand::Approve { id } | OutputsCommand::Reject { id, .. } => {
             let (approve, reason) = match what {
@@ -608,7 +632,7 @@ pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
         OutputsCommand::Export { id, out } => {
             let result = outputs.export(id, out);
             let detail = match &result {
-                Ok(o) => serde_json::json!({"to": out, "sha256": o.sha256}),
+                Ok((o, files)) => serde_json::json!({"to": out, "sha256": o.sha256, "files": files.len()}),
                 Err(e) => serde_json::json!({"reason": e.to_string()}),
             };
             audit(&cli.data_dir, event("analyst", "output_release", "", "output.export", id, if result.is_ok() { "ok" } else { "refused" }, detail))?;

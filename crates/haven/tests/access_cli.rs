@@ -59,10 +59,10 @@ fn cases(out: &str) -> Vec<Case> {
         c("retention certificates", &[], Some(&["dscro", "auditor", "admin"])),
         c("indicators list", &[], None),
         c("indicators show", &["apc.los_mean"], None),
-        c("indicators run", &["--out", "@/ind"], Some(&["analyst"])),
+        c("indicators run", &["--period", "bogus"], Some(&["analyst"])),
         // Analysts sign in for commissioning here; the national extract
         // needs the benchmarking purpose (tested in analytics_cli).
-        c("benchmark", &["--icb", "QMJ", "--out", "@/bm"], Some(&[])),
+        c("benchmark", &["--icb", "QMJ"], Some(&[])),
         c("bench synth", &["--scale", "nope", "--out", "@/b"], None),
         c("bench ingest", &["--file", "@/missing.psv"], None),
         c("bench catalogue", &["--from", "@/missing"], None),

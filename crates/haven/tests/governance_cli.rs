@@ -157,7 +157,7 @@ fn an_output_is_disclosure_controlled_and_exported_only_after_two_independent_ap
     for small in [",5,", ",2,", ",9,"] {
         assert!(!body.contains(small), "{small} leaked: {body}");
     }
-    let dest = tmp.path().join("released.csv");
+    let dest = tmp.path().join("released");
     let early = h.as_(&ana, &["outputs", "export", "OUT-00001", "--out", dest.to_str().unwrap()]);
     assert!(!early.status.success() && text(&early).contains("pending"));
     assert!(!h.as_(&ana, &["outputs", "approve", "OUT-00001"]).status.success(), "authors cannot approve");
@@ -165,7 +165,7 @@ fn an_output_is_disclosure_controlled_and_exported_only_after_two_independent_ap
     assert!(h.as_(&ida, &["outputs", "approve", "OUT-00001"]).status.success());
     let ok = h.as_(&ana, &["outputs", "export", "OUT-00001", "--out", dest.to_str().unwrap()]);
     assert!(ok.status.success(), "{}", text(&ok));
-    assert!(std::fs::read_to_string(&dest).unwrap().contains("A81001,*,*,125"));
+    assert!(std::fs::read_to_string(dest.join("table.csv")).unwrap().contains("A81001,*,*,125"));
     let csv = tmp.path().join("audit.csv");
     assert!(h.as_(&ida, &["audit", "export", "--out", csv.to_str().unwrap()]).status.success());
     let log = std::fs::read_to_string(&csv).unwrap();
