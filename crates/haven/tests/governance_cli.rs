@@ -355,6 +355,8 @@ fn issue_14_an_agreement_edited_in_the_catalog_is_refused_by_its_hash() {
     assert!(!login.status.success());
     assert!(text(&login).contains(&format!("DSA {NCL} version 1 was changed outside Haven")), "{}", text(&login));
     // Opt-outs switched off in the demo agreement: the session under it is refused before the command runs.
+    // Haven recreated the guard when it next opened the registry: drop it again.
+    db.execute_batch("DROP TRIGGER dsa_versions_no_update;").unwrap();
     db.execute("UPDATE dsa_versions SET toml = replace(toml, 'optout_applies = true', 'optout_applies = false') WHERE id = 'DSA-HAVEN-DEMO'", []).unwrap();
     let org = tmp.path().join("missing.psv");
     let ingest = h.as_(&dscro, &["ingest", "--icb", "QMJ", "--dataset", "org", "--file", org.to_str().unwrap()]);
