@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// Why a load could not run or finish. A row-level fault is not an error: the
 /// row is quarantined and the load goes on.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IngestError {
     /// The dataset name is not one Haven knows.
     #[error("unknown dataset {0:?}; expected a table name such as apc_episode, or national.<table> for the national extract (see `haven ingest --help`)")]
@@ -43,6 +44,10 @@ pub enum IngestError {
     /// A pseudonymisation key is missing or unreadable.
     #[error("key for zone {zone}: {reason}")]
     Key { zone: String, reason: String },
+    /// The key folder holds another key than the one a zone's data was
+    /// loaded under: tokens would not link (rotate explicitly instead).
+    #[error("zone {zone} was loaded under key id {recorded}; the key folder holds key id {found}. Tokens made under different keys do not link: restore the key, or rotate only an empty zone with `haven keys rotate`")]
+    KeyChanged { zone: String, recorded: String, found: String },
     /// The store failed (disk full, permissions, catalog).
     #[error(transparent)]
     Store(#[from] haven_store::StoreError),

@@ -20,6 +20,32 @@ fn alias(name: &str) -> &str {
     }
 }
 
+/// How an unused input column is reported: its name when it reads as a
+/// column name, else only its position. A file without its header row has a
+/// data row on line 1, and a report must never repeat a value from a data
+/// row (issue 14 item 1): a name with a run of three or more digits (NHS
+/// numbers, dates, practice codes), a space or punctuation, or over 64
+/// characters is not shown.
+fn shown_name(position: usize, raw: &str) -> String {
+    let name = raw.trim();
+    let mut run = 0;
+    let mut long_run = false;
+    for b in name.bytes() {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        long_run |= run >= 3;
+    }
+    let named = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !long_run;
+    if named {
+        name.to_owned()
+    } else {
+        format!("column {} (name not shown)", position + 1)
+    }
+}
+
 /// Which input column fills each canonical column.
 #[derive(Debug)]
 pub struct HeaderMap {
@@ -57,16 +83,17 @@ impl HeaderMap {
                         });
                     }
                 }
-                Err(_) => unused.push(raw.clone()),
+                Err(_) => unused.push(shown_name(i, raw)),
             }
         }
         if by_canonical.is_empty() {
+            // Line 1 may be a data row (a file sent without its header): the
+            // message names no field of it (issue 14 item 1).
             return Err(IngestError::File {
                 path: path.to_owned(),
                 reason: format!(
-                    "line 1: no column matches table {} (first header field {:?}); wrong dataset or delimiter?",
+                    "line 1: no column matches table {}; wrong dataset or delimiter, or a file without its header row?",
                     feed.table,
-                    header.first().map(String::as_str).unwrap_or("")
                 ),
             });
         }
@@ -132,5 +159,24 @@ mod tests {
         assert!(err(&["FYEAR", "EPISTART"]).contains("lacks required column(s) EPIKEY"));
         assert!(err(&["EPIKEY", "EPISTART", "epikey"]).contains("EPIKEY appears twice"));
         assert!(err(&["A;B;C"]).contains("no column matches table apc_episode"));
+    }
+
+    /// Issue 14 item 1: a file without its header row has a data row on
+    /// line 1; neither the refusal nor the unused-column list repeats it.
+    #[test]
+    fn issue_14_a_data_row_as_header_is_never_repeated() {
+        let feed = Feed::parse("death").unwrap();
+        let row = ["9434765919", "1950-02-03", "ZA14 1AA", "2024-05-01"];
+        let err = HeaderMap::new(Path::new("d.psv"), feed, &header(&row)).unwrap_err().to_string();
+        assert!(err.contains("without its header row"), "{err}");
+        for v in row {
+            assert!(!err.contains(v), "{err}");
+        }
+        let h = header(&["DEC_NHS_NUMBER", "9434765919", "A81001", "ZA14 1AA", "NOTE_2", "X", "REG_DATE_OF_DEATH"]);
+        let map = HeaderMap::new(Path::new("d.psv"), feed, &h).unwrap();
+        assert_eq!(
+            map.unused,
+            ["column 2 (name not shown)", "column 3 (name not shown)", "column 4 (name not shown)", "NOTE_2", "X"]
+        );
     }
 }

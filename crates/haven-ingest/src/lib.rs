@@ -25,5 +25,5 @@ pub use error::IngestError;
 pub use feed::{Feed, Origin};
 pub use keys::{Keys, ZoneKey};
 pub use pipeline::{ingest, IngestReport, IngestRequest, Outcome, Progress};
-pub use policy::{IngestPolicy, Minimisation};
+pub use policy::{IngestPolicy, Minimisation, OptoutList};
 pub use validate::{normalise_postcode, Action};

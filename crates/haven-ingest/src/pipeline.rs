@@ -25,7 +25,7 @@ use crate::error::IngestError;
 use crate::feed::{Feed, Origin};
 use crate::header::HeaderMap;
 use crate::keys::Keys;
-use crate::policy::{Context, IngestPolicy};
+use crate::policy::{Context, IngestPolicy, OptoutList};
 use crate::source::{hash_file, split_lines, Chunk, Source};
 use crate::spells::{Prepared, SpellReport, Streamed};
 use crate::validate::{Action, DqAcc, Fault, RowKey, Validated, Validator};
@@ -109,6 +109,10 @@ pub struct IngestReport {
     /// of a zone's APC episodes); otherwise `spells::refresh` derives them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spells: Vec<SpellReport>,
+    /// The opt-out clean list this load applied (the newest loaded), when
+    /// any zone it wrote needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optout_list: Option<OptoutList>,
 }
 
 /// Loads one file.
@@ -136,7 +140,10 @@ pub fn ingest(
     let keys = if feed.origin == Origin::Local && zones.iter().any(|z| z.has_key()) {
         let mut needed = zones.clone();
         needed.push(Zone::Pseudonymised);
-        Keys::load(&req.keys_dir, &needed)?
+        Keys::check_location(&req.keys_dir, store.root())?;
+        let keys = Keys::load(&req.keys_dir, &needed)?;
+        keys.check_recorded(store.catalog_mut())?;
+        keys
     } else {
         Keys::default()
     };
@@ -338,6 +345,7 @@ pub fn ingest(
         warnings,
         seconds: 0.0,
         spells: Vec::new(),
+        optout_list: ctx.optout_list.clone(),
     };
     report.seconds = started.elapsed().as_secs_f64();
     let record = LoadRecord {
@@ -451,6 +459,7 @@ fn no_op(req: &IngestRequest, dataset: &str, prior: LoadRecord) -> IngestReport 
         replaced: Vec::new(),
         seconds: 0.0,
         spells: Vec::new(),
+        optout_list: None,
     }
 }
 

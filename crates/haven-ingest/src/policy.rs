@@ -82,6 +82,9 @@ impl IngestPolicy {
     }
 }
 
+/// The staging dataset holding the opt-out clean lists.
+const OPTOUT_DATASET: &str = "optout_clean_list";
+
 /// Reference data and opt-out lists loaded from the store for one load.
 #[derive(Default)]
 pub struct Context {
@@ -94,6 +97,17 @@ pub struct Context {
     pub provider_host: HashMap<String, String>,
     /// Clean list per purpose: NHS numbers that have not opted out.
     pub clean: HashMap<String, HashSet<u64>>,
+    /// Which clean list `clean` holds (the newest), recorded by each load.
+    pub optout_list: Option<OptoutList>,
+}
+
+/// The opt-out clean list a load applied: the list's own load, the SHA-256
+/// of the file it came from and when that load was committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct OptoutList {
+    pub load: String,
+    pub sha256: String,
+    pub loaded_at: String,
 }
 
 fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> Option<StringArray> {
@@ -155,15 +169,39 @@ impl Context {
             Ok(())
         })?;
         if need_optouts {
-            store.scan(Zone::Staging, "optout_clean_list", &["PURPOSE", "NEWNHSNO"], |b| {
-                let (purpose, nhs) = (strings(b, "PURPOSE"), strings(b, "NEWNHSNO"));
-                for i in 0..b.num_rows() {
-                    if let (Some(p), Some(n)) = (get(&purpose, i), get(&nhs, i).and_then(|n| n.parse().ok())) {
-                        ctx.clean.entry(p.to_owned()).or_default().insert(n);
-                    }
+            // The newest clean list supersedes the older ones (issue 14 item
+            // 7): the national service returns the whole list cleaned against
+            // today's opt-outs, so someone missing from an older list who is
+            // on the newest has withdrawn their opt-out, and someone on an
+            // older list only has since opted out. Merging lists would keep
+            // the latter flowing. "Newest" is the latest committed load (its
+            // commit time, then its id, which starts with that time): the
+            // list the DSCRO received last, whatever dates its rows carry
+            // (CLEANED_ON is a value in the file, not a fact Haven checked).
+            let mut lists = store.dataset_loads(Zone::Staging, OPTOUT_DATASET)?;
+            lists.retain(|l| l.status == haven_store::LoadStatus::Committed);
+            lists.sort_by(|a, b| (&a.finished_at, &a.id).cmp(&(&b.finished_at, &b.id)));
+            if let Some(newest) = lists.pop() {
+                let files: Vec<_> = store
+                    .catalog()
+                    .load_files(&newest.id)?
+                    .into_iter()
+                    .filter(|f| f.zone == Zone::Staging && f.dataset == OPTOUT_DATASET)
+                    .collect();
+                for file in &files {
+                    store.read_file(file, Some(&["PURPOSE", "NEWNHSNO"][..]), |b| {
+                        let (purpose, nhs) = (strings(b, "PURPOSE"), strings(b, "NEWNHSNO"));
+                        for i in 0..b.num_rows() {
+                            if let (Some(p), Some(n)) = (get(&purpose, i), get(&nhs, i).and_then(|n| n.parse().ok())) {
+                                ctx.clean.entry(p.to_owned()).or_default().insert(n);
+                            }
+                        }
+                        Ok(())
+                    })?;
                 }
-                Ok(())
-            })?;
+                ctx.optout_list =
+                    Some(OptoutList { load: newest.id, sha256: newest.source_sha256, loaded_at: newest.finished_at });
+            }
         }
         ctx.known = Arc::new(known);
         Ok(ctx)
@@ -180,8 +218,8 @@ impl Context {
             for purpose in policy.optout_purposes.get(zone).into_iter().flatten() {
                 if !self.clean.contains_key(purpose) {
                     return Err(IngestError::Prerequisite(format!(
-                        "zone {zone} needs the national data opt-out clean list for {purpose}, and none is loaded; \
-                         load optout_clean_list first"
+                        "zone {zone} needs the national data opt-out clean list for {purpose}, and the newest loaded list \
+                         has none; load optout_clean_list first (the newest list supersedes older ones)"
                     )));
                 }
             }

@@ -531,11 +531,20 @@ fn cell_text<'a>(whole: Option<&'a str>, data: &[u8], raw: &'a [u8]) -> Result<&
     }
 }
 
-/// The data-quality report's name for a provider value.
+/// The data-quality report's name for a provider value: the code only when
+/// it has the shape of an ODS provider code (3 to 5 letters and digits, at
+/// least one letter). Anything else may be a misplaced patient value (an
+/// NHS number or date in a shifted row) and the report must not repeat it
+/// (issue 14 item 1).
 fn provider_name(raw: &[u8]) -> String {
     match std::str::from_utf8(raw) {
         Ok("") => "(blank)".to_owned(),
-        Ok(s) if s.len() <= 8 => s.to_ascii_uppercase(),
+        Ok(s) if (3..=5).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric())
+            && s.bytes().any(|b| b.is_ascii_alphabetic()) =>
+        {
+            s.to_ascii_uppercase()
+        }
         _ => "(invalid)".to_owned(),
     }
 }

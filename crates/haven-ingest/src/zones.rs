@@ -1,5 +1,13 @@
 //! Per-zone selection and shaping of validated rows: opt-outs, minimisation,
 //! then the zone's columns (identifiers dropped, tokens keyed per zone).
+//!
+//! Record identifiers (columns marked `haven.record_key` in the model's
+//! schema: EPIKEY, SUSRECID, ATTENDKEY, invoice ids, ...) are keyed too, with
+//! the zone's own key in every keyed zone, so a pseudonymised row cannot be
+//! joined to an identifiable zone's row by its record key (issue 14 item 8).
+//! Equal values stay equal within a zone (spells, CIPs, the critical-care
+//! link and invoice matching still work); nulls and documented sentinels
+//! (SUSSPELLID `-1`) are kept as they are.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,7 +16,7 @@ use arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use haven_model::schema::{is_identifiable, Table};
+use haven_model::schema::{is_identifiable, is_record_key_sentinel, record_key_space, Table};
 use haven_store::{Zone, ZoneCounts};
 
 use crate::error::IngestError;
@@ -25,14 +33,19 @@ pub struct ZonePlan {
     purposes: Vec<String>,
     minimise: bool,
     /// For tables without person or place (critical care): keep rows whose
-    /// episode is kept in this zone.
+    /// episode is kept in this zone (the zone's EPIKEYs, keyed with
+    /// `link_key` when the zone keys record identifiers).
     link: Option<(usize, Arc<HashSet<String>>)>,
+    link_key: Option<ZoneKey>,
 }
 
 enum Source {
     Copy(usize),
     PersonToken(ZoneKey),
     SpellToken(ZoneKey, usize, usize),
+    /// A record identifier keyed in its identifier space; the field gives
+    /// the sentinels kept as they are.
+    RecordToken { key: ZoneKey, input: usize, space: String, field: arrow::datatypes::FieldRef },
 }
 
 /// Columns the CEfF zone drops: invoice validation matches on NHS number and
@@ -74,17 +87,30 @@ impl ZonePlan {
             return Err(IngestError::Key { zone: zone.name().into(), reason: "not loaded".into() });
         }
         let idx = |n: &str| full.index_of(n).expect("schema column");
+        // Record identifiers are keyed with the zone's own key in every zone
+        // that has one (staging keeps them clear; the national zone has none).
+        let record_key = if zone.has_key() { keys.get(zone) } else { None };
+        if zone.has_key() && record_key.is_none() && schema.fields().iter().any(|f| record_key_space(f).is_some()) {
+            return Err(IngestError::Key { zone: zone.name().into(), reason: "not loaded".into() });
+        }
         let columns = schema
             .fields()
             .iter()
             .map(|f| {
                 let name = f.name().as_str();
                 match (name, token_key, feed.origin) {
-                    ("TOKEN_PERSON_ID", Some(k), Origin::Local) if roles.nhs.is_some() => Source::PersonToken(k.clone()),
-                    ("PROVSPNOPS", Some(k), Origin::Local) if zone == Zone::Pseudonymised => match roles.spell {
-                        Some(spell) => Source::SpellToken(k.clone(), idx(roles.provider.unwrap_or("PROCODE3")), idx(spell)),
-                        None => Source::Copy(idx(name)),
-                    },
+                    ("TOKEN_PERSON_ID", Some(k), Origin::Local) if roles.nhs.is_some() => return Source::PersonToken(k.clone()),
+                    _ => {}
+                }
+                match (record_key_space(f), record_key) {
+                    (Some(_), Some(k)) if name == "PROVSPNOPS" && roles.spell.is_some() => Source::SpellToken(
+                        k.clone(),
+                        idx(roles.provider.unwrap_or("PROCODE3")),
+                        idx(roles.spell.expect("checked")),
+                    ),
+                    (Some(space), Some(k)) => {
+                        Source::RecordToken { key: k.clone(), input: idx(name), space: space.to_owned(), field: f.clone() }
+                    }
                     _ => Source::Copy(idx(name)),
                 }
             })
@@ -107,6 +133,7 @@ impl ZonePlan {
                 && feed.roles().nhs.is_some()
                 && !matches!(table, Table::InvoiceLine | Table::InvoiceHeader)
                 && matches!(zone, Zone::Ceff | Zone::Pseudonymised | Zone::DirectCare),
+            link_key: link.as_ref().and(record_key.cloned()),
             link,
         })
     }
@@ -139,7 +166,11 @@ impl ZonePlan {
                 continue;
             }
             let in_area = if let (Some((_, set)), Some(epikeys)) = (&self.link, &link_col) {
-                epikeys.is_valid(row) && set.contains(epikeys.value(row))
+                epikeys.is_valid(row)
+                    && match &self.link_key {
+                        Some(k) => set.contains(&k.record_token("episode", epikeys.value(row))),
+                        None => set.contains(epikeys.value(row)),
+                    }
             } else if self.minimise && (practice.is_some() || lsoa.is_some() || provider.is_some()) {
                 let m = policy.minimisation;
                 let hit = |arr: &Option<StringArray>, map: &std::collections::HashMap<String, String>| {
@@ -189,6 +220,23 @@ impl ZonePlan {
                 Source::Copy(i) => kept.column(*i).clone(),
                 Source::PersonToken(key) => {
                     Arc::new(nhs.iter().map(|n| n.map(|n| key.person_token(n))).collect::<StringArray>()) as ArrayRef
+                }
+                Source::RecordToken { key, input, space, field } => {
+                    let clear = kept.column(*input).as_any().downcast_ref::<StringArray>().expect("record keys are text");
+                    Arc::new(
+                        (0..kept.num_rows())
+                            .map(|i| {
+                                clear.is_valid(i).then(|| {
+                                    let v = clear.value(i);
+                                    if is_record_key_sentinel(field, v) {
+                                        v.to_owned()
+                                    } else {
+                                        key.record_token(space, v)
+                                    }
+                                })
+                            })
+                            .collect::<StringArray>(),
+                    ) as ArrayRef
                 }
                 Source::SpellToken(key, prov, spell) => {
                     let prov = kept.column(*prov).as_any().downcast_ref::<StringArray>().expect("provider text");

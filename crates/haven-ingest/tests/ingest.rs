@@ -13,6 +13,10 @@ use haven_model::schema::{is_identifiable, Table};
 use haven_store::{Store, Zone};
 use haven_synth::{build_key, generate_shared, Scale, SynthConfig};
 
+// Issue 14 regressions (governance hardening of the DSCRO stage).
+#[path = "ingest/issue_14.rs"]
+mod issue_14;
+
 /// One generated `small` dataset shared by every test in this binary.
 fn small() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -403,7 +407,7 @@ fn a_local_flow_is_refused_until_the_opt_out_list_and_reference_data_are_loaded(
     // Missing keys are refused too.
     load(&env, "optout_clean_list", &small().join("dscro/QMJ/optout_clean_list.psv")).unwrap();
     let mut req = request(&env, "apc_episode", &small().join("dscro/QMJ/apc_episode.psv"));
-    req.keys_dir = env.data.join("no-keys-here");
+    req.keys_dir = env._tmp.path().join("no-keys-here");
     let mut store = Store::open_for_write(&env.data).unwrap();
     let err = ingest(&mut store, &req, &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("haven keys init"), "{err}");

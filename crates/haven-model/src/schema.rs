@@ -37,6 +37,9 @@
 //! DSCRO receives identifiable flows, so the full schemas include them (right
 //! after `TOKEN_PERSON_ID`); [`Table::pseudonymised_schema`] is what the
 //! pseudonymised zones store (datasets.md §10.0 "Zones", DESIGN.md).
+//! Record identifiers (EPIKEY, SUSRECID, ATTENDKEY, invoice ids, ...) carry
+//! [`RECORD_KEY`] with their identifier space: the DSCRO stage keys them
+//! per zone, so no record links across zones without a key.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -49,12 +52,36 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 /// date of birth, postcode, local patient id, clear provider spell number).
 pub const IDENTIFIABLE: &str = "haven.identifiable";
 
+/// Field metadata key marking a record identifier (EPIKEY, SUSRECID,
+/// ATTENDKEY, invoice ids, ...) with its identifier space, e.g. `episode`.
+/// Such a value links a row to the same record in every zone, so the DSCRO
+/// stage keys it per zone like the person token (issue 14 item 8). Columns
+/// holding the same identifier share a space (an A&E attendance's EPIKEY
+/// and the episode's), so they still join inside one zone.
+pub const RECORD_KEY: &str = "haven.record_key";
+
+/// Field metadata key listing, comma-separated, the documented sentinel
+/// values of a record identifier that are kept as they are (SUSSPELLID `-1`
+/// = unspellable, datasets.md §10.1), so rules that test for them still work.
+pub const RECORD_KEY_KEEP: &str = "haven.record_key.keep";
+
 /// Field metadata key holding the datasets.md type, e.g. "code(2)", "money", "date".
 pub const CANONICAL_TYPE: &str = "haven.type";
 
 /// Whether a field is marked [`IDENTIFIABLE`].
 pub fn is_identifiable(field: &Field) -> bool {
     field.metadata().get(IDENTIFIABLE).map(String::as_str) == Some("true")
+}
+
+/// The identifier space of a record-identifier column ([`RECORD_KEY`]).
+pub fn record_key_space(field: &Field) -> Option<&str> {
+    field.metadata().get(RECORD_KEY).map(String::as_str)
+}
+
+/// Whether `value` is a documented sentinel of a record-identifier column,
+/// kept as it is ([`RECORD_KEY_KEEP`]).
+pub fn is_record_key_sentinel(field: &Field, value: &str) -> bool {
+    field.metadata().get(RECORD_KEY_KEEP).is_some_and(|keep| keep.split(',').any(|k| k == value))
 }
 
 /// Every canonical table.
@@ -407,6 +434,21 @@ fn ident(field: Field) -> Field {
     field.with_metadata(metadata)
 }
 
+/// Marks a field as a record identifier in identifier space `space`.
+fn record(field: Field, space: &str) -> Field {
+    let mut metadata = field.metadata().clone();
+    metadata.insert(RECORD_KEY.to_owned(), space.to_owned());
+    field.with_metadata(metadata)
+}
+
+/// A record identifier whose `sentinels` are kept as they are.
+fn record_keeping(field: Field, space: &str, sentinels: &str) -> Field {
+    let field = record(field, space);
+    let mut metadata = field.metadata().clone();
+    metadata.insert(RECORD_KEY_KEEP.to_owned(), sentinels.to_owned());
+    field.with_metadata(metadata)
+}
+
 /// A repeating group as fixed columns: `prefix` followed by each number of
 /// `range`, zero-padded to `width` digits (`DIAG_4_01`; width 1 gives
 /// `DIAGNOSIS_CODE_1`).
@@ -440,7 +482,7 @@ fn person(nhs_number: &str) -> Vec<Field> {
 /// §10.1, plus the platform's identifiable columns and RTT fields.
 fn apc_episode() -> Vec<Field> {
     [
-        vec![code("EPIKEY", 20), code("FYEAR", 4)],
+        vec![record(code("EPIKEY", 20), "episode"), code("FYEAR", 4)],
         person("NEWNHSNO"),
         vec![
             ident(code("MYDOB", 6)),
@@ -448,9 +490,9 @@ fn apc_episode() -> Vec<Field> {
             // the pseudonym PROVSPNOPS); needed to match invoice lines (§6.1).
             ident(text("PROVSPNO", 12)),
             code("NEWNHSNO_CHECK", 1),
-            code("SUSRECID", 14),
-            code("SUSSPELLID", 19),
-            text("PROVSPNOPS", 32),
+            record(code("SUSRECID", 14), "sus_record"),
+            record_keeping(code("SUSSPELLID", 19), "sus_key", "-1"),
+            record(text("PROVSPNOPS", 32), "spell"),
             code("EPIORDER", 2),
             code("EPISTAT", 1),
             code("EPITYPE", 1),
@@ -519,13 +561,13 @@ fn apc_episode() -> Vec<Field> {
 /// the episode).
 fn apc_spell() -> Vec<Field> {
     vec![
-        text("SPELL_KEY", 40),
-        code("SUSSPELLID", 19),
+        record(text("SPELL_KEY", 40), "spell_key"),
+        record_keeping(code("SUSSPELLID", 19), "sus_key", "-1"),
         text("TOKEN_PERSON_ID", 32),
         code("PROCODE3", 5),
         code("SITETRET", 5),
-        code("FIRST_EPIKEY", 20),
-        code("LAST_EPIKEY", 20),
+        record(code("FIRST_EPIKEY", 20), "episode"),
+        record(code("LAST_EPIKEY", 20), "episode"),
         int("EPISODE_COUNT"),
         date("ADMIDATE"),
         date("DISDATE"),
@@ -549,7 +591,7 @@ fn apc_spell() -> Vec<Field> {
         flag("FROM_CARE_HOME"),
         flag("TO_CARE_HOME"),
         flag("DIED_IN_HOSPITAL"),
-        text("CIPS_KEY", 40),
+        record(text("CIPS_KEY", 40), "spell_key"),
         int("TRIM_POINT_DAYS"),
         int("EXCESS_BED_DAYS"),
         money("BASE_TARIFF"),
@@ -566,7 +608,7 @@ fn apc_spell() -> Vec<Field> {
 /// §10.3, with "as APC" rows repeated from §10.1.
 fn op_attendance() -> Vec<Field> {
     [
-        vec![code("ATTENDKEY", 20), code("FYEAR", 4)],
+        vec![record(code("ATTENDKEY", 20), "sus_key"), code("FYEAR", 4)],
         person("NEWNHSNO"),
         vec![
             date("APPTDATE"),
@@ -615,7 +657,7 @@ fn op_attendance() -> Vec<Field> {
 /// §10.4.
 fn ae_attendance() -> Vec<Field> {
     [
-        vec![code("AEKEY", 20), code("FYEAR", 4)],
+        vec![record(code("AEKEY", 20), "ae_attendance"), code("FYEAR", 4)],
         person("NEWNHSNO"),
         vec![
             date("ARRIVALDATE"),
@@ -651,7 +693,7 @@ fn ae_attendance() -> Vec<Field> {
             // Platform: 2021 LSOA and IMD decile, as on apc_episode.
             code("LSOA21", 9),
             int("IMD_DECILE"),
-            code("EPIKEY", 20),
+            record(code("EPIKEY", 20), "episode"),
             // Platform: DEPDUR ≤ 240 (§3.3).
             flag("FOUR_HOUR_MET"),
             // Platform: AEATTENDDISP = 01.
@@ -665,7 +707,7 @@ fn ae_attendance() -> Vec<Field> {
 fn ecds_attendance() -> Vec<Field> {
     [
         vec![
-            text("EC_IDENT", 20),
+            record(text("EC_IDENT", 20), "sus_key"),
             // Platform: financial year of ARRIVAL_DATE, so every activity
             // table can be partitioned and filtered the same way.
             code("FYEAR", 4),
@@ -718,7 +760,7 @@ fn ecds_attendance() -> Vec<Field> {
             money("TARIFF"),
             money("FINAL_PRICE"),
             dec("MARKET_FORCES_FACTOR", 7, 5),
-            code("EPIKEY", 20),
+            record(code("EPIKEY", 20), "episode"),
             // Platform flags (§11.5).
             flag("FOUR_HOUR_MET"),
             flag("ADMITTED"),
@@ -732,9 +774,9 @@ fn ecds_attendance() -> Vec<Field> {
 /// APC episode (SUSRECID / EPIKEY).
 fn cc_period() -> Vec<Field> {
     vec![
-        code("SUSRECID", 14),
+        record(code("SUSRECID", 14), "sus_record"),
         // Platform: the APC episode SUSRECID resolves to.
-        code("EPIKEY", 20),
+        record(code("EPIKEY", 20), "episode"),
         code("CCPERNUM", 2),
         code("CCPERTYPE", 2),
         date("CCSTARTDATE"),
@@ -887,8 +929,8 @@ fn mhsds_summary() -> Vec<Field> {
 fn invoice_header() -> Vec<Field> {
     vec![
         // Platform: internal UUID.
-        text("INVOICE_ID", 36),
-        text("INVOICE_NUMBER", 30),
+        record(text("INVOICE_ID", 36), "invoice"),
+        record(text("INVOICE_NUMBER", 30), "invoice_number"),
         code("PROVIDER_CODE", 5),
         code("COMMISSIONER_CODE", 5),
         // CONTRACTED NCA.
@@ -907,7 +949,7 @@ fn invoice_header() -> Vec<Field> {
 
 fn invoice_line() -> Vec<Field> {
     [
-        vec![text("INVOICE_ID", 36), int("LINE_NO")],
+        vec![record(text("INVOICE_ID", 36), "invoice"), int("LINE_NO")],
         person("NEWNHSNO"),
         vec![
             ident(text("LOCAL_PATIENT_ID", 20)),
@@ -920,11 +962,14 @@ fn invoice_line() -> Vec<Field> {
             code("SEX", 1),
             code("PROCODE3", 5),
             code("SITETRET", 5),
-            text("PROVIDER_REFERENCE_NO", 17),
-            text("COMMISSIONER_REFERENCE_NO", 17),
-            text("PRIOR_APPROVAL_REF", 30),
+            record(text("PROVIDER_REFERENCE_NO", 17), "provider_reference"),
+            record(text("COMMISSIONER_REFERENCE_NO", 17), "commissioner_reference"),
+            record(text("PRIOR_APPROVAL_REF", 30), "prior_approval"),
             text("SERVICE_AGREEMENT_LINE_NO", 10),
-            text("SUS_RECORD_KEY", 20),
+            // SUSSPELLID, ATTENDKEY or EC_IDENT (datasets.md §10.11): one
+            // space with them, so invoice lines still match their activity
+            // inside the CEfF zone.
+            record(text("SUS_RECORD_KEY", 20), "sus_key"),
             date("ACTIVITY_DATE"),
             date("DISCHARGE_DATE"),
             code("ADMIMETH", 2),
@@ -945,7 +990,7 @@ fn invoice_line() -> Vec<Field> {
             // Platform, from matching and re-pricing (§11.7, §11.8):
             // EXACT_KEY MATCHED_DEMOGRAPHIC NO_SUS_RECORD DUPLICATE_LINE ALREADY_PAID.
             enumeration("MATCH_STATUS"),
-            text("MATCHED_SUS_KEY", 40),
+            record(text("MATCHED_SUS_KEY", 40), "sus_key"),
             code("RESPONSIBLE_COMMISSIONER", 5),
             money("EXPECTED_AMOUNT"),
             // PAY CHALLENGE REJECT QUERY.
@@ -1062,6 +1107,51 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// Issue 14 item 8: the record identifiers the DSCRO stage keys per
+    /// zone are marked once, here; none is also a patient identifier, and
+    /// only SUSSPELLID keeps a sentinel.
+    #[test]
+    fn issue_14_record_identifiers_are_marked_with_their_space() {
+        let marked: BTreeSet<String> = Table::ALL
+            .iter()
+            .flat_map(|t| {
+                t.schema()
+                    .fields()
+                    .iter()
+                    .filter_map(|f| record_key_space(f).map(|s| format!("{t}.{}:{s}", f.name())))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for expected in [
+            "apc_episode.EPIKEY:episode",
+            "apc_episode.SUSRECID:sus_record",
+            "apc_episode.SUSSPELLID:sus_key",
+            "apc_episode.PROVSPNOPS:spell",
+            "op_attendance.ATTENDKEY:sus_key",
+            "ae_attendance.AEKEY:ae_attendance",
+            "ae_attendance.EPIKEY:episode",
+            "ecds_attendance.EC_IDENT:sus_key",
+            "ecds_attendance.EPIKEY:episode",
+            "cc_period.SUSRECID:sus_record",
+            "cc_period.EPIKEY:episode",
+            "invoice_header.INVOICE_ID:invoice",
+            "invoice_line.INVOICE_ID:invoice",
+            "invoice_line.SUS_RECORD_KEY:sus_key",
+            "invoice_line.PROVIDER_REFERENCE_NO:provider_reference",
+        ] {
+            assert!(marked.contains(expected), "{expected} not marked: {marked:?}");
+        }
+        for t in Table::ALL {
+            for f in t.schema().fields() {
+                assert!(!(is_identifiable(f) && record_key_space(f).is_some()), "{t}.{}", f.name());
+                assert_eq!(is_record_key_sentinel(f, "-1"), f.name() == "SUSSPELLID", "{t}.{}", f.name());
+            }
+        }
+        let spell = Table::ApcEpisode.schema();
+        let spell = spell.field_with_name("SUSSPELLID").unwrap();
+        assert!(!is_record_key_sentinel(spell, "1234567890"));
+    }
 
     /// Tables with one row per patient or per patient event; each must carry
     /// `TOKEN_PERSON_ID`. The rest are reference data, aggregates

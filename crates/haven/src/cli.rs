@@ -171,6 +171,13 @@ pub enum KeysCommand {
     Init,
     /// Show each zone's key id (a fingerprint; never the key).
     List,
+    /// Replace a zone's key (only while the zone holds no data: tokens made
+    /// under different keys do not link); the old key is kept, retired.
+    Rotate {
+        /// ceff, direct_care or pseudonymised.
+        #[arg(long)]
+        zone: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

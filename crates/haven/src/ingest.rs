@@ -26,6 +26,7 @@ pub fn keys_dir(cli: &Cli) -> PathBuf {
 
 pub fn keys(cli: &Cli, what: &KeysCommand) -> Result<()> {
     let dir = keys_dir(cli);
+    Keys::check_location(&dir, &cli.data_dir)?;
     match what {
         KeysCommand::Init => {
             let created = Keys::init(&dir)?;
@@ -43,6 +44,7 @@ pub fn keys(cli: &Cli, what: &KeysCommand) -> Result<()> {
                 }
             }
         }
+        KeysCommand::Rotate { zone } => rotate_key(cli, &dir, zone)?,
         KeysCommand::List => {
             let zones: Vec<Zone> = Zone::ALL.into_iter().filter(|z| z.has_key()).collect();
             let keys = Keys::load(&dir, &zones)?;
@@ -54,6 +56,43 @@ pub fn keys(cli: &Cli, what: &KeysCommand) -> Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `haven keys rotate --zone Z`: refused while the zone (or, for the
+/// pseudonymised key, the direct-care map that carries its tokens) holds
+/// data, since tokens made under different keys do not link; otherwise the
+/// new key replaces the old (kept, retired) and the catalog and the audit
+/// chain record both ids. A refusal is audited too.
+fn rotate_key(cli: &Cli, dir: &Path, zone: &str) -> Result<()> {
+    let z = Zone::from_name(zone).filter(|z| z.has_key()).ok_or_else(|| {
+        anyhow!("--zone {zone:?}: expected a zone with a key (ceff, direct_care or pseudonymised)")
+    })?;
+    let mut store = Store::open_for_write(&cli.data_dir)?;
+    let holders: &[Zone] = if z == Zone::Pseudonymised { &[Zone::Pseudonymised, Zone::DirectCare] } else { &[z] };
+    let mut held = Vec::new();
+    for h in holders {
+        held.extend(store.catalog().datasets(*h)?.into_iter().map(|d| format!("{h}.{d}")));
+    }
+    let audit = |outcome: &str, detail: serde_json::Value| {
+        crate::governance::audit(&cli.data_dir, crate::governance::event("admin", "administration", "", "keys.rotate", z.name(), outcome, detail))
+    };
+    if !held.is_empty() {
+        let reason = format!(
+            "zone {z} holds data ({}); tokens made under different keys do not link, so its key cannot be rotated while it holds data",
+            held.join(", ")
+        );
+        audit("refused", serde_json::json!({"reason": reason}))?;
+        bail!("refused: {reason}");
+    }
+    let (old, new) = Keys::rotate(dir, z)?;
+    store.catalog_mut().set_setting(&format!("{}{}", haven_ingest::keys::KEY_ID_SETTING, z.name()), &new)?;
+    audit("ok", serde_json::json!({"old_key_id": old, "new_key_id": new}))?;
+    if cli.json {
+        println!("{}", serde_json::json!({"zone": z.name(), "old_key_id": old, "new_key_id": new}));
+    } else {
+        println!("rotated the key of zone {z}: key id {old} (retired, kept in {}) -> {new}", dir.display());
     }
     Ok(())
 }
@@ -151,7 +190,7 @@ fn audit_load(cli: &Cli, req: &IngestRequest, result: &Result<IngestReport>) -> 
     let (outcome, detail) = match result {
         Ok(r) => (
             if r.outcome == Outcome::Loaded { "ok" } else { "already_loaded" },
-            serde_json::json!({"load": r.load_id, "file": r.file, "sha256": r.sha256, "rows_read": r.rows_read, "counts": r.counts}),
+            serde_json::json!({"load": r.load_id, "file": r.file, "sha256": r.sha256, "rows_read": r.rows_read, "counts": r.counts, "optout_list": r.optout_list}),
         ),
         Err(e) => ("failed", serde_json::json!({"file": req.path, "error": format!("{e:#}")})),
     };
@@ -263,7 +302,7 @@ pub fn loads(cli: &Cli, a: &LoadsArgs) -> Result<()> {
         let out: Vec<_> = loads
             .iter()
             .map(|l| -> Result<serde_json::Value> {
-                Ok(serde_json::json!({"load": l, "counts": cat.counts(&l.id)?, "files": cat.load_files(&l.id)?}))
+                Ok(serde_json::json!({"load": l, "counts": cat.counts(&l.id)?, "files": cat.load_files(&l.id)?, "optout_list": optout_list(l)}))
             })
             .collect::<Result<_>>()?;
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -281,6 +320,9 @@ pub fn loads(cli: &Cli, a: &LoadsArgs) -> Result<()> {
             l.dsa_version.map(|v| format!(" v{v}")).unwrap_or_default(),
             &l.source_sha256[..12.min(l.source_sha256.len())]
         );
+        if let Some(list) = optout_list(l) {
+            println!("    opt-out list applied: load {}  sha256 {}  loaded {}", list.load, list.sha256, list.loaded_at);
+        }
         for c in cat.counts(&l.id)? {
             println!(
                 "    {:<14} read {:>9} = rejected {} + opted out {} + out of area {} + written {}",
@@ -294,6 +336,12 @@ pub fn loads(cli: &Cli, a: &LoadsArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The opt-out clean list a load applied, from its lineage summary.
+fn optout_list(l: &haven_store::LoadRecord) -> Option<haven_ingest::OptoutList> {
+    let summary: serde_json::Value = serde_json::from_str(&l.summary).ok()?;
+    serde_json::from_value(summary.get("optout_list")?.clone()).ok()
 }
 
 pub fn dq(cli: &Cli, a: &DqArgs) -> Result<()> {

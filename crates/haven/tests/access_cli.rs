@@ -35,6 +35,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("ingest", &["--dataset", "org", "--file", "@/missing.psv"], Some(&["dscro"])),
         c("keys init", &[], Some(&["dscro", "admin"])),
         c("keys list", &[], Some(&["dscro", "admin", "auditor"])),
+        c("keys rotate", &["--zone", "bogus"], Some(&["dscro", "admin"])),
         c("loads", &[], Some(&["dscro", "analyst", "auditor", "admin"])),
         c("dq", &[], Some(&["dscro", "analyst", "auditor"])),
         c("users add", &["nobody.new", "--role", "bogus"], Some(&["admin"])),

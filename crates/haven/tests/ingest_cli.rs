@@ -300,3 +300,154 @@ fn single_file_loads_need_a_known_icb_and_refuse_another_icbs_flows() {
     let out = d.run(&["ingest", "--dataset", "nonsense", "--file", f.to_str().unwrap()]);
     assert!(stderr(&out).contains("unknown dataset"), "{}", stderr(&out));
 }
+
+/// Issue 14 item 1: a death or GP file sent without its header row used to
+/// quote its first NHS number in the error and in the append-only audit log.
+/// Every table whose first column identifies a patient, loaded without its
+/// header through the binary (text and --json): nothing on stdout, stderr,
+/// in the quarantine files or in the exported audit log repeats a value of
+/// the file.
+#[test]
+fn issue_14_a_file_without_its_header_repeats_none_of_its_values() {
+    use haven_model::schema::{is_identifiable, Table};
+    let d = Dirs::new();
+    d.prepare();
+    let mut said = String::new();
+    let mut values: BTreeSet<String> = BTreeSet::new();
+    let mut tables = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(synth().join("dscro/QMJ")).unwrap().flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let Some(table) = path.file_stem().and_then(|s| Table::from_name(&s.to_string_lossy())) else { continue };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let first = lines.next().unwrap().split('|').next().unwrap().to_owned();
+        if !table.schema().field_with_name(&first).is_ok_and(|f| is_identifiable(f)) {
+            continue;
+        }
+        let body: Vec<&str> = lines.take(40).collect();
+        for line in &body {
+            // Values that could identify or date a record: anything with a
+            // digit, five characters or more (NHS numbers, dates, codes).
+            values.extend(line.split('|').filter(|v| v.len() >= 5 && v.bytes().any(|b| b.is_ascii_digit())).map(str::to_owned));
+        }
+        let headless = d.tmp.path().join(format!("{}.psv", table.name()));
+        std::fs::write(&headless, body.join("\n") + "\n").unwrap();
+        for json in [false, true] {
+            let mut args = vec!["ingest", "--dataset", table.name(), "--file", headless.to_str().unwrap()];
+            if json {
+                args.insert(0, "--json");
+            }
+            let out = d.run(&args);
+            assert!(!out.status.success(), "{}: a file without its header is refused", table.name());
+            said.push_str(&common::text(&out));
+        }
+        tables.push(table.name());
+    }
+    assert!(tables.contains(&"death") && tables.contains(&"gp_patient"), "{tables:?}");
+    for e in std::fs::read_dir(d.data().join("quarantine")).into_iter().flatten().flatten() {
+        said.push_str(&std::fs::read_to_string(e.path()).unwrap());
+    }
+    let auditor = d.haven.signed("auditor");
+    for format in ["csv", "json"] {
+        let file = d.tmp.path().join(format!("audit.{format}"));
+        let out = d.haven.as_(&auditor, &["audit", "export", "--out", file.to_str().unwrap(), "--format", format]);
+        assert!(out.status.success(), "{}", common::text(&out));
+        let exported = std::fs::read_to_string(&file).unwrap();
+        assert!(exported.contains("failed"), "the refused loads are audited");
+        said.push_str(&exported);
+    }
+    assert!(said.contains("without its header row"), "{said}");
+    assert!(values.len() > 100);
+    for v in &values {
+        assert!(!said.contains(v.as_str()), "a value of the file was repeated");
+    }
+}
+
+/// Issue 14 item 6: keys fail closed. A key folder inside the data directory
+/// and a key file others can read are refused (naming the file and mode, no
+/// key material); a load under another key than the zone's first load is
+/// refused; rotation is refused while the zone holds data, and otherwise
+/// retires the old key, records and audits both ids.
+#[test]
+fn issue_14_keys_fail_closed_and_rotate_only_an_empty_zone() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Dirs::new();
+    d.prepare();
+    let keys = d.tmp.path().join("keys");
+    let death = synth().join("dscro/QMJ/death.psv");
+    let ingest_death = |d: &Dirs| d.run(&["ingest", "--dataset", "death", "--file", death.to_str().unwrap(), "--replace"]);
+
+    // A key folder inside the data directory.
+    let inside = d.data().join("keys");
+    std::fs::create_dir_all(&inside).unwrap();
+    std::fs::copy(keys.join("session.key"), inside.join("session.key")).unwrap();
+    let out = haven()
+        .args(["--data-dir", d.data().to_str().unwrap(), "--keys-dir", inside.to_str().unwrap(), "keys", "init"])
+        .env("HAVEN_SESSION", &d.token)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("inside the data directory"), "{}", stderr(&out));
+    assert!(!inside.join("ceff.key").exists(), "no key was written inside the data");
+    std::fs::remove_dir_all(&inside).unwrap();
+
+    // A key file readable by group or others.
+    let secret = std::fs::read_to_string(keys.join("ceff.key")).unwrap();
+    std::fs::set_permissions(keys.join("ceff.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = ingest_death(&d);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("ceff.key") && err.contains("0644"), "{err}");
+    assert!(!err.contains(secret.trim()));
+    std::fs::set_permissions(keys.join("ceff.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // The first load records the key ids; another key is refused.
+    let out = ingest_death(&d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // (Issue 14 item 7: the load names the opt-out list it applied.)
+    let loads = String::from_utf8(d.run(&["loads"]).stdout).unwrap();
+    assert!(loads.contains("opt-out list applied: load"), "{loads}");
+    let ids: serde_json::Value = serde_json::from_slice(&d.run(&["--json", "keys", "list"]).stdout).unwrap();
+    let pseudo_id = ids["pseudonymised"].as_str().unwrap().to_owned();
+    let original = std::fs::read(keys.join("pseudonymised.key")).unwrap();
+    std::fs::remove_file(keys.join("pseudonymised.key")).unwrap();
+    let other = "ab".repeat(32);
+    std::fs::write(keys.join("pseudonymised.key"), &other).unwrap();
+    std::fs::set_permissions(keys.join("pseudonymised.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = ingest_death(&d);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("zone pseudonymised was loaded under key id {pseudo_id}")), "{err}");
+    assert!(err.contains("the key folder holds key id"), "{err}");
+    assert!(!err.contains(&other));
+    std::fs::write(keys.join("pseudonymised.key"), &original).unwrap();
+    assert!(ingest_death(&d).status.success());
+
+    // Rotation: refused while the zone holds data, audited either way.
+    let out = d.run(&["keys", "rotate", "--zone", "pseudonymised"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("holds data"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(keys.join("pseudonymised.key")).unwrap(), original, "the key is unchanged");
+    // Direct care holds nothing yet: its key may be rotated.
+    let before: serde_json::Value = serde_json::from_slice(&d.run(&["--json", "keys", "list"]).stdout).unwrap();
+    let out = d.run(&["--json", "keys", "rotate", "--zone", "direct_care"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (old, new) = (rotated["old_key_id"].as_str().unwrap(), rotated["new_key_id"].as_str().unwrap());
+    assert_eq!(old, before["direct_care"].as_str().unwrap());
+    assert_ne!(old, new);
+    assert!(keys.join(format!("direct_care.key.retired-{old}")).is_file());
+    let mode = std::fs::metadata(keys.join("direct_care.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The new key is the zone's recorded key: a GP registration loads under it.
+    let reg = synth().join("dscro/QMJ/gp_registration.psv");
+    let out = d.run(&["ingest", "--dataset", "gp_registration", "--file", reg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let auditor = d.haven.signed("auditor");
+    let file = d.tmp.path().join("audit.json");
+    assert!(d.haven.as_(&auditor, &["audit", "export", "--out", file.to_str().unwrap(), "--format", "json"]).status.success());
+    let audit = std::fs::read_to_string(&file).unwrap();
+    assert!(audit.contains("keys.rotate") && audit.contains(old) && audit.contains(new), "both ids are audited");
+    assert!(audit.contains("refused"));
+}
