@@ -31,7 +31,15 @@ pub fn today() -> Date {
 /// The latest intact version of agreement `id` in the data directory's
 /// registry: the one source every check reads (never a file).
 pub fn find_agreement(cli: &Cli, id: &str) -> Result<Agreement> {
-    Ok(Registry::open(&cli.data_dir)?.get(id)?)
+    let agreement = Registry::open(&cli.data_dir)?.get(id)?;
+    // The registry checks the text against its stored SHA-256, but both sit
+    // in the database; the import's audit entry, MAC'd under the audit key,
+    // is what someone with write access to the database cannot forge.
+    let sha256 = &agreement.version.sha256;
+    if !audit_log(&cli.data_dir)?.attests("dsa.import", id, sha256)? {
+        bail!("refused: DSA {id} version {} has no audited import of its text (SHA-256 {sha256}); it was changed outside Haven", agreement.version.version);
+    }
+    Ok(agreement)
 }
 
 /// The terms of agreement `id` (see [`find_agreement`]).

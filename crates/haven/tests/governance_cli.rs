@@ -370,3 +370,30 @@ fn issue_14_an_agreement_edited_in_the_catalog_is_refused_by_its_hash() {
     assert!(text(&ingest).contains("DSA DSA-HAVEN-DEMO version 1 was changed outside Haven"), "{}", text(&ingest));
     assert!(!h.run(&["dsa", "list"]).status.success());
 }
+
+// Issue 14 item 5: an attacker with write access to the database rewrites an
+// expired agreement's end date *and* the SHA-256 stored beside it, so the
+// registry's own check passes. The import's audit entry is MAC'd under the
+// audit key, which the attacker lacks, so the rewritten version is refused.
+#[test]
+fn issue_14_an_agreement_rewritten_with_its_hash_has_no_audited_import() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    h.add_user("dee", "dscro", None);
+    let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+    db.execute_batch("DROP TRIGGER IF EXISTS dsa_versions_no_update;").unwrap();
+    let toml: String = db.query_row("SELECT toml FROM dsa_versions WHERE id = ?1", [NCL], |r| r.get(0)).unwrap();
+    let revived = toml.replace(&format!("end = \"{}\"", day(-365)), &format!("end = \"{}\"", day(YEARS_3)));
+    assert_ne!(revived, toml);
+    let sha = haven_store::hex(&sha2::Sha256::digest(revived.as_bytes()));
+    let n = db.execute("UPDATE dsa_versions SET toml = ?1, sha256 = ?2 WHERE id = ?3", rusqlite::params![revived, sha, NCL]).unwrap();
+    assert_eq!(n, 1);
+    let login = h.run(&["login", "dee", "--dsa", NCL]);
+    assert!(!login.status.success(), "{}", text(&login));
+    assert!(text(&login).contains("has no audited import of its text"), "{}", text(&login));
+    // The same agreement imported honestly (by the administrator) is obeyed.
+    let honest = h.import(&h.admin(), NCL, &agreement(NCL, -YEARS_3, YEARS_3));
+    assert!(honest.status.success(), "{}", text(&honest));
+    assert!(h.run(&["login", "dee", "--dsa", NCL]).status.success());
+}
