@@ -559,6 +559,18 @@ fn read_counts(path: &Path) -> Result<Counts> {
     Ok((header[0].clone(), rows, header[1..].to_vec(), counts))
 }
 
+/// An output leaves only if its manifest is the one its submission put in
+/// the audit chain: the held files, their manifest rows and the output's
+/// SHA-256 all sit in the data directory, where someone with write access
+/// could change them together; the MAC'd `output.submit` entry they cannot.
+fn attested_output(cli: &Cli, outputs: &Outputs, id: &str) -> Result<()> {
+    let Some(o) = outputs.get(id)? else { return Ok(()) };
+    if !audit_log(&cli.data_dir)?.attests("output.submit", id, &o.sha256)? {
+        bail!("refused: output {id} has no audited submission of its manifest (SHA-256 {}); it was changed outside Haven", o.sha256);
+    }
+    Ok(())
+}
+
 pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
     let mut outputs = Outputs::open(&cli.data_dir)?;
     let me = actor();
@@ -638,7 +650,7 @@ pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
             println!("{id}: {:?}", o.status);
         }
         OutputsCommand::Export { id, out } => {
-            let result = outputs.export(id, out);
+            let result = attested_output(cli, &outputs, id).and_then(|()| Ok(outputs.export(id, out)?));
             let detail = match &result {
                 Ok((o, files)) => serde_json::json!({"to": out, "sha256": o.sha256, "files": files.len()}),
                 Err(e) => serde_json::json!({"reason": e.to_string()}),

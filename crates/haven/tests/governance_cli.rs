@@ -397,3 +397,37 @@ fn issue_14_an_agreement_rewritten_with_its_hash_has_no_audited_import() {
     assert!(honest.status.success(), "{}", text(&honest));
     assert!(h.run(&["login", "dee", "--dsa", NCL]).status.success());
 }
+
+// Issue 14 item 2: someone with write access to the data directory swaps a
+// released output's file and rewrites its manifest row and the output's
+// SHA-256 to match, so the held folder agrees with the catalog. The
+// submission's manifest is in the keyed audit chain, so export refuses.
+#[test]
+fn issue_14_a_released_output_rewritten_with_its_manifest_is_not_exported() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    for (u, r) in [("ana", "analyst"), ("bea", "analyst"), ("ida", "auditor")] {
+        h.add_user(u, r, None);
+    }
+    let ana = h.login("ana", Some("commissioning"), Some("DSA-HAVEN-DEMO"));
+    let counts = tmp.path().join("counts.csv");
+    std::fs::write(&counts, "practice,elective\nA81001,120\nA81003,64\n").unwrap();
+    assert!(h.as_(&ana, &["outputs", "submit", "--title", "T", "--counts", counts.to_str().unwrap()]).status.success());
+    for who in ["bea", "ida"] {
+        let t = h.login(who, None, None);
+        assert!(h.as_(&t, &["outputs", "approve", "OUT-00001"]).status.success());
+    }
+    let swapped = b"practice,elective,Total\nA81001,121,121\n".to_vec();
+    let sha = |b: &[u8]| haven_store::hex(&sha2::Sha256::digest(b));
+    std::fs::write(h.data.join("outputs/OUT-00001/table.csv"), &swapped).unwrap();
+    let manifest = format!("{}  table.csv\n", sha(&swapped));
+    let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+    db.execute("UPDATE output_files SET sha256 = ?1, bytes = ?2 WHERE output_id = 'OUT-00001'", rusqlite::params![sha(&swapped), swapped.len() as i64]).unwrap();
+    db.execute("UPDATE outputs SET sha256 = ?1 WHERE id = 'OUT-00001'", [sha(manifest.as_bytes())]).unwrap();
+    let dest = tmp.path().join("out");
+    let export = h.as_(&ana, &["outputs", "export", "OUT-00001", "--out", dest.to_str().unwrap()]);
+    assert!(!export.status.success(), "{}", text(&export));
+    assert!(text(&export).contains("no audited submission of its manifest"), "{}", text(&export));
+    assert!(!dest.exists(), "nothing left Haven");
+}
