@@ -243,22 +243,24 @@ impl AuditLog {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether the log holds an entry for `action` on `target` with outcome
-    /// `ok` whose detail names `sha256`, carrying a MAC that verifies under
-    /// the audit key. Data kept beside the log (an agreement's text and its
-    /// SHA-256) can be rewritten by whoever can write the database; an entry
-    /// MAC'd at the time cannot be forged without the key, so this ties that
-    /// data to the keyed chain on every read, not only at `audit verify`.
-    pub fn attests(&self, action: &str, target: &str, sha256: &str) -> Result<bool, GovernanceError> {
+    /// The entries for `action` on `target` with outcome `ok` whose MAC
+    /// verifies under the audit key. Data kept beside the log (an
+    /// agreement's text and SHA-256, an output's manifest and reviews) can be
+    /// rewritten by whoever can write the database; an entry MAC'd at the
+    /// time cannot be forged without the key, so callers tie that data to the
+    /// keyed chain on every use, not only at `audit verify`.
+    pub fn attested(&self, action: &str, target: &str) -> Result<Vec<Entry>, GovernanceError> {
         let key = self.key()?;
+        let mut found = self.entries()?;
+        found.retain(|e| e.event.action == action && e.event.target == target && e.event.outcome == "ok" && e.hash == e.compute_mac(key));
+        Ok(found)
+    }
+
+    /// Whether an [`attested`](AuditLog::attested) entry for `action` on
+    /// `target` names `sha256` in its detail.
+    pub fn attests(&self, action: &str, target: &str, sha256: &str) -> Result<bool, GovernanceError> {
         let named = format!("\"sha256\":\"{sha256}\"");
-        Ok(self.entries()?.iter().any(|e| {
-            e.event.action == action
-                && e.event.target == target
-                && e.event.outcome == "ok"
-                && e.event.detail.contains(&named)
-                && e.hash == e.compute_mac(key)
-        }))
+        Ok(self.attested(action, target)?.iter().any(|e| e.event.detail.contains(&named)))
     }
 
     /// Checks the whole chain; returns the number of entries, or says at

@@ -560,13 +560,22 @@ fn read_counts(path: &Path) -> Result<Counts> {
 }
 
 /// An output leaves only if its manifest is the one its submission put in
-/// the audit chain: the held files, their manifest rows and the output's
-/// SHA-256 all sit in the data directory, where someone with write access
-/// could change them together; the MAC'd `output.submit` entry they cannot.
+/// the audit chain and its approvals are in the chain too: the held files,
+/// their manifest rows, the output's SHA-256 and its review rows all sit in
+/// the data directory, where someone with write access could change them
+/// together; the MAC'd `output.submit` and `output.approve` entries they
+/// cannot.
 fn attested_output(cli: &Cli, outputs: &Outputs, id: &str) -> Result<()> {
     let Some(o) = outputs.get(id)? else { return Ok(()) };
-    if !audit_log(&cli.data_dir)?.attests("output.submit", id, &o.sha256)? {
+    let log = audit_log(&cli.data_dir)?;
+    if !log.attests("output.submit", id, &o.sha256)? {
         bail!("refused: output {id} has no audited submission of its manifest (SHA-256 {}); it was changed outside Haven", o.sha256);
+    }
+    let mut approvers: Vec<String> = log.attested("output.approve", id)?.into_iter().map(|e| e.event.actor).filter(|a| *a != o.author).collect();
+    approvers.sort();
+    approvers.dedup();
+    if o.status == haven_governance::outputs::Status::Released && approvers.len() < haven_governance::outputs::APPROVALS_NEEDED {
+        bail!("refused: output {id} is marked released but the audit chain holds {} approval(s) by reviewers other than its author; it was changed outside Haven", approvers.len());
     }
     Ok(())
 }

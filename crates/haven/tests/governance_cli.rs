@@ -431,3 +431,29 @@ fn issue_14_a_released_output_rewritten_with_its_manifest_is_not_exported() {
     assert!(text(&export).contains("no audited submission of its manifest"), "{}", text(&export));
     assert!(!dest.exists(), "nothing left Haven");
 }
+
+// Issue 14 item 2: someone with write access to the catalog adds the second
+// approval and marks the output released. Release needs the approvals in
+// the keyed audit chain, so export refuses.
+#[test]
+fn issue_14_approvals_written_into_the_catalog_release_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    for (u, r) in [("ana", "analyst"), ("bea", "analyst")] {
+        h.add_user(u, r, None);
+    }
+    let ana = h.login("ana", Some("commissioning"), Some("DSA-HAVEN-DEMO"));
+    let counts = tmp.path().join("counts.csv");
+    std::fs::write(&counts, "practice,elective\nA81001,120\nA81003,64\n").unwrap();
+    assert!(h.as_(&ana, &["outputs", "submit", "--title", "T", "--counts", counts.to_str().unwrap()]).status.success());
+    let bea = h.login("bea", None, None);
+    assert!(h.as_(&bea, &["outputs", "approve", "OUT-00001"]).status.success());
+    let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+    db.execute("INSERT INTO output_reviews (output_id, reviewer, decision, reason, at) VALUES ('OUT-00001', 'mallory', 'approve', '', 'now')", []).unwrap();
+    db.execute("UPDATE outputs SET status = 'released' WHERE id = 'OUT-00001'", []).unwrap();
+    let dest = tmp.path().join("out");
+    let export = h.as_(&ana, &["outputs", "export", "OUT-00001", "--out", dest.to_str().unwrap()]);
+    assert!(!export.status.success(), "{}", text(&export));
+    assert!(text(&export).contains("holds 1 approval(s)"), "{}", text(&export));
+    assert!(!dest.exists(), "nothing left Haven");
+}
