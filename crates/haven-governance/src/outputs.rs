@@ -452,7 +452,7 @@ impl Outputs {
 
     /// The folder against the manifest, with the bytes of each file that
     /// is as written.
-    fn check(&self, id: &str) -> Result<Vec<(Inspected, Option<Vec<u8>>)>, GovernanceError> {
+    fn check(&self, id: &str) -> Result<Vec<Checked>, GovernanceError> {
         let manifest = self.files(id)?;
         let folder = self.dir.join(id);
         let mut out = Vec::new();
@@ -529,6 +529,9 @@ impl Outputs {
         Ok((out, manifest))
     }
 }
+
+/// A held file as inspected, and its bytes when it is as written.
+type Checked = (Inspected, Option<Vec<u8>>);
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> GovernanceError {
     let path = path.display().to_string();
