@@ -12,7 +12,7 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Base {
-    /// Provider spells built from APC episodes (one row per `PROVSPNOPS`),
+    /// Provider spells built from APC episodes (one row per spell key, `haven_model::rules::spell_key`),
     /// placed in the period by discharge date.
     Spells,
     /// The same spells placed by admission date, with their first episode's
@@ -132,8 +132,8 @@ pub fn catalogue() -> Vec<Indicator> {
             method: Method::Count,
             polarity: Polarity::Neutral,
             unit: "spells",
-            citation: "HES APC; spells by PROVSPNOPS (datasets.md §10.2)",
-            choices: "Spells are grouped by the pseudonymised provider spell number; continuous inpatient spells across transfers are not linked yet.",
+            citation: "HES APC; spells keyed by SUSSPELLID, else provider + PROVSPNOPS, else person + provider + admission date (datasets.md §10.2, §11.1)",
+            choices: "An episode belongs to the spell of its SUSSPELLID (when present and not -1), else of its provider and provider spell number (numbers are unique only within a provider), else of its person, provider and admission date: the fallback for extracts with no spell identifier, such as NHS Digital's artificial HES, where two admissions of one person to one provider on one day merge. The load summary says how many episodes each rule keyed. Unfinished episodes count (the spell is open); this indicator counts provider spells, not continuous inpatient spells.",
             num_sql: "1",
             den_sql: "0",
             median_of: None,
@@ -287,14 +287,14 @@ pub fn catalogue() -> Vec<Indicator> {
         Indicator {
             id: "apc.emergency_readmission_30d",
             title: "Emergency readmissions within 30 days of discharge",
-            numerator: "index CIP spells followed by an emergency admission 0–29 days after discharge",
+            numerator: "index CIP spells that an emergency admission 0–29 days later is paired with (its last previous discharge)",
             denominator: "index CIP discharges",
             base: Base::SpellPairs,
             method: Method::Proportion,
             polarity: Polarity::LowerIsBetter,
             unit: "%",
             citation: "NHS Digital Compendium I02040 v3 / CCG OIS 3.2 (methods.md §2.1)",
-            choices: "Index: discharged alive, not a day case or regular attender, not maternity; every main specialty (the source's 'selected medical and surgical specialties' list is unconfirmed: `--readmission-index-specialties`). Readmission: emergency, 0–29 days (`--readmission-days`), main specialty not obstetrics 501 (`--readmission-excluded-specialties`), and no cancer or chemotherapy coded in any diagnosis of any of its episodes: ICD-10 C00–C97, Z51.1, Z51.2 (`--readmission-cancer-codes`; the source's code list is unconfirmed). The unit is the continuous inpatient (CIP) spell: provider spells linked across transfers (datasets.md §11.2, each spell compared with the person's previous one), so a transfer is neither a readmission nor a new index; the CIP ends at its last discharge, is excluded when any of its spells ends in death, and takes its admission fields, specialty and provider from its first provider spell. Benchmarking compares an indirectly standardised percentage by age band, sex, the index spell's admission type and its diagnosis/procedure group: in a surgical main specialty (100–199) with a procedure, the OPCS-4 chapter of the first episode's main procedure, else the ICD-10 chapter of its primary diagnosis (chapters only: the source's 'selected sub-chapters' are unconfirmed).",
+            choices: "Index: discharged alive, not a day case or regular attender, not maternity; every main specialty (the source's 'selected medical and surgical specialties' list is unconfirmed: `--readmission-index-specialties`). Readmission: emergency, 0–29 days (`--readmission-days`), main specialty not obstetrics 501 (`--readmission-excluded-specialties`), and no cancer or chemotherapy coded in any diagnosis of any of its episodes: ICD-10 C00–C97, Z51.1, Z51.2 (`--readmission-cancer-codes`; the source's code list is unconfirmed). Pairing: methods.md §2.1 counts \"emergency admissions within 0-29 days inclusive of the last previous discharge\" with \"the numerator built on the pair\", so each qualifying readmission is paired with the person's last discharge before it (a CIP that came before it), and the index counts when that discharge is its own: a day case or an excluded readmission in between takes the pair, and a short stay inside a longer one does not hide the longer one's discharge. An index counts once however many readmissions pair with it (the value is a proportion of index discharges). `--readmission-reading any-after-index` counts an index when any qualifying emergency admission follows its discharge within the window instead. The unit is the continuous inpatient (CIP) spell: provider spells linked across transfers (datasets.md §11.2, each spell compared with the person's previous one), so a transfer is neither a readmission nor a new index; the CIP ends at its last discharge, is excluded when any of its spells ends in death, and takes its admission fields, specialty and provider from its first provider spell. Benchmarking compares an indirectly standardised percentage by age band, sex, the index spell's admission type and its diagnosis/procedure group: in a surgical main specialty (100–199) with a procedure, the OPCS-4 chapter of the first episode's main procedure, else the ICD-10 chapter of its primary diagnosis (chapters only: the source's 'selected sub-chapters' are unconfirmed).",
             num_sql: "readmitted",
             den_sql: "1",
             median_of: None,
@@ -319,14 +319,14 @@ pub fn catalogue() -> Vec<Indicator> {
         Indicator {
             id: "apc.ucs",
             title: "Emergency admissions for urgent care sensitive conditions",
-            numerator: "emergency admissions whose primary diagnosis is one of the 14 urgent care sensitive conditions",
+            numerator: "emergency admissions whose primary diagnosis (for falls, external cause) is one of the 14 urgent care sensitive conditions",
             denominator: "-",
             base: Base::Admissions,
             method: Method::Count,
             polarity: Polarity::LowerIsBetter,
             unit: "admissions",
             citation: "NHS England CCG IAF 2018/19 technical annex, indicator 127b (methods.md §3.3; codelists/ucs_urgent_care_sensitive_ccg_iaf_127b.csv)",
-            choices: "Falls from age 75 and pyrexial child to age 6 (127b text; configurable as the annex is inconsistent). Falls are found by a W00-W19 cause code in any diagnosis position. Counted per spell from its first episode. Benchmarking compares the directly standardised rate per 100,000 (by age and sex: the annex names age only; ESP2013, Dobson).",
+            choices: "Falls from age 75 and pyrexial child to age 6 (127b text; configurable as the annex is inconsistent). Falls are found by their cause code W00-W19 (127b: \"cause codes W00-W19\"): the first episode's CAUSE_4, else CAUSE_3, else, where the extract has no cause field (SUS+), the first external cause (V01-Y98) among its diagnoses, as HES derives CAUSE (HES Data Dictionary: \"a copy of the first diagnosis code that represents an external cause\"); so a W01 coded after an X59 is not a fall. Counted per spell from its first episode. Benchmarking compares the directly standardised rate per 100,000 (by age and sex: the annex names age only; ESP2013, Dobson).",
             num_sql: "CASE WHEN ucs IS NOT NULL THEN 1 ELSE 0 END",
             den_sql: "0",
             median_of: None,

@@ -14,7 +14,7 @@ use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use haven_model::date::Date;
 use haven_model::rules::avoidable::UcsOptions;
-use haven_model::rules::readmission::ReadmissionOptions;
+use haven_model::rules::readmission::{ReadmissionOptions, ReadmissionReading};
 use haven_model::rules::calendar::bank_holidays_between;
 use haven_model::rules::emergency_care::ECDS_ADMITTED;
 use haven_model::rules::{TRANSFER_IN_SOURCE, TRANSFER_OUT_DEST};
@@ -314,12 +314,12 @@ pub const SPELL_DATASET: &str = "apc_spell_derived";
 /// applied to the first episode's codes here).
 fn derived_spells_sql(scope: &Scope) -> String {
     let (pcn, pcn_join) = scope.pcn_join("s.practice");
-    let ucs = if scope.ucs == UcsOptions::default() { "ucs" } else { "ucs_condition(diag_all, age, admimeth)" };
+    let ucs = if scope.ucs == UcsOptions::default() { "ucs" } else { "ucs_condition(diag_all, age, admimeth, cause)" };
     format!(
         "SELECT spell, \"TOKEN_PERSON_ID\" AS person, admidate, disdate, admimeth, elecdur, mainspef, admisorc, epistat, epitype, \
-         classpat1, diag_all, proc_all, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
+         classpat1, diag_all, proc_all, cause, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
          {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, acsc, {ucs} AS ucs, ebi, cancer, \
-         cips, cip_first, cip_disdate, cip_died, next_cip_admidate, next_cip_admimeth, next_cip_mainspef, next_cip_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
+         cips, cip_first, cip_disdate, cip_died, cip_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
         schema = scope.source.schema()
     )
 }
@@ -348,7 +348,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
         Base::Admissions => format!(
             "SELECT *, admidate AS activity_date, \
                acsc_chronic(diag_all, proc_all, age, sex, admimeth, admisorc, epistat, epitype, classpat1) AS acsc, \
-               ucs_condition(diag_all, age, admimeth) AS ucs, \
+               ucs_condition(diag_all, age, admimeth, cause) AS ucs, \
                ebi_intervention(diag_all, proc_all, age, sex, admimeth) AS ebi \
              FROM ({shaped}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"
         ),
@@ -382,12 +382,13 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     }
 }
 
-/// Index CIP spells with their person's next CIP spell and whether it
-/// counts as a readmission under `scope.readmissions` (methods.md §2.1: the
-/// unit is the continuous inpatient spell, so a transfer to another
-/// provider is neither a readmission nor a new index discharge). Derived
-/// spells carry the CIP fields and the default cancer flag; a different
-/// cancer code list is applied to the episodes here.
+/// Index CIP spells, each with whether a readmission counts against it
+/// under `scope.readmissions` (methods.md §2.1; the rule is
+/// `haven_model::rules::readmission::readmitted`, which the tests compare
+/// with this SQL). The unit is the continuous inpatient spell, so a
+/// transfer to another provider is neither a readmission nor a new index
+/// discharge. Derived spells carry the CIP fields and the default cancer
+/// flag; a different cancer code list is applied to the episodes here.
 fn spell_pairs_sql(scope: &Scope) -> String {
     let (from, to) = scope.period.bounds();
     let opts = &scope.readmissions;
@@ -402,19 +403,54 @@ fn spell_pairs_sql(scope: &Scope) -> String {
         Some(codes) => format!(" AND mainspef IN ({})", list(codes)),
         None => String::new(),
     };
+    format!(
+        "SELECT h.*, cip_disdate AS activity_date, CASE WHEN x.index_spell IS NULL THEN 0 ELSE 1 END AS readmitted \
+         FROM ({heads}) h LEFT JOIN ({pairs}) x ON x.index_person = h.person AND x.index_spell = h.spell \
+         WHERE cip_disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}",
+        pairs = readmission_pairs_sql(&heads, opts),
+    )
+}
+
+/// The CIP spells (`person`, `spell`) that a qualifying readmission is
+/// paired with, once each, over the CIP heads `heads`.
+///
+/// A readmission is a CIP spell admitted as an emergency, not in an
+/// excluded main specialty and with no cancer or chemotherapy coded in any
+/// of its spells. It pairs with a CIP of the same person that comes before
+/// it (by admission date, discharge date, spell) and was discharged 0 to
+/// `days - 1` days before its admission:
+/// [`ReadmissionReading::LastPreviousDischarge`] only with the one whose
+/// discharge is the last before the admission (ties: the later in order),
+/// [`ReadmissionReading::AnyAfterIndex`] with every such CIP.
+fn readmission_pairs_sql(heads: &str, opts: &ReadmissionOptions) -> String {
+    let list = |codes: &[String]| codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let specialty = if opts.excluded_specialties.is_empty() {
         String::new()
     } else {
-        format!(" AND (next_cip_mainspef IS NULL OR next_cip_mainspef NOT IN ({}))", list(&opts.excluded_specialties))
+        format!(" AND (r.mainspef IS NULL OR r.mainspef NOT IN ({}))", list(&opts.excluded_specialties))
     };
-    let cancer = if opts.cancer_codes.is_empty() { "" } else { " AND COALESCE(next_cip_cancer, 0) = 0" };
-    format!(
-        "SELECT *, cip_disdate AS activity_date, \
-           CASE WHEN next_cip_admimeth LIKE '2%' AND gap_days BETWEEN 0 AND {last}{specialty}{cancer} THEN 1 ELSE 0 END AS readmitted \
-         FROM (SELECT *, CAST(next_cip_admidate AS INT) - CAST(cip_disdate AS INT) AS gap_days FROM ({heads}) h) p \
-         WHERE cip_disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}",
+    let cancer = if opts.cancer_codes.is_empty() { "" } else { " AND COALESCE(r.cip_cancer, 0) = 0" };
+    const FAR: &str = "DATE '9999-12-31'";
+    let pairs = format!(
+        "SELECT p.person AS index_person, p.spell AS index_spell, r.person AS r_person, r.spell AS r_spell, \
+           p.cip_disdate AS p_dis, p.admidate AS p_adm, COALESCE(p.disdate, {FAR}) AS p_first_dis \
+         FROM (SELECT person, spell, admidate, disdate, admimeth, mainspef, cip_cancer FROM ({heads}) r0) r \
+         JOIN (SELECT person, spell, admidate, disdate, cip_disdate FROM ({heads}) p0) p ON p.person = r.person \
+         WHERE r.admimeth LIKE '2%'{specialty}{cancer} AND p.spell <> r.spell AND p.cip_disdate IS NOT NULL \
+           AND CAST(r.admidate AS INT) - CAST(p.cip_disdate AS INT) BETWEEN 0 AND {last} \
+           AND (p.admidate < r.admidate OR (p.admidate = r.admidate AND (COALESCE(p.disdate, {FAR}) < COALESCE(r.disdate, {FAR}) \
+                OR (COALESCE(p.disdate, {FAR}) = COALESCE(r.disdate, {FAR}) AND p.spell < r.spell))))",
         last = i32::from(opts.days) - 1,
-    )
+    );
+    match opts.reading {
+        ReadmissionReading::AnyAfterIndex => format!("SELECT DISTINCT index_person, index_spell FROM ({pairs}) q"),
+        ReadmissionReading::LastPreviousDischarge => format!(
+            "SELECT DISTINCT index_person, index_spell FROM ( \
+               SELECT index_person, index_spell, ROW_NUMBER() OVER (PARTITION BY r_person, r_spell \
+                 ORDER BY p_dis DESC, p_adm DESC, p_first_dis DESC, index_spell DESC) AS rn FROM ({pairs}) q \
+             ) l WHERE rn = 1"
+        ),
+    }
 }
 
 /// Whether a spell continues the person's previous spell (the `w` window)
@@ -440,14 +476,12 @@ fn cip_link_sql() -> String {
 
 /// The first provider spell of each CIP spell of `spells` (which carry the
 /// `cancer` flag), with the CIP's discharge (null while any of its spells
-/// is open), whether it ended in death, and the next CIP spell's
-/// admission, specialty and cancer flag (over all its spells' episodes).
+/// is open), whether it ended in death, and whether cancer or chemotherapy
+/// is coded in any of its spells' episodes (`cip_cancer`).
 fn cip_heads_sql(spells: &str) -> String {
     const ORDER: &str = "PARTITION BY person ORDER BY admidate, disdate, spell";
     format!(
-        "SELECT *, LEAD(admidate) OVER w AS next_cip_admidate, LEAD(admimeth) OVER w AS next_cip_admimeth, \
-           LEAD(mainspef) OVER w AS next_cip_mainspef, LEAD(cip_cancer) OVER w AS next_cip_cancer \
-         FROM ( \
+        "SELECT * FROM ( \
            SELECT *, CASE WHEN COUNT(*) OVER c = COUNT(disdate) OVER c THEN MAX(disdate) OVER c END AS cip_disdate, \
              MAX(CASE WHEN dismeth = '4' THEN 1 ELSE 0 END) OVER c AS cip_died, MAX(cancer) OVER c AS cip_cancer \
            FROM ( \
@@ -455,7 +489,7 @@ fn cip_heads_sql(spells: &str) -> String {
              FROM (SELECT *, CASE WHEN {link} THEN 1 ELSE 0 END AS linked FROM ({spells}) s \
                    WHERE person IS NOT NULL WINDOW w AS ({ORDER})) l \
            ) k WINDOW c AS (PARTITION BY person, cip_no) \
-         ) c WHERE linked = 0 WINDOW w AS ({ORDER})",
+         ) c WHERE linked = 0",
         link = cip_link_sql(),
     )
     .replace("ORDER_BY", ORDER)
@@ -523,6 +557,10 @@ pub(crate) fn casemix_sql() -> String {
     )
 }
 
+/// An episode's provider spell: the `spell_key` function
+/// (`haven_model::rules::spell_key`, registered by `crate::udf`).
+const SPELL_KEY: &str = "spell_key(\"SUSSPELLID\", \"PROCODE3\", \"PROVSPNOPS\", \"TOKEN_PERSON_ID\", \"ADMIDATE\")";
+
 /// Spells (no period filter) derived in the query from `scope`'s episodes:
 /// the reference definition, with the `extra` columns.
 fn episode_spells_sql(scope: &Scope, extra: Extra) -> String {
@@ -534,7 +572,7 @@ fn episode_spells_sql(scope: &Scope, extra: Extra) -> String {
     let (pcn, pcn_join) = scope.pcn_join("e.\"GPPRAC\"");
     let first = |col: &str| format!("MIN(CASE WHEN \"EPIORDER\" = '01' THEN {col} END)");
     let spells = format!(
-        "SELECT \"PROVSPNOPS\" AS spell, MIN(\"TOKEN_PERSON_ID\") AS person, \
+        "SELECT {SPELL_KEY} AS spell, MIN(\"TOKEN_PERSON_ID\") AS person, \
         MIN(\"ADMIDATE\") AS admidate, MAX(\"DISDATE\") AS disdate, \
         {admimeth} AS admimeth, {elecdur} AS elecdur, {mainspef} AS mainspef, \
         {admisorc} AS admisorc, {epistat} AS epistat, {epitype} AS epitype, {classpat1} AS classpat1, \
@@ -548,7 +586,7 @@ fn episode_spells_sql(scope: &Scope, extra: Extra) -> String {
         MIN(\"PROCODE3\") AS provider, MIN(\"ICB_RESPONSIBILITY\") AS icb, MIN(\"CCG_RESPONSIBILITY\") AS sub_icb, \
         MIN(e.\"GPPRAC\") AS practice, MIN({pcn}) AS pcn, \
         {age} AS age, MIN(\"SEX\") AS sex, MIN(\"ETHNOS\") AS ethnos, MIN(\"IMD_DECILE\") AS imd_decile \
-        FROM {schema}.apc_episode e {pcn_join} WHERE \"PROVSPNOPS\" IS NOT NULL GROUP BY \"PROVSPNOPS\"",
+        FROM {schema}.apc_episode e {pcn_join} WHERE {SPELL_KEY} IS NOT NULL GROUP BY {SPELL_KEY}",
         admimeth = first("\"ADMIMETH\""),
         elecdur = first("\"ELECDUR\""),
         mainspef = first("\"MAINSPEF\""),
@@ -557,7 +595,12 @@ fn episode_spells_sql(scope: &Scope, extra: Extra) -> String {
         epitype = first("\"EPITYPE\""),
         classpat1 = first("\"CLASSPAT\""),
         codes = if extra != Extra::None {
-            format!("{} AS diag_all, {} AS proc_all,", first(&format!("concat_ws('|', {diags})")), first(&format!("concat_ws('|', {procs})")))
+            format!(
+                "{} AS diag_all, {} AS proc_all, {} AS cause,",
+                first(&format!("concat_ws('|', {diags})")),
+                first(&format!("concat_ws('|', {procs})")),
+                first("COALESCE(\"CAUSE_4\", \"CAUSE_3\")")
+            )
         } else {
             String::new()
         },
@@ -641,7 +684,7 @@ pub fn sql(base: Base, indicators: &[&Indicator], breakdowns: &[Breakdown], scop
 /// Columns of the derived spells the engine reads that an older Haven's
 /// derivation lacked: without them the episodes answer instead (and the
 /// next load or `refresh` derives the spells again).
-const DERIVED_COLUMNS: [&str; 3] = ["cips", "cip_first", "next_cip_cancer"];
+const DERIVED_COLUMNS: [&str; 4] = ["cips", "cip_first", "cip_cancer", "cause"];
 
 /// Whether `schema.table` is open with every one of `columns`.
 fn has_columns(session: &ZoneSession, schema: &str, table: &str, columns: &[&str]) -> bool {

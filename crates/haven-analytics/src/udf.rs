@@ -4,8 +4,9 @@
 //!
 //! - `acsc_chronic(diag_all, proc_all, age, sex, admimeth, admisorc,
 //!   epistat, epitype, classpat)` → the NHS OF 2.3.i condition, or NULL;
-//! - `ucs_condition(diag_all, age, admimeth)` → the CCG IAF 127b
-//!   condition, or NULL;
+//! - `ucs_condition(diag_all, age, admimeth, cause)` → the CCG IAF 127b
+//!   condition, or NULL (`cause`: the first episode's CAUSE_4, else
+//!   CAUSE_3);
 //! - `ebi_intervention(diag_all, proc_all, age, sex, admimeth)` → `"<list>
 //!   <intervention>"` (e.g. `1 Tonsillectomy for recurrent tonsillitis`),
 //!   or NULL.
@@ -14,13 +15,16 @@
 //!   weights, Quan 2005 codes) of the secondary diagnoses, for the
 //!   mortality models.
 //!
+//! - `spell_key(susspellid, procode3, provspno, person, admidate)` → the
+//!   provider spell's key (`haven_model::rules::spell_key`), or NULL.
+//!
 //! `diag_all` and `proc_all` are the first episode's 20 diagnosis and 24
 //! procedure fields joined by `|`, empty where a field is null, so
 //! positions (primary first) are kept.
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, Int64Builder, StringArray, StringBuilder};
+use arrow::array::{Array, ArrayRef, Date32Array, Int64Array, Int64Builder, StringArray, StringBuilder};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
@@ -28,6 +32,8 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 use haven_model::rules::avoidable::{chronic_acsc, urgent_care_sensitive, CodedAdmission, UcsOptions};
 use haven_model::rules::comorbidity::{charlson_index, CharlsonWeights};
 use haven_model::rules::ebi::ebi_intervention;
+use haven_model::rules::{spell_key_into, SpellKeyFields};
+use haven_model::Date;
 
 /// Which classifier a function applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,7 +58,7 @@ impl Kind {
     fn args(self) -> &'static [&'static str] {
         match self {
             Kind::ChronicAcsc => &["diag_all", "proc_all", "age", "sex", "admimeth", "admisorc", "epistat", "epitype", "classpat"],
-            Kind::Ucs { .. } => &["diag_all", "age", "admimeth"],
+            Kind::Ucs { .. } => &["diag_all", "age", "admimeth", "cause"],
             Kind::Ebi => &["diag_all", "proc_all", "age", "sex", "admimeth"],
         }
     }
@@ -106,9 +112,10 @@ impl ScalarUDFImpl for Classifier {
                 .ok_or_else(|| DataFusionError::Internal("age is not an integer".into()))?,
             None => Int64Array::from(vec![None::<i64>; args.number_rows]),
         };
-        let [diag, proc, sex, admimeth, admisorc, epistat, epitype, classpat] =
-            ["diag_all", "proc_all", "sex", "admimeth", "admisorc", "epistat", "epitype", "classpat"].map(text);
-        let (diag, proc, sex, admimeth, admisorc, epistat, epitype, classpat) = (diag?, proc?, sex?, admimeth?, admisorc?, epistat?, epitype?, classpat?);
+        let [diag, proc, sex, admimeth, admisorc, epistat, epitype, classpat, cause] =
+            ["diag_all", "proc_all", "sex", "admimeth", "admisorc", "epistat", "epitype", "classpat", "cause"].map(text);
+        let (diag, proc, sex, admimeth, admisorc, epistat, epitype, classpat, cause) =
+            (diag?, proc?, sex?, admimeth?, admisorc?, epistat?, epitype?, classpat?, cause?);
         fn get(a: &Option<StringArray>, i: usize) -> Option<&str> {
             a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)))
         }
@@ -126,6 +133,7 @@ impl ScalarUDFImpl for Classifier {
                 epistat: get(&epistat, i),
                 epitype: get(&epitype, i),
                 classpat: get(&classpat, i),
+                cause: get(&cause, i),
             };
             out.append_option(self.kind.classify(&a));
         }
@@ -163,6 +171,57 @@ impl ScalarUDFImpl for Charlson {
     }
 }
 
+/// `spell_key(susspellid, procode3, provspno, person, admidate)`: the
+/// provider spell an episode belongs to, by `haven_model::rules::spell_key`
+/// (SUSSPELLID, else provider + spell number, else person + provider +
+/// admission date), or NULL when no rule applies. The derived spells key
+/// their episodes with the same function.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SpellKey {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for SpellKey {
+    fn name(&self) -> &str {
+        "spell_key"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let text = |i: usize| -> Result<StringArray> {
+            cast(&arrays[i], &DataType::Utf8)?
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .ok_or_else(|| DataFusionError::Internal("spell key field is not text".into()))
+        };
+        let (sus, provider, number, person) = (text(0)?, text(1)?, text(2)?, text(3)?);
+        let admidate = cast(&arrays[4], &DataType::Date32)?;
+        let admidate = admidate.as_any().downcast_ref::<Date32Array>().ok_or_else(|| DataFusionError::Internal("ADMIDATE is not a date".into()))?;
+        fn get(a: &StringArray, i: usize) -> Option<&str> {
+            (!a.is_null(i)).then(|| a.value(i))
+        }
+        let mut out = StringBuilder::with_capacity(args.number_rows, args.number_rows * 24);
+        let mut key = String::new();
+        for i in 0..args.number_rows {
+            let fields = SpellKeyFields {
+                susspellid: get(&sus, i),
+                procode3: get(&provider, i),
+                provspno: get(&number, i),
+                person: get(&person, i),
+                admidate: (!admidate.is_null(i)).then(|| Date::from_days(admidate.value(i))),
+            };
+            out.append_option(spell_key_into(&fields, &mut key).map(|_| key.as_str()));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
+    }
+}
+
 /// Registers the classifiers on the session (re-registering replaces them).
 pub fn register(session: &haven_store::ZoneSession, ucs: UcsOptions) {
     let ucs = Kind::Ucs { falls_min_age: ucs.falls_min_age, pyrexial_child_max_age: ucs.pyrexial_child_max_age };
@@ -170,4 +229,5 @@ pub fn register(session: &haven_store::ZoneSession, ucs: UcsOptions) {
         session.register_udf(ScalarUDF::from(Classifier::new(kind)));
     }
     session.register_udf(ScalarUDF::from(Charlson { signature: Signature::any(1, Volatility::Immutable) }));
+    session.register_udf(ScalarUDF::from(SpellKey { signature: Signature::any(5, Volatility::Immutable) }));
 }

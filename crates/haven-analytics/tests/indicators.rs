@@ -17,6 +17,9 @@ use haven_model::schema::Table as Dataset;
 use haven_model::Date;
 use haven_store::{LoadRecord, LoadStatus, Store, Zone, ZoneCounts, ZoneSession};
 
+#[path = "indicators/real_shape.rs"]
+mod real_shape;
+
 fn d(s: &str) -> Option<i32> {
     (!s.is_empty()).then(|| Date::parse(s).unwrap().days())
 }
@@ -694,3 +697,4 @@ fn shmi_compares_each_provider_with_the_expected_deaths_of_its_spells() {
         assert!(rbb.upper_95 > raa.upper_95 && raa.upper_998 > raa.upper_95);
     }
 }
+

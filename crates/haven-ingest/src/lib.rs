@@ -16,6 +16,7 @@ mod header;
 pub mod keys;
 mod pipeline;
 pub mod policy;
+pub mod publisher;
 mod source;
 pub mod spells;
 mod validate;

@@ -50,6 +50,9 @@ pub struct IngestRequest {
     /// Gather the spells of a zone's first APC load as it streams (on by
     /// default; `haven bench ingest` turns it off to time the load alone).
     pub derive_spells: bool,
+    /// Loads this one supersedes whatever its source (an earlier
+    /// publication of a reference file, `crate::publisher::superseded`).
+    pub supersedes: Vec<String>,
 }
 
 impl IngestRequest {
@@ -63,6 +66,7 @@ impl IngestRequest {
             replace: false,
             chunk_bytes: 8 << 20,
             derive_spells: true,
+            supersedes: Vec::new(),
         }
     }
 }
@@ -97,6 +101,9 @@ pub struct IngestReport {
     /// Faults by `FIELD: reason`, all of them (the quarantine file is capped
     /// for values that were only nulled or flagged).
     pub faults: BTreeMap<String, u64>,
+    /// Values read as null because they are their field's "not recorded"
+    /// placeholder (`-` in a diagnosis position, say): not faults.
+    pub placeholders: u64,
     /// Relative path of the quarantine file in the data directory.
     pub quarantine: Option<String>,
     pub unused_columns: Vec<String>,
@@ -148,7 +155,7 @@ pub fn ingest(
         Keys::default()
     };
     let plans = zone_plans(store, req, &keys)?;
-    let validator = Validator::new(feed, &map, ctx.known.clone());
+    let validator = Validator::new(feed, &map, ctx.known.clone(), &req.policy.null_placeholders);
     let mut stream_spells = plans
         .iter()
         .map(|p| streams_spells(store, req, p.zone))
@@ -174,6 +181,7 @@ pub fn ingest(
     let mut dq = DqAcc::default();
     let mut seen = KeySet::default();
     let mut rows_read = 0u64;
+    let mut placeholders = 0u64;
     let mut bytes_done = 0u64;
     let total_bytes = std::fs::metadata(&req.path).map(|m| m.len()).unwrap_or(0);
 
@@ -255,6 +263,7 @@ pub fn ingest(
                 for v in &mut validated {
                     seen.mark_duplicates(v, feed.table.primary_key());
                     rows_read += v.lines.len() as u64;
+                    placeholders += v.placeholders;
                     v.faults.sort();
                     quarantine.record(&v.faults)?;
                     dq.merge(std::mem::take(&mut v.dq));
@@ -307,7 +316,7 @@ pub fn ingest(
         }
     }
     let quarantined = quarantine.finish()?;
-    let mut replaced: Vec<String> = Vec::new();
+    let mut replaced: Vec<String> = req.supersedes.clone();
     if req.replace {
         let name = req.path.to_string_lossy();
         for l in store.catalog().committed_loads_named(&dataset, &name)? {
@@ -316,9 +325,9 @@ pub fn ingest(
         if let Some(l) = store.catalog().committed_load(&dataset, &sha256)? {
             replaced.push(l.id);
         }
-        replaced.sort();
-        replaced.dedup();
     }
+    replaced.sort();
+    replaced.dedup();
     if rows_read == 0 {
         warnings.push("the file has a header and no rows".to_owned());
     }
@@ -337,6 +346,7 @@ pub fn ingest(
         rows_read,
         counts: counts.clone(),
         faults: quarantine.by_reason.clone(),
+        placeholders,
         quarantine: quarantined.then(|| format!("quarantine/{}.csv", txn.id())),
         unused_columns: map.unused.clone(),
         missing_columns: map.missing.clone(),
@@ -452,6 +462,7 @@ fn no_op(req: &IngestRequest, dataset: &str, prior: LoadRecord) -> IngestReport 
         rows_read: 0,
         counts: Vec::new(),
         faults: BTreeMap::new(),
+        placeholders: 0,
         quarantine: None,
         unused_columns: Vec::new(),
         missing_columns: Vec::new(),

@@ -59,6 +59,14 @@ pub struct IngestPolicy {
     pub optout_purposes: BTreeMap<Zone, Vec<String>>,
     /// Who ran the load.
     pub operator: String,
+    /// Values read as "not recorded" in code fields (configurable: the
+    /// source convention is not a published rule).
+    #[serde(serialize_with = "as_text")]
+    pub null_placeholders: haven_model::NullPlaceholders,
+}
+
+fn as_text<S: serde::Serializer>(p: &haven_model::NullPlaceholders, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string())
 }
 
 impl IngestPolicy {
@@ -78,6 +86,7 @@ impl IngestPolicy {
                 vec!["COMMISSIONING".to_owned(), "RISK_STRATIFICATION".to_owned()],
             )]),
             operator: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            null_placeholders: haven_model::NullPlaceholders::default(),
         }
     }
 }
@@ -150,11 +159,17 @@ impl Context {
                 }
             }
         }
-        store.scan(Zone::Reference, "lsoa_lookup", &["LSOA21", "ICB"], |b| {
-            let (lsoa, icb) = (strings(b, "LSOA21"), strings(b, "ICB"));
+        store.scan(Zone::Reference, "lsoa_lookup", &["LSOA21", "LSOA11", "ICB", "IMD_DECILE"], |b| {
+            let (lsoa, lsoa11, icb) = (strings(b, "LSOA21"), strings(b, "LSOA11"), strings(b, "ICB"));
+            let imd = b.column_by_name("IMD_DECILE").and_then(|c| c.as_any().downcast_ref::<arrow::array::Int32Array>().cloned());
             for i in 0..b.num_rows() {
                 if let (Some(l), Some(c)) = (get(&lsoa, i), get(&icb, i)) {
                     ctx.lsoa_icb.insert(l.to_owned(), c.to_owned());
+                }
+                if let Some(d) = imd.as_ref().filter(|a| a.is_valid(i)).map(|a| a.value(i)) {
+                    for l in [get(&lsoa, i), get(&lsoa11, i)].into_iter().flatten() {
+                        known.lsoa_imd.insert(l.to_owned(), d);
+                    }
                 }
             }
             Ok(())

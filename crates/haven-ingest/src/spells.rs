@@ -12,7 +12,9 @@
 //! reference definition, and this module reproduces it exactly (the
 //! engine's tests compare the two on the same data):
 //!
-//! - episodes with a `PROVSPNOPS` are grouped by it;
+//! - episodes are grouped by `haven_model::rules::spell_key` (SUSSPELLID,
+//!   else provider + PROVSPNOPS, else person + provider + ADMIDATE), and
+//!   the report counts how many episodes each rule keyed;
 //! - the spell's person, provider, ICB, sub-ICB, practice, sex, ethnicity,
 //!   IMD decile and patient class are the least value over its episodes;
 //!   admission date the earliest, discharge date and discharge-ready date
@@ -30,9 +32,10 @@
 //!   one in that order (`haven_model::rules::continues`); every spell
 //!   carries its CIP's key (`cips`, its first spell; `cip_first` marks
 //!   that spell, a column cheaper to filter on than two keys), discharge (null
-//!   while a spell is open), whether any spell ended in death, and the
-//!   next CIP's admission date, method, specialty and cancer flag (over all
-//!   its spells): the readmission fields;
+//!   while a spell is open), whether any spell ended in death, and whether
+//!   any of its spells codes cancer or chemotherapy (`cip_cancer`): the
+//!   readmission fields (the engine pairs readmissions with discharges,
+//!   `haven_model::rules::readmitted`, in its SQL);
 //! - the chronic ACSC, urgent-care-sensitive (with the default age limits)
 //!   and EBI classifications are the `haven_model::rules` functions on the
 //!   first episode's codes, as the engine's SQL functions compute them.
@@ -52,7 +55,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use haven_model::rules::avoidable::{classify_admission, CodedAdmission, UcsOptions};
 use haven_model::date::Date;
 use haven_model::rules::readmission::{is_cancer_or_chemotherapy, CANCER_OR_CHEMOTHERAPY};
-use haven_model::rules::SpellLinkFields;
+use haven_model::rules::{spell_key_into, SpellKeyFields, SpellKeyRule, SpellLinkFields};
 use haven_store::{derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -80,6 +83,8 @@ pub struct SpellReport {
     pub zone: String,
     pub episodes: u64,
     pub spells: u64,
+    /// How many episodes each rule of the spell key order keyed.
+    pub keyed: Keyed,
     /// Seconds spent deriving after the episodes were committed.
     pub seconds: f64,
     /// When the spells were gathered as the load streamed its episodes: the
@@ -88,6 +93,41 @@ pub struct SpellReport {
     pub streamed_seconds: Option<f64>,
     /// The new load, or `None` when the dataset was already current.
     pub load_id: Option<String>,
+}
+
+/// How many episodes each rule of the spell key order
+/// (`haven_model::rules::spell_key`) keyed, and how many no rule could key
+/// (no SUSSPELLID, spell number, or person and admission date: they build
+/// no spell).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Keyed {
+    pub sus_spell_id: u64,
+    pub provider_spell_number: u64,
+    pub person_provider_admission: u64,
+    pub unkeyed: u64,
+}
+
+impl Keyed {
+    fn add(&mut self, rule: SpellKeyRule) {
+        *match rule {
+            SpellKeyRule::SusSpellId => &mut self.sus_spell_id,
+            SpellKeyRule::ProviderSpellNumber => &mut self.provider_spell_number,
+            SpellKeyRule::PersonProviderAdmission => &mut self.person_provider_admission,
+        } += 1;
+    }
+
+    fn merge(&mut self, o: &Keyed) {
+        self.sus_spell_id += o.sus_spell_id;
+        self.provider_spell_number += o.provider_spell_number;
+        self.person_provider_admission += o.person_provider_admission;
+        self.unkeyed += o.unkeyed;
+    }
+
+    /// Each rule that keyed any episode, with its count, in key order.
+    pub fn used(&self) -> Vec<(SpellKeyRule, u64)> {
+        let n = [self.sus_spell_id, self.provider_spell_number, self.person_provider_admission];
+        SpellKeyRule::ALL.into_iter().zip(n).filter(|(_, n)| *n > 0).collect()
+    }
 }
 
 /// Rebuilds `apc_spell_derived` in every zone whose episodes changed since it was
@@ -196,6 +236,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
     let fingerprint = store.fingerprint(zone, SOURCE)?;
     let sources = store.dataset_loads(zone, SOURCE)?;
     let episodes = spells.episodes;
+    let keyed = spells.keyed;
 
     let mut txn = store.begin_load()?;
     let order = spells.order();
@@ -230,6 +271,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
         zone: zone.name().to_owned(),
         episodes,
         spells: n,
+        keyed,
         seconds: 0.0,
         streamed_seconds: None,
         load_id: Some(txn.id().to_owned()),
@@ -247,7 +289,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
         finished_at: haven_store::timestamp_now(),
         status: LoadStatus::Committed,
         key_ids: "{}".to_owned(),
-        summary: serde_json::json!({"derived_from": sources.iter().map(|l| &l.id).collect::<Vec<_>>(), "episodes": episodes, "spells": n}).to_string(),
+        summary: serde_json::json!({"derived_from": sources.iter().map(|l| &l.id).collect::<Vec<_>>(), "episodes": episodes, "spells": n, "keyed": keyed}).to_string(),
     };
     let counts = [ZoneCounts { zone: Some(zone), read: n, written: n, ..ZoneCounts::default() }];
     store.commit(txn, &record, &counts, &[], &replaced)?;
@@ -259,7 +301,7 @@ fn commit(store: &mut Store, zone: Zone, spells: Spells, started: Instant) -> Re
 /// bound to a GP practice filters this table as it does episodes.
 pub fn schema() -> SchemaRef {
     let f = |name: &str, ty: DataType| Field::new(name, ty, true);
-    let text = ["admimeth", "mainspef", "admisorc", "epistat", "epitype", "classpat1", "diag_all", "proc_all", "disdest", "dismeth"];
+    let text = ["admimeth", "mainspef", "admisorc", "epistat", "epitype", "classpat1", "diag_all", "proc_all", "cause", "disdest", "dismeth"];
     let mut fields = vec![f("spell", DataType::Utf8), f("TOKEN_PERSON_ID", DataType::Utf8), f("admidate", DataType::Date32), f("disdate", DataType::Date32)];
     fields.extend(text.iter().map(|n| f(n, DataType::Utf8)));
     fields.extend([
@@ -288,10 +330,7 @@ pub fn schema() -> SchemaRef {
         f("cip_first", DataType::Boolean),
         f("cip_disdate", DataType::Date32),
         f("cip_died", DataType::Int32),
-        f("next_cip_admidate", DataType::Date32),
-        f("next_cip_admimeth", DataType::Utf8),
-        f("next_cip_mainspef", DataType::Utf8),
-        f("next_cip_cancer", DataType::Int32),
+        f("cip_cancer", DataType::Int32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -502,7 +541,7 @@ enum Rule {
 }
 
 /// Codes of at most four characters: (episode column, output name, rule).
-const SHORT: [(&str, &str, Rule); 12] = [
+const SHORT: [(&str, &str, Rule); 13] = [
     ("ADMIMETH", "admimeth", Rule::First),
     ("MAINSPEF", "mainspef", Rule::First),
     ("ADMISORC", "admisorc", Rule::First),
@@ -515,6 +554,8 @@ const SHORT: [(&str, &str, Rule); 12] = [
     ("ICB_RESPONSIBILITY", "icb", Rule::Min),
     ("SEX", "sex", Rule::Min),
     ("ETHNOS", "ethnos", Rule::Min),
+    // CAUSE_4, else CAUSE_3 (`Cols::cause3`).
+    ("CAUSE_4", "cause", Rule::First),
 ];
 /// Codes of at most eight characters.
 const LONG: [(&str, &str); 3] = [("PROCODE3", "provider"), ("CCG_RESPONSIBILITY", "sub_icb"), ("GPPRAC", "practice")];
@@ -527,7 +568,7 @@ fn short_index(name: &str) -> usize {
 
 /// The episode columns the derivation reads.
 fn columns() -> Vec<String> {
-    let mut c: Vec<String> = ["PROVSPNOPS", "TOKEN_PERSON_ID", "EPIORDER"].iter().map(|s| s.to_string()).collect();
+    let mut c: Vec<String> = ["SUSSPELLID", "PROVSPNOPS", "TOKEN_PERSON_ID", "EPIORDER", "CAUSE_3"].iter().map(|s| s.to_string()).collect();
     c.extend(SHORT.iter().map(|s| s.0.to_owned()));
     c.extend(LONG.iter().map(|s| s.0.to_owned()));
     c.extend(DATES.iter().chain(INTS.iter()).map(|s| s.to_string()));
@@ -542,6 +583,8 @@ fn columns() -> Vec<String> {
 /// files lack a column (a missing column is all null).
 struct Cols {
     spell: Option<StringArray>,
+    susspellid: Option<StringArray>,
+    cause3: Option<StringArray>,
     person: Option<StringArray>,
     epiorder: Option<StringArray>,
     short: Vec<Option<StringArray>>,
@@ -571,6 +614,8 @@ impl Cols {
         };
         Ok(Cols {
             spell: text("PROVSPNOPS")?,
+            susspellid: text("SUSSPELLID")?,
+            cause3: text("CAUSE_3")?,
             person: text("TOKEN_PERSON_ID")?,
             epiorder: text("EPIORDER")?,
             short: SHORT.iter().map(|s| text(s.0)).collect::<Result<_, _>>()?,
@@ -621,6 +666,7 @@ fn min_code<T: Copy + Ord + Default>(slot: &mut T, v: T) {
 pub(crate) struct Prepared {
     text: Vec<u8>,
     rows: Vec<Episode>,
+    keyed: Keyed,
 }
 
 /// A span of [`Prepared::text`]: offset and length.
@@ -640,12 +686,25 @@ struct Episode {
 impl Prepared {
     fn of(b: &RecordBatch, hasher: &DefaultHashBuilder) -> Result<Prepared, IngestError> {
         let c = Cols::of(b)?;
-        let mut p = Prepared { text: Vec::with_capacity(b.num_rows() * 48), rows: Vec::with_capacity(b.num_rows()) };
+        let mut p = Prepared { text: Vec::with_capacity(b.num_rows() * 48), rows: Vec::with_capacity(b.num_rows()), keyed: Keyed::default() };
         let mut buf = String::new();
+        let mut key = String::new();
         for i in 0..b.num_rows() {
-            let Some(spell) = text_at(&c.spell, i) else { continue };
             let d = |j: usize| date_at(&c.dates[j], i);
             let (admidate, disdate, epiend, disready, rtt_start, rtt_end) = (d(0), d(1), d(2), d(3), d(4), d(5));
+            let fields = SpellKeyFields {
+                susspellid: text_at(&c.susspellid, i),
+                procode3: text_at(&c.long[0], i),
+                provspno: text_at(&c.spell, i),
+                person: text_at(&c.person, i),
+                admidate: (admidate != NULL).then(|| Date::from_days(admidate)),
+            };
+            let Some(rule) = spell_key_into(&fields, &mut key) else {
+                p.keyed.unkeyed += 1;
+                continue;
+            };
+            p.keyed.add(rule);
+            let spell = key.as_str();
             let first = text_at(&c.epiorder, i) == Some("01");
             let at_discharge = epiend != NULL && epiend == disdate;
             let mut short = [0u32; SHORT.len()];
@@ -655,7 +714,11 @@ impl Prepared {
                     Rule::First => first,
                     Rule::AtDischarge => at_discharge,
                 };
-                if let Some(v) = text_at(&c.short[j], i).filter(|_| counts) {
+                let v = match text_at(&c.short[j], i) {
+                    None if *col == "CAUSE_4" => text_at(&c.cause3, i),
+                    v => v,
+                };
+                if let Some(v) = v.filter(|_| counts) {
                     short[j] = pack(v, 4).ok_or_else(|| too_long(col, 4))? as u32;
                 }
             }
@@ -726,19 +789,16 @@ struct Cips {
     end: Vec<i32>,
     /// [`DIED`] and [`CANCER`] over the CIP's spells.
     flags: Vec<u8>,
-    /// The first spell of the person's next CIP, or `u32::MAX`.
-    next: Vec<u32>,
 }
 
 impl Cips {
     fn of(spells: &Spells, order: &[u32]) -> Cips {
         let n = order.len();
-        let mut c = Cips { head: Vec::with_capacity(n), end: vec![NULL; n], flags: vec![0; n], next: vec![u32::MAX; n] };
+        let mut c = Cips { head: Vec::with_capacity(n), end: vec![NULL; n], flags: vec![0; n] };
         let fields = [short_index("admimeth"), short_index("admisorc"), short_index("disdest"), short_index("classpat")];
         let dismeth = short_index("dismeth");
         // DISMETH 4 (died) as packed, compared without unpacking each spell's code.
         let died = pack("4", 4).map(|v| v as u32);
-        let mut last_head: Option<usize> = None;
         for p in 0..n {
             let a = &spells.accs[order[p] as usize];
             let prev = p.checked_sub(1).map(|q| &spells.accs[order[q] as usize]);
@@ -749,10 +809,6 @@ impl Cips {
                 c.end[h] = if a.v.disdate == NULL { NULL } else { c.end[h].max(a.v.disdate) };
                 h
             } else {
-                if let Some(g) = last_head.filter(|&g| a.person != NO_PERSON && spells.accs[order[g] as usize].person == a.person) {
-                    c.next[g] = p as u32;
-                }
-                last_head = Some(p);
                 c.end[p] = a.v.disdate;
                 p
             };
@@ -802,6 +858,7 @@ struct Spells {
     codes: Arena,
     accs: Vec<Acc>,
     episodes: u64,
+    keyed: Keyed,
 }
 
 impl Spells {
@@ -852,11 +909,13 @@ impl Spells {
             codes: Arena::default(),
             accs: Vec::with_capacity(rows),
             episodes: 0,
+            keyed: Keyed::default(),
         }
     }
 
     /// Merges one prepared batch of episodes into their spells.
     fn add(&mut self, p: &Prepared) {
+        self.keyed.merge(&p.keyed);
         for e in &p.rows {
             self.episodes += 1;
             let (k, new) = self.spells.intern_hashed(p.get(e.spell), e.spell_hash);
@@ -951,20 +1010,8 @@ impl Spells {
         let classes: Vec<[Option<Cow<'static, str>>; 3]> = accs.iter().map(|a| self.classify(a)).collect();
         let class = |c: usize| -> ArrayRef { Arc::new(classes.iter().map(|x| x[c].as_deref()).collect::<StringArray>()) };
         let next_admidate: Vec<i32> = next.iter().map(|n| n.map_or(NULL, |n| n.v.admidate)).collect();
-        // The row's CIP spell, through its first spell, and the person's next one.
+        // The row's CIP spell, through its first spell.
         let heads: Vec<usize> = (start..start + chunk.len()).map(|p| cips.head[p] as usize).collect();
-        let next_cip: Vec<Option<(usize, &Acc)>> = heads
-            .iter()
-            .map(|&h| Some(cips.next[h]).filter(|&q| q != u32::MAX).map(|q| (q as usize, &self.accs[order[q as usize] as usize])))
-            .collect();
-        let next_cip_text = |name: &'static str| -> ArrayRef {
-            let j = short_index(name);
-            let mut b = StringBuilder::with_capacity(chunk.len(), chunk.len() * 2);
-            for n in &next_cip {
-                b.append_option(n.and_then(|(_, n)| unpack(n.v.short[j] as u64, 4)));
-            }
-            Arc::new(b.finish())
-        };
         let columns: Vec<ArrayRef> = vec![
             text(&|_, k| Some(self.spells.text(k))),
             text(&|a, _| (a.person != NO_PERSON).then(|| self.persons.text(a.person))),
@@ -978,6 +1025,7 @@ impl Spells {
             short("classpat1"),
             text(&|a, _| codes(a.diag)),
             text(&|a, _| codes(a.proc)),
+            short("cause"),
             short("disdest"),
             short("dismeth"),
             int(&|a| a.v.elecdur),
@@ -1011,10 +1059,7 @@ impl Spells {
             Arc::new((start..start + chunk.len()).zip(&heads).map(|(p, &h)| Some(p == h)).collect::<BooleanArray>()),
             Arc::new(heads.iter().map(|&h| (cips.end[h] != NULL).then_some(cips.end[h])).collect::<Date32Array>()),
             Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & DIED))).collect::<Int32Array>()),
-            Arc::new(next_cip.iter().map(|n| n.and_then(|(_, n)| (n.v.admidate != NULL).then_some(n.v.admidate))).collect::<Date32Array>()),
-            next_cip_text("admimeth"),
-            next_cip_text("mainspef"),
-            Arc::new(next_cip.iter().map(|n| n.map(|(q, _)| i32::from(cips.flags[q] & CANCER != 0))).collect::<Int32Array>()),
+            Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & CANCER != 0))).collect::<Int32Array>()),
         ];
         Ok(RecordBatch::try_new(schema(), columns)?)
     }
@@ -1030,8 +1075,8 @@ impl Spells {
             }
         };
         let field = |name: &str| unpack(a.v.short[short_index(name)] as u64, 4);
-        let (admimeth, admisorc, epistat, epitype, classpat, sex) =
-            (field("admimeth"), field("admisorc"), field("epistat"), field("epitype"), field("classpat1"), field("sex"));
+        let (admimeth, admisorc, epistat, epitype, classpat, sex, cause) =
+            (field("admimeth"), field("admisorc"), field("epistat"), field("epitype"), field("classpat1"), field("sex"), field("cause"));
         let adm = CodedAdmission {
             diagnoses: codes(a.diag),
             procedures: codes(a.proc),
@@ -1043,6 +1088,7 @@ impl Spells {
             epistat: epistat.as_ref().map(Packed::as_str),
             epitype: epitype.as_ref().map(Packed::as_str),
             classpat: classpat.as_ref().map(Packed::as_str),
+            cause: cause.as_ref().map(Packed::as_str),
         };
         let (acsc, ucs, ebi) = classify_admission(&adm, &UcsOptions::default());
         [acsc.map(|c| Cow::Borrowed(c.name())), ucs.map(|c| Cow::Borrowed(c.name())), ebi.map(|e| Cow::Owned(e.label()))]

@@ -18,7 +18,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use haven_model::schema::{Table, CANONICAL_TYPE};
-use haven_model::{Date, HesDate, Icd10, NhsNumber};
+use haven_model::{Date, HesDate, Icd10, NhsNumber, NullPlaceholders};
 use haven_model::ods::PracticeField;
 use haven_model::opcs4::ProcedureField;
 
@@ -82,6 +82,11 @@ struct ColumnPlan {
     kind: Kind,
     input: Option<usize>,
     required: bool,
+    /// Values that mean "not recorded" here: null, not a fault.
+    placeholders: Vec<String>,
+    /// Width to left-pad a numeric code to with zeros (EPIORDER: HES
+    /// writes `01`, NHS Digital's artificial HES `1`).
+    zero_pad: Option<usize>,
 }
 
 /// Reference sets a validator checks codes against, looked up for every
@@ -92,6 +97,9 @@ pub struct KnownCodes {
     pub orgs: hashbrown::HashSet<String>,
     /// Postcode → LSOA 2021, to standardise residence.
     pub postcode_lsoa: hashbrown::HashMap<String, String>,
+    /// LSOA (2021 or 2011 code) → IMD decile, to fill IMD_DECILE where a
+    /// flow gives the LSOA but not the decile (SUS+ carries none).
+    pub lsoa_imd: hashbrown::HashMap<String, i32>,
 }
 
 /// Everything a worker needs to validate chunks of one file.
@@ -118,6 +126,9 @@ pub struct Validated {
     pub keys: Vec<Option<RowKey>>,
     pub faults: Vec<Fault>,
     pub dq: DqAcc,
+    /// Values read as null because they are the field's "not recorded"
+    /// placeholder (`haven_model::NullPlaceholders`).
+    pub placeholders: u64,
 }
 
 /// A record key for duplicate detection: the number itself when the key is
@@ -164,7 +175,7 @@ type Parsed<'a> = Result<Value<'a>, (&'static str, Action)>;
 
 impl Validator {
     /// Plans the columns of `feed` against a mapped header.
-    pub fn new(feed: Feed, map: &HeaderMap, known: Arc<KnownCodes>) -> Validator {
+    pub fn new(feed: Feed, map: &HeaderMap, known: Arc<KnownCodes>, placeholders: &NullPlaceholders) -> Validator {
         let table = feed.table;
         let full = table.schema();
         let roles = feed.roles();
@@ -178,6 +189,8 @@ impl Validator {
                 kind: kind_of(table, f, &roles),
                 input: map.input_of(f.name()),
                 required: required.contains(&f.name().as_str()),
+                placeholders: placeholders.for_field(f.name()),
+                zero_pad: (f.name() == "EPIORDER").then_some(2),
             })
             .collect();
         let nullable: Vec<Field> = full.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
@@ -221,6 +234,7 @@ impl Validator {
             keys: vec![None; n],
             faults: Vec::new(),
             dq: DqAcc::default(),
+            placeholders: 0,
         };
         let mut fields: Vec<&[u8]> = Vec::with_capacity(self.header_len);
         // UTF-8 is checked once for the whole chunk (nearly always valid),
@@ -272,6 +286,13 @@ impl Validator {
                 let parsed = match cell_text(whole, &chunk.data, raw) {
                     Err(_) => Err(("is not valid UTF-8 text", Action::Nulled)),
                     Ok("") => Ok(Value::Blank),
+                    Ok(text) if plan.placeholders.iter().any(|p| p == text) => {
+                        out.placeholders += 1;
+                        Ok(Value::Blank)
+                    }
+                    Ok(text) if plan.zero_pad.is_some_and(|w| text.len() < w && text.bytes().all(|b| b.is_ascii_digit())) => {
+                        Ok(Value::Owned(format!("{text:0>w$}", w = plan.zero_pad.unwrap_or(0))))
+                    }
                     Ok(text) => self.parse(plan.kind, text),
                 };
                 if !raw.is_empty() {
@@ -512,7 +533,28 @@ impl Validator {
                 columns[lsoa] = Arc::new(filled);
             }
         }
+        self.fill_imd(&mut columns);
         RecordBatch::try_new(batch.schema(), columns).expect("same shapes")
+    }
+
+    /// IMD_DECILE from the LSOA (2021, else 2011) where it is blank.
+    fn fill_imd(&self, columns: &mut [ArrayRef]) {
+        let Ok(imd) = self.schema.index_of("IMD_DECILE") else { return };
+        if self.known.lsoa_imd.is_empty() {
+            return;
+        }
+        let text = |name: &str| self.schema.index_of(name).ok().and_then(|i| columns[i].as_any().downcast_ref::<StringArray>().cloned());
+        let lsoas: Vec<StringArray> = [self.roles.lsoa.unwrap_or("LSOA21"), "LSOA11"].iter().filter_map(|n| text(n)).collect();
+        let Some(deciles) = columns[imd].as_any().downcast_ref::<Int32Array>().cloned() else { return };
+        let filled: Int32Array = (0..deciles.len())
+            .map(|i| {
+                if deciles.is_valid(i) {
+                    return Some(deciles.value(i));
+                }
+                lsoas.iter().find_map(|a| a.is_valid(i).then(|| self.known.lsoa_imd.get(a.value(i)).copied()).flatten())
+            })
+            .collect();
+        columns[imd] = Arc::new(filled);
     }
 }
 
@@ -609,6 +651,7 @@ fn is_icd10(table: Table, name: &str) -> bool {
     };
     numbered("DIAG_4_")
         || name == "CAUSE_4"
+        || name == "CAUSE_3"
         || (table == Table::Death && (name == "S_UNDERLYING_COD_ICD10" || numbered("S_COD_CODE_")))
 }
 
@@ -768,7 +811,7 @@ mod tests {
         let feed = Feed::parse("op_attendance").unwrap();
         let names: Vec<String> = header.iter().map(|s| s.to_string()).collect();
         let map = HeaderMap::new(std::path::Path::new("t.psv"), feed, &names).unwrap();
-        let v = Validator::new(feed, &map, Arc::new(KnownCodes::default()));
+        let v = Validator::new(feed, &map, Arc::new(KnownCodes::default()), &NullPlaceholders::default());
         v.validate(&split_lines(0, 2, body.to_vec()))
     }
 
@@ -811,6 +854,50 @@ mod tests {
                 prop_assert_eq!(has, v.rejected[i]);
             }
         }
+    }
+
+    /// Validates `apc_episode` rows with `known` and `placeholders`.
+    fn run_apc(header: &[&str], body: &[u8], known: KnownCodes, placeholders: &NullPlaceholders) -> Validated {
+        let feed = Feed::parse("apc_episode").unwrap();
+        let names: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+        let map = HeaderMap::new(std::path::Path::new("t.psv"), feed, &names).unwrap();
+        Validator::new(feed, &map, Arc::new(known), placeholders).validate(&split_lines(0, 2, body.to_vec()))
+    }
+
+    #[test]
+    fn placeholders_are_null_without_a_fault_and_invalid_codes_stay_faults() {
+        let header = ["EPIKEY", "NEWNHSNO", "EPISTART", "DIAG_4_01", "DIAG_4_02", "CAUSE_4", "OPERTN_4_01", "MAINSPEF", "EPIORDER"];
+        // Line 2: `-` in DIAG_4_02 and CAUSE_4, `&` in DIAG_4_01: three
+        // placeholders. The procedure `-` (no operation) and the specialty
+        // `&` (not known) are values and stay. Line 3: `Q9Z` is not ICD-10.
+        let body = b"1|9434765919|2024-05-01|&|-|-|-|&|1\n2|9434765919|2024-05-01|I500|Q9Z||X999|300|02\n";
+        let v = run_apc(&header, body, KnownCodes::default(), &NullPlaceholders::default());
+        assert_eq!(v.placeholders, 3);
+        let faults: Vec<(u64, &str)> = v.faults.iter().map(|f| (f.line, f.field.as_str())).collect();
+        assert_eq!(faults, [(3, "DIAG_4_02")]);
+        let col = |name: &str| v.batch.column_by_name(name).unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
+        assert!(col("DIAG_4_02").is_null(0) && col("CAUSE_4").is_null(0) && col("DIAG_4_01").is_null(0));
+        assert_eq!((col("OPERTN_4_01").value(0), col("MAINSPEF").value(0)), ("-", "&"));
+        // EPIORDER `1` (artificial HES) is HES's `01`.
+        assert_eq!((col("EPIORDER").value(0), col("EPIORDER").value(1)), ("01", "02"));
+        // With no placeholders configured, the dashes are faults again.
+        let strict = run_apc(&header, body, KnownCodes::default(), &NullPlaceholders::none());
+        assert_eq!(strict.placeholders, 0);
+        assert_eq!(strict.faults.iter().filter(|f| f.line == 2).count(), 3);
+    }
+
+    #[test]
+    fn imd_deciles_are_filled_from_the_lsoa_where_a_flow_gives_none() {
+        let header = ["EPIKEY", "NEWNHSNO", "EPISTART", "LSOA21", "LSOA11", "IMD_DECILE"];
+        let mut known = KnownCodes::default();
+        known.lsoa_imd.insert("E01000001".into(), 9);
+        known.lsoa_imd.insert("E01012345".into(), 1);
+        // Given (kept), from LSOA21, from LSOA11 when LSOA21 is unknown, and
+        // neither known (stays null).
+        let body = b"1|9434765919|2024-05-01|E01000001||4\n2|9434765919|2024-05-01|E01000001||\n3|9434765919|2024-05-01|E01033999|E01012345|\n4|9434765919|2024-05-01|E01033999||\n";
+        let v = run_apc(&header, body, known, &NullPlaceholders::default());
+        let imd = v.batch.column_by_name("IMD_DECILE").unwrap().as_any().downcast_ref::<Int32Array>().unwrap().clone();
+        assert_eq!((0..4).map(|i| imd.is_valid(i).then(|| imd.value(i))).collect::<Vec<_>>(), [Some(4), Some(9), Some(1), None]);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use haven_synth::{build_key, generate_shared, Scale, SynthConfig};
 // Issue 14 regressions (governance hardening of the DSCRO stage).
 #[path = "ingest/issue_14.rs"]
 mod issue_14;
+// Issue 15: reference files as their publishers ship them.
+#[path = "ingest/publisher.rs"]
+mod publisher;
 
 /// One generated `small` dataset shared by every test in this binary.
 fn small() -> &'static Path {

@@ -19,6 +19,7 @@ pub mod icd10;
 pub mod nhs_number;
 pub mod ods;
 pub mod opcs4;
+pub mod placeholder;
 pub mod rules;
 pub mod schema;
 
@@ -29,3 +30,4 @@ pub use icd10::Icd10;
 pub use nhs_number::NhsNumber;
 pub use ods::{OdsCode, OdsKind};
 pub use opcs4::Opcs4;
+pub use placeholder::NullPlaceholders;

@@ -526,6 +526,9 @@ fn apc_episode() -> Vec<Field> {
         vec![
             text("OPERTN_4_CONCAT", 130),
             code("CAUSE_4", 4),
+            // HES's three-character copy of the same external cause (read
+            // when CAUSE_4 is absent; methods.md §3.3 falls).
+            code("CAUSE_3", 3),
             int("STARTAGE"),
             code("SEX", 1),
             code("ETHNOS", 2),

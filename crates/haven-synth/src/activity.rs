@@ -421,7 +421,14 @@ impl<'a, 'p> Sim<'a, 'p> {
         let provspno = format!("{}{:09}", trust.code, (self.p.idx * 37 + self.spell_seq) % 1_000_000_000);
         let ctx = self.place_ctx(s.adm, s.trust, site, s.tretspef);
         let is_local = self.is_local(&ctx, s.trust);
-        let diags = self.secondary_diags(s.primary, s.adm);
+        let mut diags = self.secondary_diags(s.primary, s.adm);
+        // The cause follows the injury (position 2) and is copied to CAUSE_4.
+        let draw = (self.p.idx ^ (self.spell_seq << 40)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16;
+        let cause = clinical::injury_cause(s.primary, self.age(s.adm), draw);
+        if let Some(c) = cause {
+            diags.insert(1, c);
+            diags.truncate(20);
+        }
         let disready = if s.delayed {
             Some(s.dis.add_days(-(self.rng.range(1, i64::from(los.clamp(1, 14))) as i32)))
         } else if los >= 2 && self.rng.chance(0.55) {
@@ -470,6 +477,7 @@ impl<'a, 'p> Sim<'a, 'p> {
                 mainspef: tretspef,
                 tretspef,
                 diags: diags.clone(),
+                cause: cause.unwrap_or(""),
                 procs: if e == 0 { s.procs.to_vec() } else { Vec::new() },
                 startage: start_age,
                 sex: self.id.sex,

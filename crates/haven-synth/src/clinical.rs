@@ -121,6 +121,34 @@ pub const EMERGENCY: &[Presentation] = &[
     pres!("R568", "420", "PR02C", 0, 1.0),  // febrile convulsion (UCS)
 ];
 
+/// Falls (ICD-10 W00–W19) as HES codes them: the fourth character is the
+/// place of occurrence (0 home, 1 residential institution, 9 unspecified).
+const FALLS: [&str; 8] = ["W190", "W199", "W010", "W011", "W060", "W100", "W180", "W189"];
+/// Other external causes of the same injuries: road traffic (V89.2) and
+/// assault by bodily force (Y04.0, Y04.9).
+const OTHER_CAUSES: [&str; 3] = ["V892", "Y040", "Y049"];
+
+/// The external cause HES records behind an injury presentation (in a
+/// secondary diagnosis position and copied into CAUSE_4), or `None` for
+/// presentations that are not injuries. Falls dominate among older people:
+/// most hip fractures and head injuries after 65 follow a fall (NICE CG124
+/// hip fracture; NICE CG176 head injury), while younger people's also come
+/// from traffic and assault. `draw` is any well-mixed number (no generator
+/// state is used, so adding causes moves no other synthetic value).
+pub fn injury_cause(primary: &str, age: i32, draw: u64) -> Option<&'static str> {
+    let fall_percent = match primary {
+        // "Repeated falls" is itself a fall.
+        "R296" => 100,
+        "S720" if age >= 65 => 95,
+        "S720" => 70,
+        "S0600" if age >= 65 => 85,
+        "S0600" => 40,
+        _ => return None,
+    };
+    let pick = |list: &[&'static str]| list[((draw / 100) % list.len() as u64) as usize];
+    Some(if draw % 100 < fall_percent { pick(&FALLS) } else { pick(&OTHER_CAUSES) })
+}
+
 /// Elective procedure: OPCS-4, primary ICD-10, treatment function, HRG, day
 /// case share, age range, sex (0 any), weight. EBI interventions follow the
 /// code logic in `ebi_nhp_code_logic.csv` so that the indicator finds them.

@@ -79,6 +79,9 @@ pub struct ApcRow<'a> {
     pub mainspef: &'a str,
     pub tretspef: &'a str,
     pub diags: Vec<&'a str>,
+    /// External cause (HES CAUSE_4: the first external cause among the
+    /// diagnoses), or empty.
+    pub cause: &'a str,
     pub procs: Vec<&'a str>,
     pub startage: i64,
     pub sex: &'a str,
@@ -133,6 +136,7 @@ pub fn apc<S: Sink>(s: &mut S, v: Variant, r: &ApcRow<'_>) {
     for (i, name) in OPERTN_4.iter().enumerate() {
         s.str(name, r.procs.get(i).copied().unwrap_or(if i == 0 { "-" } else { "" }));
     }
+    s.str("CAUSE_4", r.cause);
     s.int("STARTAGE", Some(r.startage));
     s.str("SEX", r.sex);
     s.str("ETHNOS", r.ethnos);

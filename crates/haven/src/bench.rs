@@ -4,8 +4,8 @@
 //! pipe-delimited extract.
 //!
 //! DuckDB runs the SQL Haven's engine generates, translated where the two
-//! dialects differ (date arithmetic), so both compute the same
-//! definitions. Indicators that call Haven's clinical-code functions
+//! dialects differ (date arithmetic; the spell key function as a macro), so
+//! both compute the same definitions. Indicators that call Haven's clinical-code functions
 //! (avoidable admissions, EBI) have no DuckDB equivalent; Haven is timed on
 //! the whole catalogue and on the shared subset, and the ratio uses the
 //! subset.
@@ -462,6 +462,7 @@ import json, sys, time, duckdb
 job = json.load(open(sys.argv[1]))
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
+con.execute(SPELL_KEY_MACRO)
 t = time.time()
 for name, src in job["tables"].items():
     schema = name.split(".")[0]
@@ -482,10 +483,20 @@ for q in job["queries"]:
     total += sum(v for r in result for v in r if isinstance(v, int) and not isinstance(v, bool))
 print(load, time.time() - t, PEAK, rows, total)
 "#
-    .replace("PEAK", PY_PEAK_MIB);
+    .replace("PEAK", PY_PEAK_MIB)
+    .replace("SPELL_KEY_MACRO", &format!("{SPELL_KEY_MACRO:?}"));
     let [load, query, peak, rows, sum, ..] = duckdb_script(script, &[job.as_os_str()])?[..] else { bail!("DuckDB printed too few numbers") };
     Ok(Duck { load, query, peak, answer: Answer { rows: rows as u64, sum: sum as i128 } })
 }
+
+/// `haven_model::rules::spell_key` as a DuckDB macro, for the engine's
+/// `spell_key(...)` calls (Haven registers the Rust function itself): the
+/// comparison fails unless DuckDB's answers equal Haven's, so the two
+/// cannot drift apart unnoticed.
+const SPELL_KEY_MACRO: &str = "CREATE MACRO spell_key(s, p, n, person, adm) AS CASE \
+    WHEN s IS NOT NULL AND s <> '' AND s <> '-1' THEN 'S:' || s \
+    WHEN n IS NOT NULL AND n <> '' THEN 'P:' || COALESCE(p, '') || ':' || n \
+    WHEN person IS NOT NULL AND person <> '' AND adm IS NOT NULL THEN 'A:' || person || ':' || COALESCE(p, '') || ':' || strftime(adm, '%Y-%m-%d') END";
 
 /// Runs a DuckDB Python script with `args`; returns the numbers on its last
 /// output line. Scripts report peak memory as VmHWM: a forked child's

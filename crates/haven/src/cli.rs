@@ -139,7 +139,9 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Dataset: a table name (apc_episode, op_attendance, ..., org) for a local
-    /// flow or reference table, or national.<table> for the national extract.
+    /// flow or reference table, national.<table> for the national extract, or a
+    /// publisher's reference file as shipped: ods.epraccur, ods.etr, ods.ets,
+    /// ods.eccg (NHS England ODS, no header row), iod2019 (IoD2019 File 7 CSV).
     #[arg(long, requires = "file", conflicts_with = "from")]
     pub dataset: Option<String>,
     /// The file to load (pipe-delimited, CSV or Parquet).
@@ -157,6 +159,12 @@ pub struct IngestArgs {
     /// Which links keep a record: registered, resident, hosted (comma-separated).
     #[arg(long, default_value = "registered,resident,hosted")]
     pub minimise: String,
+    /// Values read as "not recorded" (null, not a fault) in code fields: FIELD_PREFIX=VALUE pairs, comma-separated, or `none` [default: `-` and `&` in DIAG_3_/DIAG_4_/CAUSE_3/CAUSE_4, as NHS Digital's HES conventions use them].
+    #[arg(long = "null-placeholders")]
+    pub null_placeholders: Option<String>,
+    /// Publication date of an ods.* or iod2019 file (YYYY-MM-DD): a newer publication supersedes older ones.
+    #[arg(long)]
+    pub published: Option<String>,
     /// Reload a file already loaded, superseding the earlier load.
     #[arg(long)]
     pub replace: bool,
@@ -441,12 +449,21 @@ pub struct ReadmissionArgs {
     /// Comma-separated ICD-10 prefixes (no dot) that exclude a readmitting spell coding them anywhere, or `none` (the source's list is unconfirmed).
     #[arg(long = "readmission-cancer-codes", default_value = "C,Z511,Z512")]
     pub cancer_codes: String,
+    /// How a readmission pairs with a discharge: `last-previous-discharge` (methods.md §2.1's wording: each emergency admission with the person's last previous discharge) or `any-after-index` (an index counts when any qualifying emergency admission follows within the window).
+    #[arg(long = "readmission-reading", default_value = "last-previous-discharge", value_parser = ["last-previous-discharge", "any-after-index"])]
+    pub reading: String,
 }
 
 impl Default for ReadmissionArgs {
     /// As the flags' defaults (a test checks they agree).
     fn default() -> Self {
-        ReadmissionArgs { days: 30, index_specialties: None, excluded_specialties: "501".into(), cancer_codes: "C,Z511,Z512".into() }
+        ReadmissionArgs {
+            days: 30,
+            index_specialties: None,
+            excluded_specialties: "501".into(),
+            cancer_codes: "C,Z511,Z512".into(),
+            reading: "last-previous-discharge".into(),
+        }
     }
 }
 
@@ -463,6 +480,8 @@ impl ReadmissionArgs {
             index_specialties: self.index_specialties.as_deref().map(list),
             excluded_specialties: list(&self.excluded_specialties),
             cancer_codes: list(&self.cancer_codes),
+            // clap admits only the names `parse` knows.
+            reading: haven_model::rules::ReadmissionReading::parse(&self.reading).unwrap_or_default(),
         }
     }
 }
@@ -487,5 +506,8 @@ mod readmission_tests {
         assert_eq!(o.index_specialties, Some(vec!["300".to_owned(), "301".to_owned()]));
         assert_eq!(o.excluded_specialties, ["501", "710"]);
         assert!(T::try_parse_from(["t", "--readmission-days", "0"]).is_err());
+        let any = T::parse_from(["t", "--readmission-reading", "any-after-index"]).r.options();
+        assert_eq!(any.reading, haven_model::rules::ReadmissionReading::AnyAfterIndex);
+        assert!(T::try_parse_from(["t", "--readmission-reading", "next-spell"]).is_err());
     }
 }

@@ -144,6 +144,8 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
         dsa: Some("DSA-HAVEN-DEMO".into()),
         icb: Some(a.icb.clone()),
         minimise: "registered,resident,hosted".into(),
+        null_placeholders: None,
+        published: None,
         replace: false,
         operator: Some("haven-demo".into()),
     };

@@ -101,17 +101,27 @@ fn rotate_key(cli: &Cli, dir: &Path, zone: &str) -> Result<()> {
 pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
     let mut store = Store::open_for_write(&cli.data_dir)?;
     let minimisation = Minimisation::parse(&a.minimise).map_err(|e| anyhow!("--minimise: {e}"))?;
+    let mut publication = None;
     let (icb_hint, files) = match (&a.from, &a.dataset, &a.file) {
         (Some(from), _, _) => {
             let plan = dir::plan(from)?;
             (plan.icb, plan.files)
         }
-        (None, Some(dataset), Some(file)) => (None, vec![(Feed::parse(dataset)?, file.clone())]),
+        (None, Some(dataset), Some(file)) => match haven_ingest::publisher::Layout::parse(dataset) {
+            Some(layout) => {
+                publication = Some(layout);
+                (None, vec![(Feed { table: layout.table(), origin: Origin::Reference }, file.clone())])
+            }
+            None => (None, vec![(Feed::parse(dataset)?, file.clone())]),
+        },
         _ => bail!("give --from DIR, or --dataset NAME with --file PATH"),
     };
     let icb = controller_icb(&mut store, a.icb.as_deref().or(icb_hint.as_deref()), &files)?;
     let mut policy = IngestPolicy::for_icb(&icb);
     policy.minimisation = minimisation;
+    if let Some(spec) = &a.null_placeholders {
+        policy.null_placeholders = haven_model::NullPlaceholders::parse(spec).map_err(|e| anyhow!("--null-placeholders: {e}"))?;
+    }
     let session = crate::governance::session();
     let dsa = match (a.dsa.as_deref(), session.and_then(|s| s.dsa.as_deref())) {
         (Some(given), Some(signed)) if given != signed => {
@@ -134,8 +144,11 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
     }
     let mut reports = Vec::new();
     for (feed, path) in files {
-        let mut req = IngestRequest::new(feed, &path, policy.clone(), &keys_dir(cli));
-        req.replace = a.replace;
+        let mut req = match publication {
+            Some(layout) => publication_request(cli, &store, layout, &path, a.published.as_deref(), policy.clone())?,
+            None => IngestRequest::new(feed, &path, policy.clone(), &keys_dir(cli)),
+        };
+        req.replace |= a.replace;
         let result = load_one(&mut store, &req, cli.json);
         audit_load(cli, &req, &result)?;
         let report = result.with_context(|| format!("loading {}", path.display()))?;
@@ -149,6 +162,29 @@ pub fn run_ingest(cli: &Cli, a: &IngestArgs) -> Result<Vec<IngestReport>> {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(reports)
+}
+
+/// Turns a publisher's reference file (ODS, IoD2019) into its canonical
+/// table's file in the data directory: the load request (superseding the
+/// earlier publications) for `policy`.
+fn publication_request(
+    cli: &Cli,
+    store: &Store,
+    layout: haven_ingest::publisher::Layout,
+    file: &Path,
+    published: Option<&str>,
+    policy: IngestPolicy,
+) -> Result<IngestRequest> {
+    let published = published.ok_or_else(|| anyhow!("--published YYYY-MM-DD is required for {}: reference files are versioned by publication date", layout.name()))?;
+    let date = haven_model::Date::parse(published).map_err(|_| anyhow!("--published {published:?}: expected a date such as 2025-11-14"))?;
+    let (req, c) = haven_ingest::publisher::request(store, layout, file, date, policy, &keys_dir(cli))?;
+    if !cli.json {
+        println!("{:<28} {} rows from {} (published {}, SHA-256 {})", layout.name(), c.rows, file.display(), c.published, &c.source_sha256[..16]);
+        for (reason, n) in &c.skipped {
+            println!("    {n:>8} rows left out: {reason}");
+        }
+    }
+    Ok(req)
 }
 
 /// Rebuilds the derived spell tables whose episodes changed. The loads have
@@ -239,6 +275,12 @@ fn print_spells(r: &SpellReport) {
         r.episodes,
         r.seconds
     );
+    let used: Vec<String> = r.keyed.used().iter().map(|(rule, n)| format!("{n} by {}", rule.describe())).collect();
+    let mut line = format!("{:<28} spell keys: {}", "", if used.is_empty() { "none".to_owned() } else { used.join(", ") });
+    if r.keyed.unkeyed > 0 {
+        line.push_str(&format!("; {} episodes with no spell key (no SUSSPELLID, spell number, or person and admission date) build no spell", r.keyed.unkeyed));
+    }
+    println!("{line}");
 }
 
 fn print_report(r: &IngestReport) {
@@ -263,6 +305,9 @@ fn print_report(r: &IngestReport) {
             c.out_of_area,
             c.written
         );
+    }
+    if r.placeholders > 0 {
+        println!("    {} values were \"not recorded\" placeholders (e.g. `-` in a diagnosis position), read as null", r.placeholders);
     }
     if let Some(q) = &r.quarantine {
         println!("    quarantine: {q}");

@@ -48,6 +48,9 @@ pub struct CodedAdmission<'a> {
     pub epitype: Option<&'a str>,
     /// CLASSPAT: `1` ordinary admission.
     pub classpat: Option<&'a str>,
+    /// The external cause as HES gives it: CAUSE_4, else CAUSE_3 (`None`
+    /// where the extract has no cause field, as SUS+ has not).
+    pub cause: Option<&'a str>,
 }
 
 /// A diagnosis or procedure code in the lenient HES form used for matching:
@@ -184,17 +187,38 @@ impl Positions {
     }
 }
 
-/// The diagnoses and procedures of one admission, normalised once.
+/// The diagnoses and procedures of one admission, normalised once, and
+/// its external cause.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Codes {
     pub(super) diag: Positions,
     pub(super) proc: Positions,
+    pub(super) cause: HesCode,
 }
 
 impl Codes {
     pub(super) fn of(a: &CodedAdmission) -> Self {
-        Codes { diag: Positions::of(&a.diagnoses), proc: Positions::of(&a.procedures) }
+        let diag = Positions::of(&a.diagnoses);
+        let cause = external_cause(a.cause, &diag.0);
+        Codes { diag, proc: Positions::of(&a.procedures), cause }
     }
+}
+
+/// The admission's external cause of injury or poisoning. HES's CAUSE
+/// fields are "a copy of the first diagnosis code that represents an
+/// external cause ... ICD-10 code in the range V01-Y98" (HES Data
+/// Dictionary, `cause`/`cause3dg`/`cause4dg`): so the supplied `cause`
+/// when there is one, else the first diagnosis in V01–Y98 (SUS+ extracts
+/// carry no cause field). Empty when there is none.
+pub fn external_cause(cause: Option<&str>, diagnoses: &[HesCode]) -> HesCode {
+    let supplied = cause.map(normalise_code).filter(|c| !c.is_empty());
+    supplied.or_else(|| diagnoses.iter().copied().find(is_external_cause)).unwrap_or_default()
+}
+
+/// ICD-10 chapter XX, V01–Y98.
+fn is_external_cause(c: &HesCode) -> bool {
+    let s = c.as_str();
+    s.len() >= 3 && matches!(s.as_bytes()[0], b'V' | b'W' | b'X' | b'Y') && s[..3] >= *"V01" && s[..3] <= *"Y98"
 }
 
 /// An admission's [`Codes`], normalised on first use: most admissions fail
@@ -402,7 +426,7 @@ pub enum UcsCondition {
     AcuteMentalHealthCrisis,
     /// Primary R07.2, R07.3, R07.4.
     NonSpecificChestPain,
-    /// External cause W00-W19 in any position, at or above the falls age.
+    /// External cause W00-W19 ([`external_cause`]), at or above the falls age.
     Falls,
     /// Primary R10.
     NonSpecificAbdominalPain,
@@ -512,7 +536,7 @@ impl UcsCondition {
     fn matches(self, c: &Codes, age: Option<u16>, opts: &UcsOptions) -> bool {
         match self {
             UcsCondition::Falls => {
-                age.is_some_and(|a| a >= opts.falls_min_age) && c.diag.any(self.codes())
+                age.is_some_and(|a| a >= opts.falls_min_age) && c.cause.matches_any(self.codes())
             }
             UcsCondition::PyrexialChild => {
                 age.is_some_and(|a| a <= opts.pyrexial_child_max_age) && c.diag.primary(self.codes())
@@ -527,10 +551,11 @@ impl UcsCondition {
 /// (methods.md §3.3).
 ///
 /// * Conditions are identified by the **primary** diagnosis, except falls:
-///   127b identifies them by a cause code, which HES records as an external
-///   cause (W00-W19) in a secondary position behind the injury, so falls
-///   match W00-W19 in **any** diagnosis position, at age ≥
-///   `opts.falls_min_age`.
+///   127b identifies them by "cause codes W00-W19", at age ≥
+///   `opts.falls_min_age`. The cause is [`external_cause`]: the episode's
+///   CAUSE_4 (else CAUSE_3), or where the extract has no cause field, what
+///   HES would have put there (the first external cause in any diagnosis
+///   position).
 /// * Age is STARTAGE in years, with 7001-7007 (under one) counting as 0; an
 ///   invalid or missing age fails the two age-limited conditions only.
 /// * When several conditions match (e.g. a primary S00 head injury from a
@@ -581,6 +606,7 @@ mod tests {
             epistat: Some("3"),
             epitype: Some("1"),
             classpat: Some("1"),
+            cause: None,
         }
     }
 
@@ -767,6 +793,40 @@ mod tests {
     }
 
     #[test]
+    fn falls_read_the_cause_field_before_the_diagnoses() {
+        let d = UcsOptions::default();
+        // HES artificial shape: a hip fracture with CAUSE_4 W199 and no
+        // external cause among the diagnoses: a fall.
+        let mut hip = ucs(&["S720", "I10X"], 82);
+        assert_eq!(urgent_care_sensitive(&hip, &d), None, "no cause anywhere");
+        hip.cause = Some("W199");
+        assert_eq!(urgent_care_sensitive(&hip, &d), Some(UcsCondition::Falls));
+        hip.cause = Some("W19"); // CAUSE_3
+        assert_eq!(urgent_care_sensitive(&hip, &d), Some(UcsCondition::Falls));
+        // The cause field wins over the diagnoses: X59 (unspecified
+        // accident) is not a fall even with W01 coded later.
+        let mut other = ucs(&["S720", "W01X"], 82);
+        other.cause = Some("X599");
+        assert_eq!(urgent_care_sensitive(&other, &d), None);
+        // Without a cause field, the first external cause among the
+        // diagnoses is the cause (as HES derives CAUSE): X59 before W01.
+        assert_eq!(urgent_care_sensitive(&ucs(&["S720", "X59X", "W01X"], 82), &d), None);
+        assert_eq!(urgent_care_sensitive(&ucs(&["S720", "I10X", "W01X"], 82), &d), Some(UcsCondition::Falls));
+        // A blank or placeholder cause field falls back to the diagnoses.
+        let mut blank = ucs(&["S720", "W10X"], 90);
+        blank.cause = Some("-");
+        assert_eq!(urgent_care_sensitive(&blank, &d), Some(UcsCondition::Falls));
+    }
+
+    #[test]
+    fn external_causes_are_v01_to_y98() {
+        let codes = |c: &[&str]| c.iter().map(|t| normalise_code(t)).collect::<Vec<_>>();
+        assert_eq!(external_cause(None, &codes(&["S720", "V010", "W19X"])).as_str(), "V010");
+        assert_eq!(external_cause(None, &codes(&["S720", "V00X", "Y99X", "Z03X"])).as_str(), "", "V00 and Y99 are outside V01-Y98");
+        assert_eq!(external_cause(Some(" y98 "), &codes(&["W19X"])).as_str(), "Y98");
+    }
+
+    #[test]
     fn pyrexial_child_age_boundary() {
         let d = UcsOptions::default();
         let strict = UcsOptions { pyrexial_child_max_age: 5, ..d };
@@ -783,7 +843,7 @@ mod tests {
         fn classifiers_never_panic(
             diags in prop::collection::vec("\\PC{0,6}", 0..22),
             procs in prop::collection::vec("\\PC{0,6}", 0..26),
-            fields in prop::collection::vec(prop::option::of("\\PC{0,3}"), 7),
+            fields in prop::collection::vec(prop::option::of("\\PC{0,3}"), 8),
             startage in prop::option::of(any::<u16>()),
             falls in any::<u16>(),
             pyrexia in any::<u16>(),
@@ -799,6 +859,7 @@ mod tests {
                 epistat: fields[4].as_deref(),
                 epitype: fields[5].as_deref(),
                 classpat: fields[6].as_deref(),
+                cause: fields[7].as_deref(),
             };
             let _ = chronic_acsc(&a);
             let _ = urgent_care_sensitive(&a, &UcsOptions { falls_min_age: falls, pyrexial_child_max_age: pyrexia });
@@ -815,6 +876,7 @@ mod tests {
             admisorc in prop::sample::select(vec!["19", "51"]),
             startage in prop::option::of(0u16..110),
             sex in prop::sample::select(vec!["1", "2"]),
+            cause in prop::option::of(prop::sample::select(vec!["W19X", "W010", "X599", "-", ""])),
         ) {
             let a = CodedAdmission {
                 diagnoses: diags.clone(),
@@ -827,6 +889,7 @@ mod tests {
                 epistat: Some("3"),
                 epitype: Some("1"),
                 classpat: Some("1"),
+                cause,
             };
             let opts = UcsOptions::default();
             prop_assert_eq!(classify_admission(&a, &opts), (chronic_acsc(&a), urgent_care_sensitive(&a, &opts), crate::rules::ebi::ebi_intervention(&a)));

@@ -26,5 +26,8 @@ pub use commissioner::{responsible_commissioner, NhseReason, OrgLookup, Responsi
 pub use comorbidity::{charlson_conditions, charlson_index, CharlsonWeights};
 pub use emergency_care::{minutes_since_arrival, FourHour};
 pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};
-pub use readmission::{is_cancer_or_chemotherapy, ReadmissionOptions, CANCER_OR_CHEMOTHERAPY};
-pub use spell::{continues, continuous_inpatient_spells, derive_spells, Episode, Spell, SpellLinkFields, TRANSFER_IN_SOURCE, TRANSFER_OUT_DEST};
+pub use readmission::{is_cancer_or_chemotherapy, readmitted, CipSpell, ReadmissionOptions, ReadmissionReading, CANCER_OR_CHEMOTHERAPY};
+pub use spell::{
+    continues, continuous_inpatient_spells, derive_spells, spell_key, spell_key_into, Episode, Spell, SpellKeyFields, SpellKeyRule, SpellLinkFields,
+    TRANSFER_IN_SOURCE, TRANSFER_OUT_DEST,
+};

@@ -5,6 +5,8 @@
 //! UNCONFIRMED there; each is an option here, with the usual choice of this
 //! family of indicators as the default.
 
+use crate::date::Date;
+
 /// Prefixes of normalised ICD-10 codes (upper case, no dot) that mark a
 /// readmitting spell as cancer or chemotherapy for cancer. The default is
 /// the typical implementation methods.md §2.1 names: C00–C97 (every `C`
@@ -15,6 +17,106 @@ pub const CANCER_OR_CHEMOTHERAPY: [&str; 3] = ["C", "Z511", "Z512"];
 /// Whether a normalised ICD-10 `code` starts with one of `prefixes`.
 pub fn is_cancer_or_chemotherapy<S: AsRef<str>>(code: &str, prefixes: &[S]) -> bool {
     !code.is_empty() && prefixes.iter().any(|p| code.starts_with(p.as_ref()))
+}
+
+/// How a readmission is paired with the discharge it follows (methods.md
+/// §2.1: "emergency admissions within 0-29 days inclusive of the last
+/// previous discharge ... the numerator is built on the pair (index spell
+/// carries the denominator characteristics, readmitting spell must meet the
+/// numerator criteria)").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadmissionReading {
+    /// The source's wording, and the default: each qualifying emergency
+    /// admission pairs with the person's last previous discharge only, and
+    /// counts when that discharge is an index spell 0 to `days - 1` days
+    /// before. A discharge in between that is not an index (a day case,
+    /// say) takes the pair; an excluded readmission (obstetric, cancer)
+    /// still ends the window of the index before it, since it is itself a
+    /// discharge that a later admission pairs with.
+    #[default]
+    LastPreviousDischarge,
+    /// An index spell counts when any qualifying emergency admission
+    /// follows its discharge within the window, whatever lies between (the
+    /// reading of indicators that ask "was this discharge followed by an
+    /// emergency readmission within 30 days").
+    AnyAfterIndex,
+}
+
+impl ReadmissionReading {
+    /// By its command-line name.
+    pub fn parse(s: &str) -> Option<ReadmissionReading> {
+        match s {
+            "last-previous-discharge" => Some(ReadmissionReading::LastPreviousDischarge),
+            "any-after-index" => Some(ReadmissionReading::AnyAfterIndex),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadmissionReading::LastPreviousDischarge => "last-previous-discharge",
+            ReadmissionReading::AnyAfterIndex => "any-after-index",
+        }
+    }
+}
+
+/// One continuous inpatient spell as the readmission pairing reads it.
+#[derive(Clone, Debug, Default)]
+pub struct CipSpell<'a> {
+    pub person: &'a str,
+    /// Its first provider spell's key (orders same-day spells).
+    pub key: &'a str,
+    pub admidate: Option<Date>,
+    /// Its first provider spell's discharge (orders spells as linkage does).
+    pub first_disdate: Option<Date>,
+    /// The CIP's discharge; `None` while any of its spells is open.
+    pub disdate: Option<Date>,
+    /// Admission method and main specialty of its first provider spell.
+    pub admimeth: &'a str,
+    pub mainspef: &'a str,
+    /// Cancer or chemotherapy coded in any episode of any of its spells,
+    /// by the options' code list.
+    pub cancer: bool,
+}
+
+/// Whether a readmission counts against each CIP spell in `cips` under
+/// `opts` (true or false for every CIP; only index spells' flags are
+/// read: the denominator's exclusions are the caller's). CIPs are taken in
+/// each person's order of admission date, first spell's discharge date
+/// (none last) and key.
+pub fn readmitted(cips: &[CipSpell<'_>], opts: &ReadmissionOptions) -> Vec<bool> {
+    let last = |d: Option<Date>| (d.is_none(), d);
+    let mut order: Vec<usize> = (0..cips.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&cips[i], &cips[j]);
+        (a.person, last(a.admidate), last(a.first_disdate), a.key).cmp(&(b.person, last(b.admidate), last(b.first_disdate), b.key))
+    });
+    let window = 0..i32::from(opts.days);
+    let qualifies = |r: &CipSpell<'_>| {
+        let excluded_cancer = r.cancer && !opts.cancer_codes.is_empty();
+        r.admimeth.starts_with('2') && !opts.excluded_specialties.iter().any(|s| s == r.mainspef) && !excluded_cancer
+    };
+    let mut out = vec![false; cips.len()];
+    for (pos, &ri) in order.iter().enumerate() {
+        let r = &cips[ri];
+        let Some(adm) = r.admidate.filter(|_| qualifies(r)) else { continue };
+        // Earlier CIPs of the same person discharged within the window.
+        let earlier = order[..pos].iter().rev().take_while(|&&p| cips[p].person == r.person);
+        let within: Vec<(Date, usize)> = earlier
+            .filter_map(|&p| cips[p].disdate.filter(|d| window.contains(&adm.days_since(*d))).map(|d| (d, p)))
+            .collect();
+        match opts.reading {
+            ReadmissionReading::AnyAfterIndex => within.iter().for_each(|&(_, p)| out[p] = true),
+            // The latest discharge; among equals, the later in order (the
+            // first met walking back).
+            ReadmissionReading::LastPreviousDischarge => {
+                if let Some(&(_, p)) = within.iter().rev().max_by_key(|(d, _)| *d) {
+                    out[p] = true;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The open choices of the readmission indicator.
@@ -35,6 +137,8 @@ pub struct ReadmissionOptions {
     /// at ingest carry the flag for [`CANCER_OR_CHEMOTHERAPY`]; another list
     /// is applied to the episodes at query time.
     pub cancer_codes: Vec<String>,
+    /// How a readmission pairs with a discharge.
+    pub reading: ReadmissionReading,
 }
 
 impl Default for ReadmissionOptions {
@@ -44,6 +148,7 @@ impl Default for ReadmissionOptions {
             index_specialties: None,
             excluded_specialties: vec!["501".to_owned()],
             cancer_codes: CANCER_OR_CHEMOTHERAPY.iter().map(|s| s.to_string()).collect(),
+            reading: ReadmissionReading::default(),
         }
     }
 }
@@ -72,5 +177,78 @@ mod tests {
         assert!(!is_cancer_or_chemotherapy("C509", &[] as &[&str]));
         assert!(ReadmissionOptions::default().default_cancer_codes());
         assert!(!ReadmissionOptions { cancer_codes: vec![], ..Default::default() }.default_cancer_codes());
+    }
+
+    fn d(s: &str) -> Option<Date> {
+        Some(Date::parse(s).unwrap())
+    }
+
+    /// A CIP of person P1: key, admitted, discharged, method, specialty.
+    fn cip<'a>(key: &'a str, adm: &str, dis: &str, meth: &'a str, spef: &'a str) -> CipSpell<'a> {
+        CipSpell { person: "P1", key, admidate: d(adm), first_disdate: d(dis), disdate: d(dis), admimeth: meth, mainspef: spef, cancer: false }
+    }
+
+    fn flags(cips: &[CipSpell<'_>], reading: ReadmissionReading) -> Vec<bool> {
+        readmitted(cips, &ReadmissionOptions { reading, ..Default::default() })
+    }
+
+    use ReadmissionReading::{AnyAfterIndex as Any, LastPreviousDischarge as Last};
+
+    #[test]
+    fn an_excluded_readmission_takes_the_pair_from_the_index_before_it() {
+        // I discharged 5 Jan; X an obstetric (501, excluded) emergency 10–12
+        // Jan; R an emergency 20 Jan. R's last previous discharge is X's
+        // (20 − 12 = 8 days): X is paired, I is not. Read as "any admission
+        // after the index", I counts too (20 − 5 = 15 days).
+        let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("X", "2024-01-10", "2024-01-12", "21", "501"), cip("R", "2024-01-20", "2024-01-22", "21", "300")];
+        assert_eq!(flags(&c, Last), [false, true, false]);
+        assert_eq!(flags(&c, Any), [true, true, false]);
+    }
+
+    #[test]
+    fn a_discharge_between_that_is_not_an_index_takes_the_pair() {
+        // D is an elective day case on 8 Jan between I (5 Jan) and R (15 Jan).
+        let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("D", "2024-01-08", "2024-01-08", "11", "100"), cip("R", "2024-01-15", "2024-01-16", "21", "300")];
+        assert_eq!(flags(&c, Last), [false, true, false], "R pairs with D, which the caller then drops as a day case");
+        assert_eq!(flags(&c, Any), [true, true, false]);
+    }
+
+    #[test]
+    fn two_readmissions_after_one_index() {
+        // In a row: R1 pairs with I, R2 with R1 under both readings.
+        let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("R1", "2024-01-10", "2024-01-12", "21", "300"), cip("R2", "2024-01-20", "2024-01-21", "21", "300")];
+        assert_eq!(flags(&c, Last), [true, true, false]);
+        assert_eq!(flags(&c, Any), [true, true, false]);
+        // Overlapping (R2 admitted elsewhere while R1 is still in): both
+        // pair with I, which counts once (a proportion of discharges).
+        let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("R1", "2024-01-10", "2024-01-25", "21", "300"), cip("R2", "2024-01-15", "2024-01-16", "21", "300")];
+        assert_eq!(flags(&c, Last), [true, false, false]);
+        assert_eq!(flags(&c, Any), [true, false, false]);
+    }
+
+    #[test]
+    fn a_short_stay_inside_a_longer_one_does_not_hide_the_longer_ones_discharge() {
+        // J (3–4 Jan, elsewhere) lies inside I (1–20 Jan). R on 25 Jan: the
+        // last previous discharge is I's (5 days); looking only at the next
+        // spell by admission (J) would miss it.
+        let c = [cip("I", "2024-01-01", "2024-01-20", "21", "300"), cip("J", "2024-01-03", "2024-01-04", "11", "100"), cip("R", "2024-01-25", "2024-01-26", "21", "300")];
+        assert_eq!(flags(&c, Last), [true, false, false]);
+    }
+
+    #[test]
+    fn the_window_is_zero_to_days_minus_one_and_other_people_do_not_pair() {
+        // 29 days counts, 30 does not (0–29 inclusive); same day counts.
+        let c = [cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-30", "2024-01-31", "21", "300")];
+        assert_eq!(flags(&c, Last), [true, false]);
+        let c = [cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-31", "2024-01-31", "21", "300")];
+        assert_eq!(flags(&c, Last), [false, false]);
+        let mut other = cip("R", "2024-01-02", "2024-01-03", "21", "300");
+        other.person = "P2";
+        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), other], Any), [false, false]);
+        // Elective and cancer readmissions do not count.
+        let mut cancer = cip("R", "2024-01-02", "2024-01-03", "21", "300");
+        cancer.cancer = true;
+        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), cancer], Last), [false, false]);
+        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-02", "2024-01-03", "11", "300")], Last), [false, false]);
     }
 }

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+
 use super::codes::{is_regular_attender, is_transfer_in};
 use crate::date::Date;
 
@@ -77,26 +79,125 @@ impl Spell {
     }
 }
 
-/// Spell key (§10.2): SUSSPELLID when present and not `-1` (unspellable),
-/// else the provider plus provider spell number.
-pub fn spell_key(susspellid: Option<&str>, procode3: &str, provspno: Option<&str>) -> Option<String> {
-    match susspellid {
-        Some(id) if !id.is_empty() && id != "-1" => Some(id.to_string()),
-        _ => provspno.filter(|p| !p.is_empty()).map(|p| format!("{procode3}:{p}")),
+/// Which rule of the spell key order keyed an episode (datasets.md §10.2
+/// and §11.1), in the order they are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpellKeyRule {
+    /// SUSSPELLID, when present and not `-1` (unspellable).
+    SusSpellId,
+    /// The provider (PROCODE3) and its provider spell number (PROVSPNOPS):
+    /// spell numbers are unique only within a provider.
+    ProviderSpellNumber,
+    /// Person, provider and admission date: the fallback for extracts with
+    /// no spell identifier (NHS Digital's artificial HES, older HES years).
+    /// Two admissions of one person to one provider on one day merge.
+    PersonProviderAdmission,
+}
+
+impl SpellKeyRule {
+    pub const ALL: [SpellKeyRule; 3] = [SpellKeyRule::SusSpellId, SpellKeyRule::ProviderSpellNumber, SpellKeyRule::PersonProviderAdmission];
+
+    /// The name in load summaries and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpellKeyRule::SusSpellId => "sus_spell_id",
+            SpellKeyRule::ProviderSpellNumber => "provider_spell_number",
+            SpellKeyRule::PersonProviderAdmission => "person_provider_admission",
+        }
+    }
+
+    /// What the rule keys on, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SpellKeyRule::SusSpellId => "SUSSPELLID",
+            SpellKeyRule::ProviderSpellNumber => "PROCODE3 + PROVSPNOPS",
+            SpellKeyRule::PersonProviderAdmission => "person + PROCODE3 + ADMIDATE",
+        }
     }
 }
 
-/// Groups finished episodes into provider spells (§11.1).
+/// The fields the spell key reads from one episode.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SpellKeyFields<'a> {
+    pub susspellid: Option<&'a str>,
+    pub procode3: Option<&'a str>,
+    pub provspno: Option<&'a str>,
+    pub person: Option<&'a str>,
+    pub admidate: Option<Date>,
+}
+
+/// Writes the episode's spell key into `out` (cleared first) and says which
+/// rule made it, or `None` when no rule applies (the episode builds no
+/// spell). The key order is datasets.md §10.2 / §11.1: SUSSPELLID when
+/// present and not `-1`; else provider and provider spell number; else
+/// person, provider and admission date. Each rule's keys carry their own prefix,
+/// so keys of different rules never collide; provider codes hold no `:`.
+pub fn spell_key_into(f: &SpellKeyFields<'_>, out: &mut String) -> Option<SpellKeyRule> {
+    use std::fmt::Write;
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.filter(|v| !v.is_empty())
+    }
+    out.clear();
+    if let Some(id) = given(f.susspellid).filter(|id| *id != "-1") {
+        out.push_str("S:");
+        out.push_str(id);
+        return Some(SpellKeyRule::SusSpellId);
+    }
+    // A missing provider is read as blank rather than dropping the
+    // episode: its spell number still groups it (SQL's GROUP BY does the same).
+    let provider = given(f.procode3).unwrap_or("");
+    if let Some(number) = given(f.provspno) {
+        let _ = write!(out, "P:{provider}:{number}");
+        return Some(SpellKeyRule::ProviderSpellNumber);
+    }
+    let (person, admidate) = (given(f.person)?, f.admidate?);
+    let _ = write!(out, "A:{person}:{provider}:{admidate}");
+    Some(SpellKeyRule::PersonProviderAdmission)
+}
+
+/// [`spell_key_into`] into a new string.
+pub fn spell_key(f: &SpellKeyFields<'_>) -> Option<(String, SpellKeyRule)> {
+    let mut out = String::new();
+    spell_key_into(f, &mut out).map(|rule| (out, rule))
+}
+
+/// The episode's spell key fields.
+impl Episode {
+    pub fn key_fields(&self) -> SpellKeyFields<'_> {
+        SpellKeyFields {
+            susspellid: self.susspellid.as_deref(),
+            procode3: Some(&self.procode3),
+            provspno: self.provspno.as_deref(),
+            person: Some(&self.person),
+            admidate: self.admidate,
+        }
+    }
+}
+
+/// Groups episodes into provider spells by [`spell_key`] (§11.1), as the
+/// engine's SQL and the derived spells do (their tests compare all three):
 ///
-/// Episodes that are unfinished (EPISTAT not `3`) or have no spell key are
-/// skipped. Admission fields come from the first episode in EPIORDER then
-/// EPISTART order; discharge fields from the episode marked SPELEND `Y` or
-/// carrying DISDATE, else the last one. Output is ordered by spell key.
+/// - every episode with a key counts, finished or not: the chronic ACSC
+///   indicator counts unfinished admission episodes (methods.md §3.1), and
+///   a spell whose last episode is unfinished is an open spell (DISDATE
+///   null) rather than a missing one;
+/// - person and provider are the least over the spell's episodes,
+///   admission date the earliest, discharge date the latest;
+/// - patient class is the least over the episodes (what linkage reads);
+/// - admission fields and the primary diagnosis come from the episode with
+///   EPIORDER 01 (empty when the spell has none);
+/// - discharge method and destination from an episode that ends on the
+///   spell's discharge date (the greatest code when several do).
+///
+/// `first_epikey`/`last_epikey` are the first and last in EPIORDER then
+/// EPISTART order. Output is ordered by spell key.
 pub fn derive_spells(episodes: &[Episode]) -> Vec<Spell> {
     let mut groups: HashMap<String, Vec<&Episode>> = HashMap::new();
-    for e in episodes.iter().filter(|e| e.epistat == "3") {
-        if let Some(key) = spell_key(e.susspellid.as_deref(), &e.procode3, e.provspno.as_deref()) {
-            groups.entry(key).or_default().push(e);
+    let mut key = String::new();
+    for e in episodes {
+        if spell_key_into(&e.key_fields(), &mut key).is_some() {
+            groups.entry(key.clone()).or_default().push(e);
         }
     }
     let mut spells: Vec<Spell> = groups.into_iter().map(|(key, eps)| build_spell(key, eps)).collect();
@@ -107,28 +208,27 @@ pub fn derive_spells(episodes: &[Episode]) -> Vec<Spell> {
 fn build_spell(spell_key: String, mut eps: Vec<&Episode>) -> Spell {
     // EPIORDER 98/99 (n/a, not known) sort after real positions.
     eps.sort_by_key(|e| (e.epiorder.unwrap_or(99), e.epistart, e.epiend, e.epikey.clone()));
-    let first = eps[0];
-    let last = eps
-        .iter()
-        .rev()
-        .find(|e| e.spelend || e.disdate.is_some())
-        .copied()
-        .unwrap_or(eps[eps.len() - 1]);
+    let admitting = eps.iter().filter(|e| e.epiorder == Some(1)).min_by_key(|e| (e.epistart, e.epikey.clone()));
+    let disdate = eps.iter().filter_map(|e| e.disdate).max();
+    let at_discharge = |f: fn(&Episode) -> &String| {
+        eps.iter().filter(|e| disdate.is_some() && e.epiend == disdate).map(|e| f(e)).max().cloned().unwrap_or_default()
+    };
+    let first_field = |f: fn(&Episode) -> &String| admitting.map(|e| f(e).clone()).unwrap_or_default();
     Spell {
-        spell_key,
-        person: first.person.clone(),
-        procode3: first.procode3.clone(),
-        first_epikey: first.epikey.clone(),
-        last_epikey: last.epikey.clone(),
+        person: eps.iter().map(|e| &e.person).min().cloned().unwrap_or_default(),
+        procode3: eps.iter().map(|e| &e.procode3).min().cloned().unwrap_or_default(),
+        first_epikey: eps[0].epikey.clone(),
+        last_epikey: eps[eps.len() - 1].epikey.clone(),
         episode_count: eps.len() as u32,
-        admidate: first.admidate.or(first.epistart),
-        disdate: last.disdate,
-        admimeth: first.admimeth.clone(),
-        admisorc: first.admisorc.clone(),
-        classpat: first.classpat.clone(),
-        dismeth: last.dismeth.clone(),
-        disdest: last.disdest.clone(),
-        primary_diag: first.diag_4_01.clone(),
+        admidate: eps.iter().filter_map(|e| e.admidate).min(),
+        disdate,
+        admimeth: first_field(|e| &e.admimeth),
+        admisorc: first_field(|e| &e.admisorc),
+        classpat: eps.iter().map(|e| &e.classpat).filter(|c| !c.is_empty()).min().cloned().unwrap_or_default(),
+        dismeth: at_discharge(|e| &e.dismeth),
+        disdest: at_discharge(|e| &e.disdest),
+        primary_diag: admitting.and_then(|e| e.diag_4_01.clone()),
+        spell_key,
     }
 }
 
@@ -247,16 +347,75 @@ mod tests {
     }
 
     #[test]
-    fn unfinished_episodes_and_unspellable_rows_are_left_out() {
-        let mut unfinished = ep("E9", "S9", 1, "2024-05-01", "2024-05-02", true);
+    fn the_spell_key_order_is_sus_id_then_provider_number_then_person_provider_admission() {
+        let mut f = SpellKeyFields {
+            susspellid: Some("777"),
+            procode3: Some("RAA"),
+            provspno: Some("X12"),
+            person: Some("P1"),
+            admidate: d("2024-05-01"),
+        };
+        assert_eq!(spell_key(&f), Some(("S:777".to_owned(), SpellKeyRule::SusSpellId)));
+        // -1 is "unspellable" (datasets.md §10.1), and blank is absent.
+        for unspellable in [Some("-1"), Some(""), None] {
+            f.susspellid = unspellable;
+            assert_eq!(spell_key(&f), Some(("P:RAA:X12".to_owned(), SpellKeyRule::ProviderSpellNumber)));
+        }
+        f.provspno = None;
+        assert_eq!(spell_key(&f), Some(("A:P1:RAA:2024-05-01".to_owned(), SpellKeyRule::PersonProviderAdmission)));
+        // Without a person or an admission date, no rule applies; a missing
+        // provider is blank.
+        assert_eq!(spell_key(&SpellKeyFields { person: None, ..f }), None);
+        assert_eq!(spell_key(&SpellKeyFields { admidate: None, ..f }), None);
+        assert_eq!(spell_key(&SpellKeyFields { procode3: None, ..f }).unwrap().0, "A:P1::2024-05-01");
+        // A SUSSPELLID needs nothing else.
+        assert_eq!(spell_key(&SpellKeyFields { susspellid: Some("9"), ..SpellKeyFields::default() }).map(|k| k.1), Some(SpellKeyRule::SusSpellId));
+    }
+
+    #[test]
+    fn two_providers_sharing_a_spell_number_make_two_spells() {
+        let mut a = ep("E1", "-1", 1, "2024-05-01", "2024-05-02", true);
+        a.provspno = Some("1001".into());
+        let mut b = a.clone();
+        b.epikey = "E2".into();
+        b.procode3 = "RBB".into();
+        b.person = "P2".into();
+        let spells = derive_spells(&[a.clone(), b]);
+        assert_eq!(spells.iter().map(|s| (s.spell_key.as_str(), s.person.as_str())).collect::<Vec<_>>(), [("P:RAA:1001", "P1"), ("P:RBB:1001", "P2")]);
+        // The same number at the same provider is one spell.
+        let mut c = a.clone();
+        c.epikey = "E3".into();
+        c.epiorder = Some(2);
+        assert_eq!(derive_spells(&[a, c])[0].episode_count, 2);
+    }
+
+    #[test]
+    fn extracts_without_spell_ids_group_by_person_provider_and_admission_date() {
+        // Artificial HES shape: no SUSSPELLID, no PROVSPNOPS. Two episodes of
+        // one admission, and the same person's admission to another provider
+        // on the same day: two spells.
+        let mut e1 = ep("E1", "", 1, "2024-05-01", "2024-05-03", false);
+        let mut e2 = ep("E2", "", 2, "2024-05-03", "2024-05-06", true);
+        let mut other = ep("F1", "", 1, "2024-05-01", "2024-05-01", true);
+        other.procode3 = "RBB".into();
+        for e in [&mut e1, &mut e2, &mut other] {
+            e.susspellid = None;
+        }
+        let spells = derive_spells(&[e1, e2, other]);
+        assert_eq!(spells.len(), 2);
+        assert_eq!((spells[0].spell_key.as_str(), spells[0].episode_count, spells[0].speldur()), ("A:P1:RAA:2024-05-01", 2, Some(5)));
+        assert_eq!(spells[1].spell_key, "A:P1:RBB:2024-05-01");
+    }
+
+    #[test]
+    fn unfinished_episodes_count_and_leave_the_spell_open() {
+        // An admission whose only episode is unfinished (EPISTAT 1, no
+        // DISDATE) is an open spell: counted as an admission, no discharge.
+        let mut unfinished = ep("E9", "S9", 1, "2024-05-01", "2024-05-02", false);
         unfinished.epistat = "1".into();
-        let mut unspellable = ep("E8", "-1", 1, "2024-05-01", "2024-05-02", true);
-        unspellable.provspno = None;
-        let mut by_provider = ep("E7", "-1", 1, "2024-05-01", "2024-05-02", true);
-        by_provider.provspno = Some("X12".into());
-        let spells = derive_spells(&[unfinished, unspellable, by_provider]);
+        let spells = derive_spells(&[unfinished]);
         assert_eq!(spells.len(), 1);
-        assert_eq!(spells[0].spell_key, "RAA:X12");
+        assert_eq!((spells[0].disdate, spells[0].dismeth.as_str(), spells[0].admimeth.as_str()), (None, "", "21"));
     }
 
     fn link<'a>(person: &'a str, adm: &str, dis: &str, meth: &'a str, src: &'a str, dest: &'a str) -> SpellLinkFields<'a> {
