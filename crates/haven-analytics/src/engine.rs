@@ -247,6 +247,9 @@ pub struct Scope {
     /// bank holidays of England and Wales in the period, Good Friday and
     /// Christmas Day among them (methods.md §8.4).
     pub holidays: Vec<Date>,
+    /// The A&E indicators read HES A&E (`ae_attendance`, to 2019-20)
+    /// because the session holds it and no ECDS attendance in the period.
+    pub legacy_ae: bool,
 }
 
 impl Scope {
@@ -261,6 +264,7 @@ impl Scope {
             readmissions: ReadmissionOptions::default(),
             derived_spells: has_columns(session, source.schema(), SPELL_DATASET, &DERIVED_COLUMNS),
             holidays: period.holidays(),
+            legacy_ae: has_table(session, source.schema(), LEGACY_AE) && !has_ecds_in(session, source.schema(), period),
         }
     }
 
@@ -302,6 +306,41 @@ fn base_sql(base: Base, scope: &Scope) -> String {
         Some(icb) => format!("SELECT * FROM ({sql}) f WHERE icb = '{icb}'"),
         None => sql,
     }
+}
+
+/// HES A&E (legacy CDS type 010, to 2019-20; datasets.md §3.1, §10.4).
+pub const LEGACY_AE: &str = "ae_attendance";
+
+/// Whether `schema` holds any ECDS attendance in `period`.
+fn has_ecds_in(session: &ZoneSession, schema: &str, period: Period) -> bool {
+    if !has_table(session, schema, "ecds_attendance") {
+        return false;
+    }
+    let (from, to) = period.bounds();
+    let q = format!("SELECT 1 FROM {schema}.ecds_attendance WHERE \"ARRIVAL_DATE\" BETWEEN DATE '{from}' AND DATE '{to}' LIMIT 1");
+    session.sql(&q).map(|b| b.iter().map(RecordBatch::num_rows).sum::<usize>() > 0).unwrap_or(false)
+}
+
+/// The A&E base over HES A&E, in the ECDS base's columns (datasets.md
+/// §11.5): four hours by DEPDUR, admitted by AEATTENDDISP `01`, department
+/// type AEDEPTTYPE (the same codes `01`–`04`), age ARRIVALAGE (`999` not
+/// known falls in no band), arrival time `hh:mm` as ECDS's.
+fn legacy_ae_sql(scope: &Scope) -> String {
+    let (from, to) = scope.period.bounds();
+    let (pcn, pcn_join) = scope.pcn_join("a.\"GPPRAC\"");
+    format!(
+        "SELECT \"PROCODE3\" AS provider, \"ICB_RESPONSIBILITY\" AS icb, \"CCG_RESPONSIBILITY\" AS sub_icb, \
+           a.\"GPPRAC\" AS practice, {pcn} AS pcn, \"ARRIVALAGE\" AS age, \"SEX\" AS sex, \"ETHNOS\" AS ethnos, \
+           \"IMD_DECILE\" AS imd_decile, \"AEDEPTTYPE\" AS kind, \"DEPDUR\" AS minutes, \"ARRIVALDATE\" AS activity_date, \
+           CASE WHEN \"AEATTENDDISP\" = '01' THEN 1 ELSE 0 END AS admitted, \
+           CASE WHEN \"ARRIVALTIME\" IS NULL OR \"ARRIVALDATE\" IS NULL THEN NULL \
+                WHEN extract(dow FROM \"ARRIVALDATE\") IN (0, 6) {holidays} THEN true \
+                WHEN \"ARRIVALTIME\" < '08:00' OR \"ARRIVALTIME\" >= '18:30' THEN true ELSE false END AS out_of_hours \
+         FROM {schema}.{LEGACY_AE} a {pcn_join} \
+         WHERE \"ARRIVALDATE\" BETWEEN DATE '{from}' AND DATE '{to}'",
+        schema = scope.source.schema(),
+        holidays = holidays_sql(&scope.holidays).replace("ARRIVAL_DATE", "ARRIVALDATE"),
+    )
 }
 
 /// The derived spell dataset (see `haven_ingest::spells`).
@@ -353,6 +392,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
              FROM ({shaped}) t WHERE admidate BETWEEN DATE '{from}' AND DATE '{to}'"
         ),
         Base::SpellPairs => spell_pairs_sql(scope),
+        Base::Ecds if scope.legacy_ae => legacy_ae_sql(scope),
         Base::Ecds => {
             let (pcn, pcn_join) = scope.pcn_join("a.\"PRACTICE_CODE_PATIENT_REGISTRATION\"");
             format!(
@@ -700,9 +740,10 @@ fn has_table(session: &ZoneSession, schema: &str, table: &str) -> bool {
     session.sql(&q).map(|b| b.iter().map(RecordBatch::num_rows).sum::<usize>() > 0).unwrap_or(false)
 }
 
-/// Whether the session holds the dataset an indicator reads.
+/// Whether the session holds the dataset an indicator reads (for A&E,
+/// ECDS or HES A&E).
 pub fn available(session: &ZoneSession, source: Source, indicator: &Indicator) -> bool {
-    holds(session, source, indicator.base.dataset())
+    holds(session, source, indicator.base.dataset()) || (indicator.base == Base::Ecds && holds(session, source, LEGACY_AE))
 }
 
 /// The dataset a query for `indicator` reads under `scope`: the derived
@@ -711,6 +752,7 @@ pub fn reads(scope: &Scope, indicator: &Indicator) -> &'static str {
     match indicator.base {
         Base::SpellPairs if !scope.readmissions.default_cancer_codes() => Base::SpellPairs.dataset(),
         Base::Spells | Base::Admissions | Base::SpellPairs if scope.derived_spells => SPELL_DATASET,
+        Base::Ecds if scope.legacy_ae => LEGACY_AE,
         base => base.dataset(),
     }
 }

@@ -80,7 +80,7 @@ pub(crate) fn evaluate(
     bases.sort();
     bases.dedup();
     // Each base's dataset is looked up once, not once per indicator.
-    for base in bases.into_iter().filter(|b| engine::holds(session, scope.source, b.dataset())) {
+    for base in bases.into_iter().filter(|b| engine::holds(session, scope.source, b.dataset()) || (*b == Base::Ecds && scope.legacy_ae)) {
         let of_base: Vec<(usize, &Indicator)> = indicators.iter().enumerate().filter(|(_, i)| i.base == base).collect();
         let refs: Vec<&Indicator> = of_base.iter().map(|(_, i)| *i).collect();
         let results = engine::run(session, base, &refs, &by, scope)?;

@@ -28,7 +28,7 @@ struct Loaded {
     faults: std::collections::BTreeMap<String, u64>,
 }
 
-/// The APC and OP files in the national zone under the demo agreement, and
+/// The APC, OP and A&E files in the national zone under the demo agreement, and
 /// an analyst's benchmarking session over them.
 fn loaded() -> Loaded {
     let tmp = tempfile::tempdir().unwrap();
@@ -36,7 +36,11 @@ fn loaded() -> Loaded {
     Keys::init(&keys).unwrap();
     let mut store = Store::open_for_write(&data).unwrap();
     let (mut keyed, mut placeholders, mut faults) = (None, 0, std::collections::BTreeMap::new());
-    for (dataset, file) in [("national.apc_episode", "artificial_hes_apc_0102_truncated.csv"), ("national.op_attendance", "artificial_hes_op_0304_truncated.csv")] {
+    for (dataset, file) in [
+        ("national.apc_episode", "artificial_hes_apc_0102_truncated.csv"),
+        ("national.op_attendance", "artificial_hes_op_0304_truncated.csv"),
+        ("national.ae_attendance", "artificial_hes_ae_0708_truncated.csv"),
+    ] {
         let mut policy = IngestPolicy::for_icb("QMJ");
         policy.dsa = Some("DSA-HAVEN-DEMO".into());
         policy.dsa_version = Some(1);
@@ -105,5 +109,11 @@ fn the_catalogue_gives_plausible_answers_on_artificial_hes() {
     // 2003-04 outpatients: attendances with a DNA rate below a half.
     let (dna, appts, _) = total(&l, "2003-04", "op.dna_rate");
     assert!(appts > 500 && dna * 2 < appts, "{dna}/{appts}");
+    // 2007-08 A&E from HES A&E (no ECDS then), worked from the CSV: all
+    // 1,000 attendances arrive in the year; DEPDUR ≤ 240 in 952 of them;
+    // AEATTENDDISP 01 (admitted) in 202.
+    assert_eq!(total(&l, "2007-08", "ae.attendances").0, 1_000);
+    assert_eq!(total(&l, "2007-08", "ae.four_hours").0, 952);
+    assert_eq!(total(&l, "2007-08", "ae.conversion").0, 202);
 }
 

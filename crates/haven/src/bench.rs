@@ -149,7 +149,8 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
     };
     let ingest_peak = peak_rss_mib();
     let zs = open_session(&data)?;
-    let scope = Scope::of(&zs, Source::National, period);
+    let mut scope = Scope::of(&zs, Source::National, period);
+    scope.readmissions = a.readmission.options();
     // Only what the extract holds (an APC-only extract has no OP or ECDS).
     let all: Vec<Indicator> = catalogue().into_iter().filter(|i| haven_analytics::engine::available(&zs, Source::National, i)).collect();
     let shared: Vec<Indicator> = all.iter().filter(|i| i.base != Base::Admissions).cloned().collect();
@@ -188,6 +189,19 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
     } else {
         None
     };
+    // Not timed: each indicator's England total, exact (the national policy
+    // of a benchmark's own data directory), for comparing definitions.
+    let totals: Option<Vec<serde_json::Value>> = if a.totals {
+        let exact = Policy { national: true, ..Policy::default() };
+        let tables = compute_catalogue(&zs, &scope, &exact, &all, &[Breakdown::Total])?;
+        let cell = |c: Option<haven_governance::disclosure::Cell>| match c {
+            Some(haven_governance::disclosure::Cell::Value(v)) => Some(v),
+            _ => None,
+        };
+        Some(tables.iter().map(|t| serde_json::json!([t.indicator, cell(t.total.numerator), cell(t.total.denominator), t.total.value])).collect())
+    } else {
+        None
+    };
     // Every DuckDB run must answer as Haven did, or the timings compare
     // different work.
     let agree = duck.as_ref().is_none_or(|d| duck_answers(d).iter().flatten().all(|x| Some(*x) == answer));
@@ -206,6 +220,7 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         "haven_answer": answer,
         "duckdb_answers": duck.as_ref().map(duck_answers),
         "answers_agree": duck.as_ref().map(|_| agree),
+        "england_totals": totals,
     });
     if cli.json {
         println!("{result}");
@@ -218,6 +233,9 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         }
         println!("  haven catalogue ({} indicators)        {full_secs:>8.1} s  peak {full_peak:.0} MiB", all.len());
         println!("  haven shared subset ({} indicators)     {shared_secs:>8.1} s  peak {shared_peak:.0} MiB", shared.len());
+        for t in totals.iter().flatten() {
+            println!("  England {:<34} numerator {:>10}  denominator {:>10}  value {}", t[0].as_str().unwrap_or(""), t[1], t[2], t[3]);
+        }
         if let Some(runs @ (p, c, d)) = &duck {
             println!("  duckdb shared subset on the Parquet     {:>8.1} s  peak {:.0} MiB", p.query, p.peak);
             if let Some(d) = d {

@@ -341,6 +341,11 @@ pub struct BenchCatalogueArgs {
     /// With --reuse, derive the spells again (timed, with its own peak memory) before the catalogue.
     #[arg(long, requires = "reuse")]
     pub rederive: bool,
+    /// Also print each indicator's England total (numerator, denominator, value; exact, not timed).
+    #[arg(long)]
+    pub totals: bool,
+    #[command(flatten)]
+    pub readmission: ReadmissionArgs,
 }
 
 #[derive(Debug, Args)]

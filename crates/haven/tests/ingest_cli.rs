@@ -451,3 +451,35 @@ fn issue_14_keys_fail_closed_and_rotate_only_an_empty_zone() {
     assert!(audit.contains("keys.rotate") && audit.contains(old) && audit.contains(new), "both ids are audited");
     assert!(audit.contains("refused"));
 }
+
+/// Issue 15: a publisher's reference file and NHS Digital's artificial HES
+/// through the binary, as a DSCRO operator loads them.
+#[test]
+fn issue_15_published_reference_files_and_artificial_hes_load_and_say_how() {
+    let d = Dirs::new();
+    let etr = Path::new(env!("CARGO_MANIFEST_DIR")).join("../haven-ingest/tests/fixtures/reference/etr.csv");
+    let etr = etr.to_str().unwrap();
+    // Reference files are versioned by publication date: none given, refused.
+    let out = d.run(&["ingest", "--icb", "QMJ", "--dataset", "ods.etr", "--file", etr]);
+    assert!(!out.status.success() && stderr(&out).contains("--published"), "{}", stderr(&out));
+    let out = d.run(&["ingest", "--icb", "QMJ", "--dataset", "ods.etr", "--file", etr, "--published", "2025-11-14"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout.contains("ods.etr") && stdout.contains("2 rows from") && stdout.contains("published 2025-11-14"), "{stdout}");
+    let out = d.run(&["ingest", "--dataset", "ods.etr", "--file", etr, "--published", "2025-01-01"]);
+    assert!(!out.status.success() && stderr(&out).contains("refusing the older publication"), "{}", stderr(&out));
+
+    // The artificial APC file has no spell identifier: the summary says
+    // every episode was keyed by person, provider and admission date, and
+    // that its `-` diagnoses were read as placeholders.
+    let apc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/external-data/artificial-hes/artificial_hes_apc_0102_truncated.csv");
+    let out = d.run(&["ingest", "--dataset", "national.apc_episode", "--file", apc.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout.contains("2074 spells from 2074 episodes"), "{stdout}");
+    assert!(stdout.contains("spell keys: 2074 by person + PROCODE3 + ADMIDATE"), "{stdout}");
+    assert!(stdout.contains("\"not recorded\" placeholders"), "{stdout}");
+    // Of DIAG_4_02's 777 values that are not codes, 776 are `-`; the one
+    // left is `0000`, a real fault.
+    assert!(stdout.contains(" 1  DIAG_4_02: is not an ICD-10 code"), "{stdout}");
+}
