@@ -17,6 +17,7 @@ pub mod keys;
 mod pipeline;
 pub mod policy;
 pub mod publisher;
+pub mod reference;
 mod source;
 pub mod spells;
 mod validate;

@@ -103,3 +103,63 @@ fn a_file_that_is_not_in_the_layout_is_refused_without_quoting_it() {
     let e = convert(Layout::OdsTrusts, &short, day("2025-11-14"), tmp.path()).unwrap_err().to_string();
     assert!(e.contains("has 3 fields") && !e.contains("A TRUST"), "{e}");
 }
+
+#[test]
+fn who_pays_runs_on_the_published_organisations() {
+    use haven_ingest::reference::ReferenceOrgs;
+    use haven_model::rules::{responsible_commissioner, Responsibility, ResponsibilityOrigin};
+    let env = env();
+    for (layout, file) in [(Layout::OdsSubIcbs, "eccg.csv"), (Layout::OdsPractices, "epraccur.csv"), (Layout::OdsTrusts, "etr.csv")] {
+        publish(&env, layout, &excerpt(file), "2025-11-14").unwrap();
+    }
+    let orgs = ReferenceOrgs::load(&Store::open(&env.data).unwrap()).unwrap();
+    let pays = |practice: &str, on: &str| responsible_commissioner(practice, None, "RR8", "300", day(on), &orgs);
+    let sub = |s: &str, icb: &str, origin| Responsibility::SubIcb { sub_icb: s.into(), icb: icb.into(), origin };
+    // A81001 → its commissioner 00K (epraccur column 15) → ICB QHM (eccg column 4).
+    assert_eq!(pays("A81001", "2024-05-01"), sub("00K", "QHM", ResponsibilityOrigin::Practice));
+    // A81003 closed on 31 October 2017: before then its sub-ICB pays; after,
+    // with no residence known, the provider's host: RR8 is in QWO (etr
+    // column 4), whose sub-ICB location in the excerpt is 15F.
+    assert_eq!(pays("A81003", "2016-01-01"), sub("00K", "QHM", ResponsibilityOrigin::Practice));
+    assert_eq!(pays("A81003", "2024-05-01"), sub("15F", "QWO", ResponsibilityOrigin::Provider));
+    // The API layout's practice, and secondary dental to NHS England.
+    assert_eq!(pays("B82005", "2024-05-01"), sub("03Q", "QOQ", ResponsibilityOrigin::Practice));
+    assert!(matches!(responsible_commissioner("A81001", None, "RR8", "140", day("2024-05-01"), &orgs), Responsibility::NhsEngland(_)));
+}
+
+#[test]
+fn who_pays_on_the_loaded_synthetic_tables_gives_what_the_generator_wrote() {
+    use haven_ingest::reference::ReferenceOrgs;
+    use haven_model::rules::responsible_commissioner;
+    // The generator writes CCG_RESPONSIBILITY with its own lookups; the
+    // same rule over the loaded reference tables must agree wherever the
+    // practice or the residence decides (the provider fallback's choice of
+    // a host sub-ICB is the generator's own).
+    let env = env();
+    for t in ["org", "lsoa_lookup"] {
+        load(&env, t, &small().join(format!("reference/{t}.psv"))).unwrap();
+    }
+    let orgs = ReferenceOrgs::load(&Store::open(&env.data).unwrap()).unwrap();
+    let text = std::fs::read_to_string(small().join("dscro/QMJ/apc_episode.psv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('|').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (gp, lsoa, pro, tfc, start, resp, origin) =
+        (col("GPPRAC"), col("LSOA21"), col("PROCODE3"), col("TRETSPEF"), col("EPISTART"), col("CCG_RESPONSIBILITY"), col("CCG_RESPONSIBILITY_ORIGIN"));
+    let (mut checked, mut differ) = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split('|').collect();
+        if !matches!(f[origin], "1" | "2") {
+            continue;
+        }
+        let r = responsible_commissioner(f[gp], Some(f[lsoa]).filter(|l| !l.is_empty()), f[pro], f[tfc], day(f[start]), &orgs);
+        checked += 1;
+        let sub_icb = match &r {
+            haven_model::rules::Responsibility::SubIcb { sub_icb, .. } => Some(sub_icb.as_str()),
+            _ => None,
+        };
+        differ += usize::from(sub_icb != Some(f[resp]));
+    }
+    assert!(checked > 1_000, "{checked}");
+    assert_eq!(differ, 0, "of {checked}");
+}
