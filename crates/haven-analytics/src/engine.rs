@@ -358,7 +358,7 @@ fn derived_spells_sql(scope: &Scope) -> String {
         "SELECT spell, \"TOKEN_PERSON_ID\" AS person, admidate, disdate, admimeth, elecdur, mainspef, admisorc, epistat, epitype, \
          classpat1, diag_all, proc_all, cause, disdest, dismeth, disreadydate, classpat, rtt_days, provider, icb, sub_icb, s.practice AS practice, \
          {pcn} AS pcn, age, sex, ethnos, imd_decile, los, delay_days, kind, next_admidate, acsc, {ucs} AS ucs, ebi, cancer, \
-         cips, cip_first, cip_disdate, cip_died, cip_cancer FROM {schema}.{SPELL_DATASET} s {pcn_join}",
+         cips, cip_first, cip_disdate, cip_died, cip_cancer, readmitted_default FROM {schema}.{SPELL_DATASET} s {pcn_join}",
         schema = scope.source.schema()
     )
 }
@@ -443,10 +443,14 @@ fn spell_pairs_sql(scope: &Scope) -> String {
         Some(codes) => format!(" AND mainspef IN ({})", list(codes)),
         None => String::new(),
     };
+    let filter = format!("cip_disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}");
+    if scope.derived_spells && opts.pairs_as_default() {
+        // Paired at ingest by the same rule (`haven_ingest::spells`).
+        return format!("SELECT h.*, cip_disdate AS activity_date, readmitted_default AS readmitted FROM ({heads}) h WHERE {filter}");
+    }
     format!(
         "SELECT h.*, cip_disdate AS activity_date, CASE WHEN x.index_spell IS NULL THEN 0 ELSE 1 END AS readmitted \
-         FROM ({heads}) h LEFT JOIN ({pairs}) x ON x.index_person = h.person AND x.index_spell = h.spell \
-         WHERE cip_disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}",
+         FROM ({heads}) h LEFT JOIN ({pairs}) x ON x.index_person = h.person AND x.index_spell = h.spell WHERE {filter}",
         pairs = readmission_pairs_sql(&heads, opts),
     )
 }
@@ -724,7 +728,7 @@ pub fn sql(base: Base, indicators: &[&Indicator], breakdowns: &[Breakdown], scop
 /// Columns of the derived spells the engine reads that an older Haven's
 /// derivation lacked: without them the episodes answer instead (and the
 /// next load or `refresh` derives the spells again).
-const DERIVED_COLUMNS: [&str; 4] = ["cips", "cip_first", "cip_cancer", "cause"];
+const DERIVED_COLUMNS: [&str; 5] = ["cips", "cip_first", "cip_cancer", "cause", "readmitted_default"];
 
 /// Whether `schema.table` is open with every one of `columns`.
 fn has_columns(session: &ZoneSession, schema: &str, table: &str, columns: &[&str]) -> bool {

@@ -34,8 +34,10 @@
 //!   that spell, a column cheaper to filter on than two keys), discharge (null
 //!   while a spell is open), whether any spell ended in death, and whether
 //!   any of its spells codes cancer or chemotherapy (`cip_cancer`): the
-//!   readmission fields (the engine pairs readmissions with discharges,
-//!   `haven_model::rules::readmitted`, in its SQL);
+//!   readmission fields; and, at each CIP's first spell, whether a
+//!   readmission counts against it under the default options
+//!   (`readmitted_default`, by `haven_model::rules::readmitted`; the engine
+//!   pairs in SQL for other options);
 //! - the chronic ACSC, urgent-care-sensitive (with the default age limits)
 //!   and EBI classifications are the `haven_model::rules` functions on the
 //!   first episode's codes, as the engine's SQL functions compute them.
@@ -54,7 +56,7 @@ use arrow::record_batch::RecordBatch;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use haven_model::rules::avoidable::{classify_admission, CodedAdmission, UcsOptions};
 use haven_model::date::Date;
-use haven_model::rules::readmission::{is_cancer_or_chemotherapy, CANCER_OR_CHEMOTHERAPY};
+use haven_model::rules::readmission::{is_cancer_or_chemotherapy, readmitted, CipSpell, ReadmissionOptions, CANCER_OR_CHEMOTHERAPY};
 use haven_model::rules::{spell_key_into, SpellKeyFields, SpellKeyRule, SpellLinkFields};
 use haven_store::{derived_source, FileRecord, LoadRecord, LoadStatus, Store, Zone, ZoneCounts};
 use rayon::prelude::*;
@@ -331,6 +333,7 @@ pub fn schema() -> SchemaRef {
         f("cip_disdate", DataType::Date32),
         f("cip_died", DataType::Int32),
         f("cip_cancer", DataType::Int32),
+        f("readmitted_default", DataType::Int32),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -789,12 +792,15 @@ struct Cips {
     end: Vec<i32>,
     /// [`DIED`] and [`CANCER`] over the CIP's spells.
     flags: Vec<u8>,
+    /// At a CIP's first spell: whether a readmission counts against the
+    /// CIP under the indicator's default options ([`readmissions`]).
+    readmitted: Vec<bool>,
 }
 
 impl Cips {
     fn of(spells: &Spells, order: &[u32]) -> Cips {
         let n = order.len();
-        let mut c = Cips { head: Vec::with_capacity(n), end: vec![NULL; n], flags: vec![0; n] };
+        let mut c = Cips { head: Vec::with_capacity(n), end: vec![NULL; n], flags: vec![0; n], readmitted: Vec::new() };
         let fields = [short_index("admimeth"), short_index("admisorc"), short_index("disdest"), short_index("classpat")];
         let dismeth = short_index("dismeth");
         // DISMETH 4 (died) as packed, compared without unpacking each spell's code.
@@ -820,8 +826,62 @@ impl Cips {
                 c.flags[h] |= CANCER;
             }
         }
+        c.readmitted = readmissions(spells, order, &c);
         c
     }
+}
+
+/// Whether a readmission counts against each CIP, at its first spell's
+/// position, under the readmission indicator's default options: the
+/// `haven_model::rules::readmitted` rule over each person's CIPs, in the
+/// output order (person, admission, discharge, spell key — the rule's own).
+/// The engine reads this when its options are the defaults, and pairs in
+/// SQL otherwise.
+fn readmissions(spells: &Spells, order: &[u32], cips: &Cips) -> Vec<bool> {
+    let n = order.len();
+    let mut out = vec![false; n];
+    let opts = ReadmissionOptions::default();
+    let (meth, spef) = (short_index("admimeth"), short_index("mainspef"));
+    let date = |d: i32| (d != NULL).then(|| Date::from_days(d));
+    let mut start = 0;
+    while start < n {
+        let person = spells.accs[order[start] as usize].person;
+        let mut end = start + 1;
+        while person != NO_PERSON && end < n && spells.accs[order[end] as usize].person == person {
+            end += 1;
+        }
+        let heads: Vec<usize> = (start..end).filter(|&p| cips.head[p] as usize == p).collect();
+        if person != NO_PERSON && heads.len() > 1 {
+            let codes: Vec<[Option<Packed>; 2]> =
+                heads.iter().map(|&p| [meth, spef].map(|j| unpack(spells.accs[order[p] as usize].v.short[j] as u64, 4))).collect();
+            let keys: Vec<Cow<'_, str>> = heads.iter().map(|&p| spells.spells.text(order[p])).collect();
+            fn text(c: &Option<Packed>) -> &str {
+                c.as_ref().map_or("", Packed::as_str)
+            }
+            let cip: Vec<CipSpell<'_>> = heads
+                .iter()
+                .enumerate()
+                .map(|(j, &p)| {
+                    let a = &spells.accs[order[p] as usize];
+                    CipSpell {
+                        person: "",
+                        key: &keys[j],
+                        admidate: date(a.v.admidate),
+                        first_disdate: date(a.v.disdate),
+                        disdate: date(cips.end[p]),
+                        admimeth: text(&codes[j][0]),
+                        mainspef: text(&codes[j][1]),
+                        cancer: cips.flags[p] & CANCER != 0,
+                    }
+                })
+                .collect();
+            for (j, flag) in readmitted(&cip, &opts).into_iter().enumerate() {
+                out[heads[j]] = flag;
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 /// Whether spell `b` continues spell `a` (the person's previous spell);
@@ -1060,6 +1120,7 @@ impl Spells {
             Arc::new(heads.iter().map(|&h| (cips.end[h] != NULL).then_some(cips.end[h])).collect::<Date32Array>()),
             Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & DIED))).collect::<Int32Array>()),
             Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & CANCER != 0))).collect::<Int32Array>()),
+            Arc::new((start..start + chunk.len()).zip(&heads).map(|(p, &h)| (p == h).then(|| i32::from(cips.readmitted[p]))).collect::<Int32Array>()),
         ];
         Ok(RecordBatch::try_new(schema(), columns)?)
     }

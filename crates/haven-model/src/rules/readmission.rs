@@ -154,6 +154,14 @@ impl Default for ReadmissionOptions {
 }
 
 impl ReadmissionOptions {
+    /// Whether readmissions pair as under the defaults (window, excluded
+    /// specialties, cancer codes and reading; the index specialties choose
+    /// only among index spells), so pairs made with the defaults hold.
+    pub fn pairs_as_default(&self) -> bool {
+        let d = ReadmissionOptions::default();
+        self.days == d.days && self.excluded_specialties == d.excluded_specialties && self.default_cancer_codes() && self.reading == d.reading
+    }
+
     /// Whether the cancer exclusion is the one derived spells carry.
     pub fn default_cancer_codes(&self) -> bool {
         self.cancer_codes.iter().map(String::as_str).eq(CANCER_OR_CHEMOTHERAPY)
