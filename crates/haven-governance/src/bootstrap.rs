@@ -27,6 +27,8 @@ pub struct History {
     pub users: Vec<String>,
     pub audit_entries: u64,
     pub audit_head: bool,
+    /// The distinct actions of the audit entries.
+    pub audit_actions: Vec<String>,
 }
 
 impl History {
@@ -58,6 +60,8 @@ pub fn history(data_dir: &Path) -> Result<History, GovernanceError> {
     }
     if has("audit")? {
         h.audit_entries = conn.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get::<_, i64>(0))? as u64;
+        let mut stmt = conn.prepare("SELECT DISTINCT action FROM audit ORDER BY action")?;
+        h.audit_actions = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     }
     if has("users")? {
         let mut stmt = conn.prepare("SELECT name FROM users ORDER BY name")?;

@@ -84,8 +84,9 @@ impl Scratch {
 
     /// A scratch folder an earlier `bench catalogue --scratch` created: it
     /// carries the marker, and its data directory (if any) holds nothing a
-    /// real store has — no audit entry or audit head (every real store's
-    /// first administrator is audited) and no user but the bench's own.
+    /// real store has — no audit entry but the bench's own import of the
+    /// demo agreement (every real store's first administrator is audited)
+    /// and no user but the bench's own.
     pub(crate) fn reuse(path: &Path) -> Result<Scratch> {
         let refuse = |why: &str| anyhow::anyhow!("refused: --reuse {}: {why}; a benchmark reuses only a scratch folder it created", path.display());
         if !path.join(MARKER).is_file() {
@@ -93,7 +94,10 @@ impl Scratch {
         }
         let scratch = Scratch { root: path.to_path_buf() };
         let history = haven_governance::bootstrap::history(&scratch.data())?;
-        if history.audit_head || history.audit_entries > 0 {
+        // A bench's own data directory audits one thing: importing the demo
+        // agreement its loads run under. A real store's log also holds the
+        // first administrator's creation, at least.
+        if history.audit_actions.iter().any(|a| a != "dsa.import") {
             return Err(refuse("its data directory has an audit log"));
         }
         if history.users.iter().any(|u| u != BENCH_ANALYST) {

@@ -104,6 +104,20 @@ fn issue_14_bench_catalogue_reuses_only_its_own_scratch() {
     assert_eq!(users(&h.data), ["admin"]);
 }
 
+// A bench's own scratch folder is reused: its audit log holds only its
+// import of the demo agreement (issue 14 had it refused as "has an audit
+// log", so `--reuse` never worked after a run).
+#[test]
+fn a_benchs_own_scratch_folder_is_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("scratch");
+    let from = common::small_synth();
+    let out = haven(&["bench", "catalogue", "--from", s(from), "--scratch", s(&scratch)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = haven(&["bench", "catalogue", "--from", s(from), "--scratch", s(&scratch), "--reuse"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 /// Every folder and file under `root`, with its mode bits.
 fn modes(root: &Path) -> Vec<(PathBuf, bool, u32)> {
     use std::os::unix::fs::PermissionsExt;
