@@ -215,11 +215,13 @@ pub fn session(cli: &Cli) -> Result<Option<Session>, Refusal> {
 }
 
 /// Bootstrap: a data directory that has never been used lets the first
-/// administrator be added, and lets the demo run, without a sign-in. "No
+/// administrator be added, and lets the demo run, without a sign-in; a
+/// store the demo made (marked synthetic) lets the demo run again. "No
 /// users" is not enough (emptying the users table would re-open both); a
 /// directory that cannot be read counts as used.
 pub fn bootstrap(cli: &Cli) -> bool {
-    bootstrap_command(cli) && haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false)
+    let demo_again = matches!(cli.command, Command::Demo(_)) && crate::commands::is_demo_store(&cli.data_dir);
+    bootstrap_command(cli) && (demo_again || haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false))
 }
 
 /// The commands the bootstrap may run unsigned: the first administrator,
@@ -244,7 +246,7 @@ pub fn authorize(cli: &Cli) -> Result<Option<Session>, Refusal> {
             return Ok(None);
         }
         return Err(Refusal(format!(
-            "`haven {path}` needs a sign-in: the unsigned first administrator and demo are only for a data directory that has never been used (no load, user or audit entry), and {} has been",
+            "`haven {path}` needs a sign-in: the unsigned first administrator and demo are only for a data directory that has never been used (no load, user or audit entry) or, for the demo, one the demo made; {} is neither",
             cli.data_dir.display()
         )));
     }

@@ -124,6 +124,9 @@ pub struct DemoArgs {
     pub icb: String,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Rebuild a store the demo made from nothing (refused on any other store).
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 #[derive(Debug, Subcommand)]

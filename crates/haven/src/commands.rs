@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use haven_store::Store;
 
 use crate::cli::{BenchCommand, Cli, Command, DemoArgs, IngestArgs, SynthArgs};
 use crate::ingest;
@@ -126,9 +127,55 @@ fn print_summary(m: &Manifest, out: &Path, secs: f64) {
     }
 }
 
+/// The catalog setting that marks a store the demo made (synthetic data
+/// only, so the demo may run on it again without a sign-in): a random
+/// mark that the demo also wrote into the keyed audit chain, so a mark
+/// planted in another store's catalog without the audit key opens nothing.
+const DEMO_STORE: &str = "demo_store";
+/// The audit action that attests the mark.
+const DEMO_STORE_ACTION: &str = "demo.store";
+
+/// Whether `data_dir` is a store the demo made (reads only; a store that
+/// cannot be read, or whose mark is not attested, is not one).
+pub(crate) fn is_demo_store(data_dir: &Path) -> bool {
+    if !data_dir.join("catalog.sqlite").is_file() {
+        return false;
+    }
+    let Some(mark) = Store::open(data_dir).ok().and_then(|s| s.catalog().setting(DEMO_STORE).ok().flatten()) else { return false };
+    crate::governance::audit_log(data_dir).and_then(|log| Ok(log.attested(DEMO_STORE_ACTION, &mark)?)).is_ok_and(|e| !e.is_empty())
+}
+
+/// Marks a new store as the demo's: the mark in the catalog and in the
+/// keyed audit chain.
+fn mark_demo_store(data_dir: &Path) -> Result<()> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| anyhow!("no randomness for the demo store's mark: {e}"))?;
+    let mark = haven_store::hex(&random);
+    Store::open_for_write(data_dir)?.catalog_mut().set_setting(DEMO_STORE, &mark)?;
+    let detail = serde_json::json!({"synthetic": true}).to_string();
+    crate::governance::audit(
+        data_dir,
+        haven_governance::audit::Event { actor: crate::governance::actor(), role: "admin".into(), purpose: "administration".into(), dsa: String::new(), action: DEMO_STORE_ACTION.into(), target: mark, outcome: "ok".into(), detail },
+    )
+}
+
 /// Generates the synthetic ICB and national extract, creates the zone keys
-/// if missing, and ingests everything.
+/// if missing, and ingests everything. On a store the demo made before, the
+/// same seed gives the same files, so the loads are no-ops and the
+/// analyses run again; `--fresh` rebuilds it from nothing.
 fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
+    let again = is_demo_store(&cli.data_dir);
+    if a.fresh && again {
+        std::fs::remove_dir_all(&cli.data_dir).with_context(|| format!("removing the demo store {}", cli.data_dir.display()))?;
+    } else if a.fresh && cli.data_dir.exists() && !haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false) {
+        bail!("refused: --fresh removes only a store the demo made, and {} is not one", cli.data_dir.display());
+    }
+    if !again || a.fresh {
+        mark_demo_store(&cli.data_dir)?;
+    }
+    if again && !a.fresh && !cli.json {
+        println!("Reopening the demo store {} (synthetic data; `--fresh` rebuilds it)", cli.data_dir.display());
+    }
     let out = a.out.clone().unwrap_or_else(|| cli.data_dir.join("synth"));
     let args = SynthArgs { out: out.clone(), seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
     synth(&args, cli.json)?;

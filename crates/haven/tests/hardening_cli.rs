@@ -225,3 +225,39 @@ fn issue_14_an_emptied_users_table_does_not_reopen_the_bootstrap() {
         assert_eq!(audited, 1, "the refused `{target}` is audited");
     }
 }
+
+// Issue 16 §5: running the README's demo command a second time stopped with
+// "needs a sign-in". A store the demo made is marked (in the catalog and the
+// keyed audit chain) and the demo runs on it again, or rebuilds it with
+// --fresh; on any other store it is refused, even with the mark planted.
+#[test]
+fn issue_16_the_demo_runs_again_on_its_own_store_and_nowhere_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(&tmp.path().join("demo"));
+    let loads = |h: &Haven| -> i64 {
+        let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+        db.query_row("SELECT COUNT(*) FROM loads", [], |r| r.get(0)).unwrap()
+    };
+    let first = h.run(&["demo", "--scale", "small"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let after_first = loads(&h);
+    let again = h.run(&["demo", "--scale", "small"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("Reopening the demo store"), "{}", text(&again));
+    assert_eq!(loads(&h), after_first, "the same files: every load a no-op");
+    let fresh = h.run(&["demo", "--scale", "small", "--fresh"]);
+    assert!(fresh.status.success(), "{}", text(&fresh));
+    assert_eq!(loads(&h), after_first, "rebuilt from nothing: the same loads again");
+
+    // A real store, its catalog given a demo mark by someone with file access.
+    let real = Haven::new(&tmp.path().join("real"));
+    real.admin();
+    let db = rusqlite::Connection::open(real.data.join("catalog.sqlite")).unwrap();
+    db.execute_batch("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO settings (name, value) VALUES ('demo_store', 'planted');").unwrap();
+    for args in [&["demo", "--scale", "nope"][..], &["demo", "--scale", "nope", "--fresh"][..]] {
+        let out = real.run(args);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        assert!(text(&out).contains("needs a sign-in"), "{}", text(&out));
+    }
+    assert!(real.data.join("catalog.sqlite").is_file(), "--fresh removed nothing");
+}
