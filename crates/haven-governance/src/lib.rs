@@ -23,6 +23,7 @@ pub mod disclosure;
 pub mod dsa;
 mod error;
 pub mod grant;
+pub mod mfa;
 pub mod outputs;
 pub mod registry;
 pub mod retention;

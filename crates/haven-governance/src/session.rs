@@ -131,6 +131,8 @@ pub struct SignIn<'a> {
     pub purpose: Option<Purpose>,
     pub dsa: Option<&'a str>,
     pub hours: u64,
+    /// The one-time code, for a user with a second factor (`crate::mfa`).
+    pub code: Option<&'a str>,
 }
 
 /// The sessions table of one data directory.
@@ -158,6 +160,7 @@ impl Sessions {
             return Err(GovernanceError::Refused("a purpose needs the Data Sharing Agreement it runs under (--dsa)".into()));
         }
         let account = users.authenticate(req.user, req.password)?;
+        crate::mfa::check_sign_in(&self.conn, &account.name, req.code, now)?;
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| GovernanceError::Refused(format!("no randomness for a session: {e}")))?;
         let expires_at = now + req.hours * 3600;
@@ -277,7 +280,7 @@ mod tests {
     }
 
     fn ask(purpose: Option<Purpose>) -> SignIn<'static> {
-        SignIn { user: "ana", password: PW, purpose, dsa: Some("DSA-HAVEN-DEMO"), hours: 8 }
+        SignIn { user: "ana", password: PW, purpose, dsa: Some("DSA-HAVEN-DEMO"), hours: 8, code: None }
     }
 
     #[test]

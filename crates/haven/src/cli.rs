@@ -210,6 +210,8 @@ pub enum UsersCommand {
     List,
     /// Disable a user; users are never deleted, for the audit trail.
     Disable { name: String },
+    /// Enrol a user's second factor (TOTP, RFC 6238): shows the secret, the otpauth URI and a QR code once; enrolling again resets it.
+    Mfa { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,6 +370,9 @@ pub struct LoginArgs {
     /// File holding the password (first line); else HAVEN_PASSWORD.
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+    /// The one-time code from the authenticator app, for a user with a second factor.
+    #[arg(long, env = "HAVEN_TOTP", hide_env_values = true)]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -164,20 +164,25 @@ fn mark_demo_store(data_dir: &Path) -> Result<()> {
 /// same seed gives the same files, so the loads are no-ops and the
 /// analyses run again; `--fresh` rebuilds it from nothing.
 fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
+    let out = a.out.clone().unwrap_or_else(|| cli.data_dir.join("synth"));
+    let args = SynthArgs { out: out.clone(), seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
+    // Arguments first: a refused run marks and removes nothing.
+    config(&args)?;
     let again = is_demo_store(&cli.data_dir);
+    // Only a store the demo starts from nothing becomes the demo's: an
+    // administrator's demo on another store never marks it.
+    let new = haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false);
     if a.fresh && again {
         std::fs::remove_dir_all(&cli.data_dir).with_context(|| format!("removing the demo store {}", cli.data_dir.display()))?;
     } else if a.fresh && cli.data_dir.exists() && !haven_governance::bootstrap::is_fresh(&cli.data_dir).unwrap_or(false) {
         bail!("refused: --fresh removes only a store the demo made, and {} is not one", cli.data_dir.display());
     }
-    if !again || a.fresh {
+    if new || a.fresh {
         mark_demo_store(&cli.data_dir)?;
     }
     if again && !a.fresh && !cli.json {
         println!("Reopening the demo store {} (synthetic data; `--fresh` rebuilds it)", cli.data_dir.display());
     }
-    let out = a.out.clone().unwrap_or_else(|| cli.data_dir.join("synth"));
-    let args = SynthArgs { out: out.clone(), seed: a.seed, scale: a.scale.clone(), icb: a.icb.clone(), start_fy: 2024, years: 2, apc_only: false };
     synth(&args, cli.json)?;
     haven_ingest::Keys::init(&ingest::keys_dir(cli))?;
     // The demo's agreement enters the registry like any other: imported, audited.

@@ -306,7 +306,7 @@ pub fn login(cli: &Cli, a: &LoginArgs) -> Result<()> {
         let password = read_password(a.password_file.as_deref())?;
         let key = SessionKey::load_or_create(&crate::ingest::keys_dir(cli))?;
         let mut sessions = Sessions::open(&cli.data_dir)?;
-        let ask = SignIn { user: &a.user, password: &password, purpose, dsa: a.dsa.as_deref(), hours: a.hours };
+        let ask = SignIn { user: &a.user, password: &password, purpose, dsa: a.dsa.as_deref(), hours: a.hours, code: a.code.as_deref() };
         Ok(sessions.sign_in(&users, &key, &ask, haven_governance::session::now())?)
     })();
     let detail = match &result {
@@ -483,6 +483,21 @@ pub fn users(cli: &Cli, what: &UsersCommand) -> Result<()> {
             audit(&cli.data_dir, event("admin", "administration", "", "user.disable", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
             result?;
             println!("disabled user {name}");
+        }
+        UsersCommand::Mfa { name } => {
+            let result = match users.get(name) {
+                Ok(Some(_)) => haven_governance::mfa::Mfa::open(&cli.data_dir).and_then(|mut m| m.enrol(name, haven_governance::session::now())),
+                Ok(None) => Err(haven_governance::GovernanceError::User(format!("no user {name}"))),
+                Err(e) => Err(e),
+            };
+            // The secret is never audited: only that an enrolment happened.
+            audit(&cli.data_dir, event("admin", "administration", "", "user.mfa_enrol", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
+            let e = result?;
+            println!("second factor enrolled for {name}; show this once to the user, then clear the screen:");
+            println!("  secret (type into the authenticator app): {}", e.secret_base32);
+            println!("  or scan: {}", e.uri);
+            println!("{}", e.qr_text);
+            println!("from now on `haven login {name}` needs --code (or HAVEN_TOTP) from the app");
         }
     }
     Ok(())

@@ -41,6 +41,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("users add", &["nobody.new", "--role", "bogus"], Some(&["admin"])),
         c("users list", &[], Some(&["admin", "auditor"])),
         c("users disable", &["nobody.at.all"], Some(&["admin"])),
+        c("users mfa", &["nobody.at.all"], Some(&["admin"])),
         c("login", &["nobody.at.all"], None),
         c("whoami", &[], None),
         c("dsa list", &[], None),
@@ -199,4 +200,44 @@ fn replayed_forged_foreign_and_stale_sessions_are_refused_and_audited() {
     assert_eq!(refusals, 5, "forged, foreign, replayed, disabled, no key");
     let bad_logins: i64 = db.query_row("SELECT COUNT(*) FROM audit WHERE action = 'session.login' AND outcome = 'refused'", [], |r| r.get(0)).unwrap();
     assert_eq!(bad_logins, 2, "wrong password, purpose the role may not do");
+}
+
+/// Issue 16 §2: a user with a second factor (TOTP, RFC 6238) signs in only
+/// with the current code from their app, once; the enrolment shows the
+/// secret and QR code once and audits only that it happened.
+#[test]
+fn a_second_factor_is_needed_once_enrolled_and_each_code_works_once() {
+    use haven_governance::mfa::Mfa;
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    h.add_user("cara", "analyst", None);
+    let login = |code: Option<&str>| {
+        let mut c = h.cmd(&["login", "cara", "--purpose", "commissioning", "--dsa", "DSA-HAVEN-DEMO"]);
+        if let Some(code) = code {
+            c.env("HAVEN_TOTP", code);
+        }
+        c.output().unwrap()
+    };
+    assert!(login(None).status.success(), "no second factor yet: the password suffices on the host");
+    let enrol = h.as_(&h.admin(), &["users", "mfa", "cara"]);
+    assert!(enrol.status.success(), "{}", text(&enrol));
+    let shown = String::from_utf8_lossy(&enrol.stdout).into_owned();
+    assert!(shown.contains("otpauth://totp/Haven:cara?") && shown.contains('█'), "the URI and a QR code: {shown}");
+
+    let no_code = login(None);
+    assert!(!no_code.status.success() && text(&no_code).contains("one-time code is needed"), "{}", text(&no_code));
+    let wrong = login(Some("000000"));
+    assert!(!wrong.status.success() && !text(&wrong).contains("000000"), "{}", text(&wrong));
+    let code = Mfa::open(&h.data).unwrap().code_for("cara", haven_governance::session::now()).unwrap().unwrap();
+    let ok = login(Some(&code));
+    assert!(ok.status.success(), "{}", text(&ok));
+    let replay = login(Some(&code));
+    assert!(!replay.status.success() && text(&replay).contains("already used"), "{}", text(&replay));
+
+    let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
+    let refused: i64 = db.query_row("SELECT COUNT(*) FROM audit WHERE action = 'session.login' AND outcome = 'refused' AND target = 'cara'", [], |r| r.get(0)).unwrap();
+    assert_eq!(refused, 3, "no code, wrong code, replayed code");
+    let secret = shown.lines().find_map(|l| l.split("app): ").nth(1)).unwrap().trim().to_owned();
+    let leaked: i64 = db.query_row("SELECT COUNT(*) FROM audit WHERE detail LIKE ?1", [format!("%{secret}%")], |r| r.get(0)).unwrap();
+    assert_eq!(leaked, 0, "the secret is never audited");
 }

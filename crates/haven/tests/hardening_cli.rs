@@ -260,4 +260,10 @@ fn issue_16_the_demo_runs_again_on_its_own_store_and_nowhere_else() {
         assert!(text(&out).contains("needs a sign-in"), "{}", text(&out));
     }
     assert!(real.data.join("catalog.sqlite").is_file(), "--fresh removed nothing");
+    // An administrator's demo on a store it did not start does not make it
+    // the demo's: the unsigned demo stays refused there.
+    let signed = real.as_(&real.admin(), &["demo", "--scale", "small"]);
+    assert!(signed.status.success(), "{}", text(&signed));
+    let out = real.run(&["demo", "--scale", "nope"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
