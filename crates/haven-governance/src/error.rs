@@ -9,6 +9,10 @@ pub enum GovernanceError {
     /// Processing was refused by policy; the reason says which rule.
     #[error("refused: {0}")]
     Refused(String),
+    /// Sign-in was refused because the account is (or has just become)
+    /// locked after repeated failures (`crate::lockout`).
+    #[error("refused: {0}")]
+    Locked(String),
     /// The audit log failed verification at an entry.
     #[error("audit log: {0}")]
     Audit(String),

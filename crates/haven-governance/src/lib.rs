@@ -23,6 +23,7 @@ pub mod disclosure;
 pub mod dsa;
 mod error;
 pub mod grant;
+pub mod lockout;
 pub mod mfa;
 pub mod outputs;
 pub mod registry;

@@ -159,8 +159,19 @@ impl Sessions {
         if req.purpose.is_some() && req.dsa.is_none() {
             return Err(GovernanceError::Refused("a purpose needs the Data Sharing Agreement it runs under (--dsa)".into()));
         }
-        let account = users.authenticate(req.user, req.password)?;
-        crate::mfa::check_sign_in(&self.conn, &account.name, req.code, now)?;
+        crate::lockout::check(&self.conn, req.user, now)?;
+        let checked = users.authenticate(req.user, req.password).and_then(|a| crate::mfa::check_sign_in(&self.conn, &a.name, req.code, now).map(|()| a));
+        let account = match checked {
+            Ok(a) => {
+                crate::lockout::succeeded(&self.conn, &a.name)?;
+                a
+            }
+            Err(e) if crate::lockout::failed(&self.conn, req.user, now)? => {
+                let minutes = crate::lockout::LOCK_SECONDS / 60;
+                return Err(GovernanceError::Locked(format!("{}; the account is now locked for {minutes} minutes", e.to_string().trim_start_matches("refused: "))));
+            }
+            Err(e) => return Err(e),
+        };
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| GovernanceError::Refused(format!("no randomness for a session: {e}")))?;
         let expires_at = now + req.hours * 3600;
@@ -332,6 +343,31 @@ mod tests {
         assert!(sessions.sign_in(&users, &key, &long, 0).unwrap_err().to_string().contains("hours"));
         let no_dsa = SignIn { dsa: None, ..ask(Some(Purpose::Commissioning)) };
         assert!(sessions.sign_in(&users, &key, &no_dsa, 0).unwrap_err().to_string().contains("Data Sharing Agreement"));
+    }
+
+    #[test]
+    fn five_failures_lock_the_account_even_against_the_right_password() {
+        let (_dir, users, mut sessions, key) = setup();
+        let wrong = SignIn { password: "not the password", ..ask(None) };
+        for i in 1..crate::lockout::MAX_FAILURES {
+            let e = sessions.sign_in(&users, &key, &wrong, 100 + i as u64).unwrap_err();
+            assert!(matches!(e, GovernanceError::Refused(_)), "failure {i}: {e}");
+        }
+        // The fifth locks it, for fifteen minutes from then.
+        let e = sessions.sign_in(&users, &key, &wrong, 200).unwrap_err();
+        assert!(matches!(e, GovernanceError::Locked(_)) && e.to_string().contains("now locked for 15 minutes"), "{e}");
+        let locked = sessions.sign_in(&users, &key, &ask(None), 200 + 15 * 60 - 1).unwrap_err();
+        assert!(matches!(locked, GovernanceError::Locked(_)) && locked.to_string().contains("locked after 5 failed"), "{locked}");
+        // Then the right password works, and resets the count.
+        sessions.sign_in(&users, &key, &ask(None), 200 + 15 * 60).unwrap();
+        for i in 1..crate::lockout::MAX_FAILURES {
+            assert!(matches!(sessions.sign_in(&users, &key, &wrong, 2_000 + i as u64).unwrap_err(), GovernanceError::Refused(_)));
+        }
+        // An administrator's unlock clears the failures so far.
+        crate::lockout::unlock(_dir.path(), "ana").unwrap();
+        for i in 1..crate::lockout::MAX_FAILURES {
+            assert!(matches!(sessions.sign_in(&users, &key, &wrong, 3_000 + i as u64).unwrap_err(), GovernanceError::Refused(_)));
+        }
     }
 
     #[test]

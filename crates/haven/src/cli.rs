@@ -210,6 +210,8 @@ pub enum UsersCommand {
     List,
     /// Disable a user; users are never deleted, for the audit trail.
     Disable { name: String },
+    /// Unlock a user locked out after repeated failed sign-ins.
+    Unlock { name: String },
     /// Enrol a user's second factor (TOTP, RFC 6238): shows the secret, the otpauth URI and a QR code once; enrolling again resets it.
     Mfa { name: String },
 }

@@ -319,6 +319,15 @@ pub fn login(cli: &Cli, a: &LoginArgs) -> Result<()> {
         e.role = s.role.name().into();
     }
     audit(&cli.data_dir, e)?;
+    // A sign-in refused because the account is locked (or has just been
+    // locked by this failure) is audited as such too.
+    if let Err(err) = &result {
+        if err.chain().any(|c| matches!(c.downcast_ref::<haven_governance::GovernanceError>(), Some(haven_governance::GovernanceError::Locked(_)))) {
+            let mut lock = event("", "", "", "session.lockout", &a.user, "refused", serde_json::json!({"reason": format!("{err:#}")}));
+            lock.actor = a.user.clone();
+            audit(&cli.data_dir, lock)?;
+        }
+    }
     let (s, token) = result?;
     println!("{token}");
     eprintln!(
@@ -483,6 +492,12 @@ pub fn users(cli: &Cli, what: &UsersCommand) -> Result<()> {
             audit(&cli.data_dir, event("admin", "administration", "", "user.disable", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
             result?;
             println!("disabled user {name}");
+        }
+        UsersCommand::Unlock { name } => {
+            let result = haven_governance::lockout::unlock(&cli.data_dir, name);
+            audit(&cli.data_dir, event("admin", "administration", "", "user.unlock", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
+            result?;
+            println!("unlocked user {name}");
         }
         UsersCommand::Mfa { name } => {
             let result = match users.get(name) {

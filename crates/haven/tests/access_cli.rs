@@ -42,6 +42,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("users list", &[], Some(&["admin", "auditor"])),
         c("users disable", &["nobody.at.all"], Some(&["admin"])),
         c("users mfa", &["nobody.at.all"], Some(&["admin"])),
+        c("users unlock", &["nobody.at.all"], Some(&["admin"])),
         c("login", &["nobody.at.all"], None),
         c("whoami", &[], None),
         c("dsa list", &[], None),
@@ -237,6 +238,20 @@ fn a_second_factor_is_needed_once_enrolled_and_each_code_works_once() {
     let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
     let refused: i64 = db.query_row("SELECT COUNT(*) FROM audit WHERE action = 'session.login' AND outcome = 'refused' AND target = 'cara'", [], |r| r.get(0)).unwrap();
     assert_eq!(refused, 3, "no code, wrong code, replayed code");
+    // Four more wrong codes after the replay make five failures in a row: the account locks,
+    // refuses even the right code, and the lock-out is audited; an
+    // administrator unlocks it.
+    for _ in 0..4 {
+        assert!(!login(Some("000000")).status.success());
+    }
+    let locked = login(Some(&Mfa::open(&h.data).unwrap().code_for("cara", haven_governance::session::now() + 30).unwrap().unwrap()));
+    assert!(!locked.status.success() && text(&locked).contains("locked"), "{}", text(&locked));
+    let lockouts: i64 = db.query_row("SELECT COUNT(*) FROM audit WHERE action = 'session.lockout' AND target = 'cara'", [], |r| r.get(0)).unwrap();
+    assert_eq!(lockouts, 2, "the locking failure and the refusal while locked");
+    assert!(h.as_(&h.admin(), &["users", "unlock", "cara"]).status.success());
+    let next = Mfa::open(&h.data).unwrap().code_for("cara", haven_governance::session::now() + 30).unwrap().unwrap();
+    let back = login(Some(&next));
+    assert!(back.status.success(), "unlocked: {}", text(&back));
     let secret = shown.lines().find_map(|l| l.split("app): ").nth(1)).unwrap().trim().to_owned();
     let leaked: i64 = db.query_row("SELECT COUNT(*) FROM audit WHERE detail LIKE ?1", [format!("%{secret}%")], |r| r.get(0)).unwrap();
     assert_eq!(leaked, 0, "the secret is never audited");
