@@ -41,3 +41,13 @@ pub fn csv_field(s: &str) -> String {
         s.to_owned()
     }
 }
+
+/// The metadata database of `data_dir` with `schema` applied: every
+/// governance table lives in `<data-dir>/catalog.sqlite`, opened with the
+/// same ten-second wait for a concurrent writer.
+pub(crate) fn open_catalog(data_dir: &std::path::Path, schema: &str) -> Result<rusqlite::Connection, GovernanceError> {
+    let conn = rusqlite::Connection::open(data_dir.join("catalog.sqlite"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(schema)?;
+    Ok(conn)
+}

@@ -63,7 +63,5 @@ pub(crate) fn succeeded(conn: &Connection, name: &str) -> Result<(), GovernanceE
 
 /// An administrator's unlock of `name` (its failures forgotten).
 pub fn unlock(data_dir: &Path, name: &str) -> Result<(), GovernanceError> {
-    let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    succeeded(&conn, name)
+    succeeded(&crate::open_catalog(data_dir, SCHEMA)?, name)
 }

@@ -60,9 +60,7 @@ fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, GovernanceError> {
 impl Mfa {
     /// Opens the table in `<data-dir>/catalog.sqlite`.
     pub fn open(data_dir: &Path) -> Result<Mfa, GovernanceError> {
-        let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = crate::open_catalog(data_dir, SCHEMA)?;
         Ok(Mfa { conn })
     }
 

@@ -308,9 +308,7 @@ impl Outputs {
         let dir = data_dir.join("outputs");
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(io_err(&dir))?;
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(io_err(&dir))?;
-        let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = crate::open_catalog(data_dir, SCHEMA)?;
         Ok(Outputs { conn, dir, data: data_dir.to_path_buf() })
     }
 

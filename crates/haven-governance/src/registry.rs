@@ -100,9 +100,7 @@ impl Registry {
     /// Opens (creating its table if needed) the registry of a data directory.
     pub fn open(data_dir: &Path) -> Result<Registry, GovernanceError> {
         haven_store::private_data_dir(data_dir)?;
-        let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = crate::open_catalog(data_dir, SCHEMA)?;
         Ok(Registry { conn })
     }
 

@@ -143,9 +143,7 @@ pub struct Sessions {
 impl Sessions {
     /// Opens the table in `<data-dir>/catalog.sqlite`.
     pub fn open(data_dir: &Path) -> Result<Sessions, GovernanceError> {
-        let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = crate::open_catalog(data_dir, SCHEMA)?;
         Ok(Sessions { conn })
     }
 

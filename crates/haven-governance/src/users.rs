@@ -50,9 +50,7 @@ impl Users {
     /// directory is created, or must already be, owner-only (as the store's).
     pub fn open(data_dir: &Path) -> Result<Users, GovernanceError> {
         haven_store::private_data_dir(data_dir)?;
-        let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = crate::open_catalog(data_dir, SCHEMA)?;
         Ok(Users { conn })
     }
 
