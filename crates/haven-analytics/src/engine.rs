@@ -437,10 +437,9 @@ fn spell_pairs_sql(scope: &Scope) -> String {
     } else {
         cip_heads_sql(&episode_spells_sql(scope, Extra::CodesAndCancer))
     };
-    let list = |codes: &[String]| codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let index = match &opts.index_specialties {
         Some(codes) if codes.is_empty() => " AND false".to_owned(),
-        Some(codes) => format!(" AND mainspef IN ({})", list(codes)),
+        Some(codes) => format!(" AND mainspef IN ({})", string_list(codes)),
         None => String::new(),
     };
     let filter = format!("cip_disdate BETWEEN DATE '{from}' AND DATE '{to}' AND {INDEX_SPELL_FILTER}{index}");
@@ -467,11 +466,10 @@ fn spell_pairs_sql(scope: &Scope) -> String {
 /// discharge is the last before the admission (ties: the later in order),
 /// [`ReadmissionReading::AnyAfterIndex`] with every such CIP.
 fn readmission_pairs_sql(heads: &str, opts: &ReadmissionOptions) -> String {
-    let list = |codes: &[String]| codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let specialty = if opts.excluded_specialties.is_empty() {
         String::new()
     } else {
-        format!(" AND (r.mainspef IS NULL OR r.mainspef NOT IN ({}))", list(&opts.excluded_specialties))
+        format!(" AND (r.mainspef IS NULL OR r.mainspef NOT IN ({}))", string_list(&opts.excluded_specialties))
     };
     let cancer = if opts.cancer_codes.is_empty() { "" } else { " AND COALESCE(r.cip_cancer, 0) = 0" };
     const FAR: &str = "DATE '9999-12-31'";
@@ -680,6 +678,11 @@ fn holidays_sql(days: &[Date]) -> String {
     }
     let list = days.iter().map(|d| format!("DATE '{d}'")).collect::<Vec<_>>().join(", ");
     format!("OR \"ARRIVAL_DATE\" IN ({list})")
+}
+
+/// User-given codes as an SQL list of string literals, quotes doubled.
+fn string_list(codes: &[String]) -> String {
+    codes.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
 }
 
 fn quoted(codes: &[&str]) -> String {
