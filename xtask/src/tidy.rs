@@ -66,11 +66,40 @@ pub fn check(root: &Path) -> Result<(), Vec<String>> {
             }
         }
     }
+    problems.extend(secrets_in(&tracked_files(root)));
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems)
     }
+}
+
+/// The files git tracks under `root` (none outside a git checkout).
+fn tracked_files(root: &Path) -> Vec<String> {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-z"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).split('\0').filter(|p| !p.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Key files in the repository: a `*.key`, anything in a `*.keys` folder,
+/// or a session token. Secrets come from files or the environment at run
+/// time, never from the repo (a test run once committed an audit key).
+fn secrets_in(paths: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| {
+            let parts: Vec<&str> = p.split('/').collect();
+            let file = parts.last().copied().unwrap_or_default();
+            file.ends_with(".key") || file == "session" || parts[..parts.len() - 1].iter().any(|d| d.ends_with(".keys"))
+        })
+        .map(|p| format!("{p}: a key file is tracked by git; secrets never belong in the repository"))
+        .collect()
 }
 
 /// Only haven-governance issues read grants; the store's own tests may use a
@@ -211,6 +240,14 @@ mod tests {
         assert_eq!(fault_injection_in_source("haven-store", src, "//! x\nuse crate::fault::crash_point;\n").len(), 1);
         let gated = "//! x\n#[cfg(feature = \"fault-injection\")]\nuse crate::fault::crash_point;\n";
         assert!(fault_injection_in_source("haven-store", src, gated).is_empty());
+    }
+
+    #[test]
+    fn tidy_catches_a_committed_key() {
+        let paths = ["crates/haven/haven-data.keys/audit.key", "x.keys/zone-pseudonymised", "a/b/audit.key", "crates/haven/src/keys.rs"].map(String::from);
+        let found = secrets_in(&paths);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(!found.iter().any(|f| f.contains("keys.rs")));
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -152,7 +152,7 @@ pub fn bench_catalogue(cli: &Cli, a: &BenchCatalogueArgs) -> Result<()> {
         }
     };
     let ingest_peak = peak_rss_mib();
-    let zs = open_session(&data)?;
+    let zs = open_session(&data, &scratch.keys())?;
     let mut scope = Scope::of(&zs, Source::National, period);
     scope.readmissions = a.readmission.options();
     // Only what the extract holds (an APC-only extract has no OP or ECDS).
@@ -282,7 +282,7 @@ fn ingest(plan: dir::Plan, data: &Path, keys: &Path) -> Result<(f64, f64)> {
     // Loaded under the demo agreement (imported, audited), so the benchmark
     // session's grant admits them like any other load.
     let (name, text) = crate::governance::DEMO_DSA;
-    let demo = crate::governance::import_dsa(data, name, text)?;
+    let demo = crate::governance::import_dsa(data, keys, name, text)?;
     let mut policy = IngestPolicy::for_icb("QMJ");
     policy.dsa = Some(demo.agreement().dsa.id.clone());
     policy.dsa_version = Some(demo.agreement().version.version);
@@ -322,12 +322,12 @@ fn rederive(data: &Path) -> Result<f64> {
 
 /// A governed session over the national extract, as a benchmarking analyst
 /// of the demo agreement (created in the scratch data directory).
-fn open_session(data: &Path) -> Result<ZoneSession> {
+fn open_session(data: &Path, keys: &Path) -> Result<ZoneSession> {
     crate::analytics::ensure_tool_analyst(data, BENCH_ANALYST)?;
     let users = Users::open(data)?;
     // The scratch store obeys only what is imported into it, like any other.
     let (name, text) = crate::governance::DEMO_DSA;
-    let dsa = crate::governance::import_dsa(data, name, text)?.agreement().dsa.clone();
+    let dsa = crate::governance::import_dsa(data, keys, name, text)?.agreement().dsa.clone();
     let g = grant(&users, BENCH_ANALYST, Role::Analyst, Purpose::PopulationHealthBenchmarking, &dsa, crate::governance::today())?;
     Ok(ZoneSession::open(&Store::open(data)?, &g)?)
 }

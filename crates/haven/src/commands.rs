@@ -187,7 +187,7 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     haven_ingest::Keys::init(&ingest::keys_dir(cli))?;
     // The demo's agreement enters the registry like any other: imported, audited.
     let (name, text) = crate::governance::DEMO_DSA;
-    crate::governance::import_dsa(&cli.data_dir, name, text)?;
+    crate::governance::import_dsa(&cli.data_dir, &ingest::keys_dir(cli), name, text)?;
     let started = Instant::now();
     let ingest_args = IngestArgs {
         dataset: None,

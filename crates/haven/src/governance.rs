@@ -50,7 +50,10 @@ pub fn find_dsa(cli: &Cli, id: &str) -> Result<Dsa> {
 /// Imports an agreement's text into the registry as the current actor,
 /// auditing the outcome (new version, unchanged, or refused) with the text's
 /// SHA-256.
-pub fn import_dsa(data_dir: &Path, file_name: &str, text: &str) -> Result<Import> {
+/// The audit entry goes to `data_dir`'s log under the audit key in `keys`
+/// (passed, not taken from the command line: a benchmark imports into its
+/// own scratch store, keyed by its own keys).
+pub fn import_dsa(data_dir: &Path, keys: &Path, file_name: &str, text: &str) -> Result<Import> {
     let sha256 = sha256_hex(text);
     let result = Registry::open(data_dir).and_then(|mut r| r.import(file_name, text, &actor()));
     let (id, outcome, detail) = match &result {
@@ -58,7 +61,8 @@ pub fn import_dsa(data_dir: &Path, file_name: &str, text: &str) -> Result<Import
         Ok(Import::Unchanged(a)) => (a.dsa.id.clone(), "unchanged", serde_json::json!({"file": file_name, "sha256": sha256, "version": a.version.version})),
         Err(e) => (String::new(), "refused", serde_json::json!({"file": file_name, "sha256": sha256, "reason": e.to_string()})),
     };
-    audit(data_dir, event("admin", "administration", &id, "dsa.import", if id.is_empty() { file_name } else { id.as_str() }, outcome, detail))?;
+    let e = event("admin", "administration", &id, "dsa.import", if id.is_empty() { file_name } else { id.as_str() }, outcome, detail);
+    AuditLog::open(data_dir, keys)?.append(e)?;
     Ok(result?)
 }
 
@@ -87,7 +91,7 @@ pub fn dsa(cli: &Cli, what: &DsaCommand) -> Result<()> {
         DsaCommand::Import { file } => {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
             let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-            match import_dsa(&cli.data_dir, &name, &text)? {
+            match import_dsa(&cli.data_dir, &crate::ingest::keys_dir(cli), &name, &text)? {
                 Import::New(a) => println!("imported {} version {} (sha256 {})", a.dsa.id, a.version.version, a.version.sha256),
                 Import::Unchanged(a) => println!("{} version {} already has this text (sha256 {}); nothing changed", a.dsa.id, a.version.version, a.version.sha256),
             }

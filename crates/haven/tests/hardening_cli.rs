@@ -20,9 +20,16 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// The binary with no data directory of its own (benchmarks need none).
+/// The binary with no data directory of its own (benchmarks need none), run
+/// in an empty working folder that must stay empty: a benchmark writes only
+/// in its scratch folder (an earlier bench wrote its audit key to
+/// `./haven-data.keys`, and that key was committed to the repository).
 fn haven(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_haven")).args(args).env_remove("HAVEN_SESSION").output().unwrap()
+    let cwd = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_haven")).args(args).current_dir(cwd.path()).env_remove("HAVEN_SESSION").output().unwrap();
+    let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "haven {args:?} wrote {left:?} in its working folder");
+    out
 }
 
 fn s(p: &Path) -> &str {
