@@ -4,10 +4,11 @@
 //! Why a task rather than a bare `cargo nextest run`: the suite needs tools
 //! that are not Cargo dependencies (nextest itself, DuckDB's Python package
 //! for the catalogue bench's agreement test, util-linux's `setpriv` for the
-//! tests that drop root), and a new user who runs the bare command sees one
-//! missing tool stop nextest at the first failure. Later requirements
-//! (Chromium, PostgreSQL, npm assets) are added to [`REQUIREMENTS`], so CI
-//! (`.ci/run`) and the README keep calling exactly this one command.
+//! tests that drop root, Debian's Chromium and chromedriver for haven-server's
+//! browser tests), and a new user who runs the bare command sees one missing
+//! tool stop nextest at the first failure. Later requirements (PostgreSQL, …)
+//! are added to [`REQUIREMENTS`], so CI (`.ci/run`) and the README keep
+//! calling exactly this one command.
 
 use std::process::{Command, ExitCode, Stdio};
 
@@ -38,6 +39,22 @@ const REQUIREMENTS: &[Requirement] = &[
         install: &[
             &["sh", "-c", "apt-get update -qq && apt-get install -y -qq util-linux"],
             &["sh", "-c", "sudo apt-get update -qq && sudo apt-get install -y -qq util-linux"],
+        ],
+    },
+    Requirement {
+        what: "Debian's chromium (haven-server's headless browser tests)",
+        check: &["chromium", "--version"],
+        install: &[
+            &["sh", "-c", "apt-get update -qq && apt-get install -y -qq chromium chromium-driver"],
+            &["sh", "-c", "sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver"],
+        ],
+    },
+    Requirement {
+        what: "Debian's chromium-driver (chromedriver, which drives chromium in the browser tests)",
+        check: &["chromedriver", "--version"],
+        install: &[
+            &["sh", "-c", "apt-get update -qq && apt-get install -y -qq chromium chromium-driver"],
+            &["sh", "-c", "sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver"],
         ],
     },
 ];

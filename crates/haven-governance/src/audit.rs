@@ -65,6 +65,8 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- Every read of an agreement or an output looks up its attesting entries.
+CREATE INDEX IF NOT EXISTS audit_action_target ON audit (action, target);
 ";
 
 /// What happened, as the caller describes it.
@@ -215,14 +217,19 @@ impl AuditLog {
 
     /// Every entry, in order.
     pub fn entries(&self) -> Result<Vec<Entry>, GovernanceError> {
+        self.select("", &[])
+    }
+
+    /// The entries matching a `WHERE` clause (empty for all), in order.
+    fn select(&self, filter: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<Entry>, GovernanceError> {
         if self.missing {
             return Ok(Vec::new());
         }
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT seq, at, actor, role, purpose, dsa, action, target, outcome, detail, prev_hash, hash \
-             FROM audit ORDER BY rowid",
-        )?;
-        let rows = stmt.query_map([], |r| {
+             FROM audit {filter} ORDER BY rowid"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok(Entry {
                 seq: r.get::<_, i64>(0)? as u64,
                 at: r.get(1)?,
@@ -251,8 +258,8 @@ impl AuditLog {
     /// keyed chain on every use, not only at `audit verify`.
     pub fn attested(&self, action: &str, target: &str) -> Result<Vec<Entry>, GovernanceError> {
         let key = self.key()?;
-        let mut found = self.entries()?;
-        found.retain(|e| e.event.action == action && e.event.target == target && e.event.outcome == "ok" && e.hash == e.compute_mac(key));
+        let mut found = self.select("WHERE action = ?1 AND target = ?2 AND outcome = 'ok'", &[&action, &target])?;
+        found.retain(|e| e.hash == e.compute_mac(key));
         Ok(found)
     }
 
@@ -370,6 +377,13 @@ impl AuditLog {
 
 /// Writes the log as CSV (for an NHS England audit).
     pub fn export_csv(&self, path: &Path) -> Result<u64, GovernanceError> {
+        let (out, n) = self.to_csv()?;
+        std::fs::write(path, out).map_err(|source| GovernanceError::Io { path: path.display().to_string(), source })?;
+        Ok(n)
+    }
+
+    /// The whole log as CSV text (the export's content), with its count.
+    pub fn to_csv(&self) -> Result<(String, u64), GovernanceError> {
         let entries = self.entries()?;
         let mut out = String::from("seq,at,actor,role,purpose,dsa,action,target,outcome,detail,prev_hash,hash\n");
         for e in &entries {
@@ -391,8 +405,7 @@ impl AuditLog {
             out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             out.push('\n');
         }
-        std::fs::write(path, out).map_err(|source| GovernanceError::Io { path: path.display().to_string(), source })?;
-        Ok(entries.len() as u64)
+        Ok((out, entries.len() as u64))
     }
 
     /// Writes the log as a JSON array.

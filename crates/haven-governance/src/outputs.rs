@@ -443,9 +443,34 @@ impl Outputs {
     /// link, hashed and rendered from the same bytes). Files in the folder
     /// that are not in the manifest are listed, flagged, and not rendered.
     pub fn inspect(&self, id: &str) -> Result<Vec<Inspected>, GovernanceError> {
+        Ok(self.inspect_with_bytes(id)?.into_iter().map(|(i, _)| i).collect())
+    }
+
+    /// [`Outputs::inspect`], with the bytes of each file that is as
+    /// written (read and hashed once, for a page that shows them).
+    pub fn inspect_with_bytes(&self, id: &str) -> Result<Vec<Checked>, GovernanceError> {
         let checked = self.check(id)?;
         let names: Vec<String> = checked.iter().filter(|(i, _)| i.sha256.is_some()).map(|(i, _)| i.name.clone()).collect();
-        Ok(checked.into_iter().map(|(i, bytes)| Inspected { rendering: bytes.map(|b| render::render(&i.name, &b, &names)), ..i }).collect())
+        Ok(checked
+            .into_iter()
+            .map(|(i, bytes)| {
+                let rendering = bytes.as_ref().map(|b| render::render(&i.name, b, &names));
+                (Inspected { rendering, ..i }, bytes)
+            })
+            .collect())
+    }
+
+    /// The bytes of one file of an output's manifest, only if it is as
+    /// written (the web app shows a held chart to its reviewers and a
+    /// released file to those who may take it; the caller checks which).
+    pub fn held_bytes(&self, id: &str, name: &str) -> Result<Vec<u8>, GovernanceError> {
+        check_name(name)?;
+        let checked = self.check(id)?;
+        match checked.into_iter().find(|(i, _)| i.name == name && i.sha256.is_some()) {
+            Some((_, Some(bytes))) => Ok(bytes),
+            Some((i, None)) => Err(GovernanceError::Refused(format!("output {id}: {name} is {}", i.state.describe()))),
+            None => Err(GovernanceError::Refused(format!("output {id} has no file {name}"))),
+        }
     }
 
     /// The folder against the manifest, with the bytes of each file that
@@ -529,7 +554,7 @@ impl Outputs {
 }
 
 /// A held file as inspected, and its bytes when it is as written.
-type Checked = (Inspected, Option<Vec<u8>>);
+pub type Checked = (Inspected, Option<Vec<u8>>);
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> GovernanceError {
     let path = path.display().to_string();

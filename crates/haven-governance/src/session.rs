@@ -31,6 +31,9 @@ pub const MAX_HOURS: u64 = 12;
 /// health data (the NHS DSPT asks for screens to lock when left).
 pub const IDLE_SECONDS: u64 = 30 * 60;
 
+/// How finely a session's last use is recorded, in seconds.
+const USE_GRAIN_SECONDS: u64 = 60;
+
 /// The file in the keys folder that holds the session key.
 pub const KEY_FILE: &str = "session.key";
 
@@ -47,6 +50,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_used_at INTEGER
 );
 ";
+
+/// Longest a personal API token may live, in days (issue 16 §2: tokens for
+/// scripts have an expiry; a quarter keeps a forgotten one from living on).
+pub const MAX_TOKEN_DAYS: u64 = 90;
 
 /// The secret that signs session tokens (32 random bytes).
 pub struct SessionKey([u8; 32]);
@@ -90,6 +97,16 @@ impl SessionKey {
 
     fn from_hex(s: &str) -> Option<SessionKey> {
         unhex(s).and_then(|v| <[u8; 32]>::try_from(v).ok()).map(SessionKey)
+    }
+
+    /// The anti-forgery token of the web session `token`: an HMAC of it
+    /// under the session key, in a separate domain from session MACs. Forms
+    /// carry it; a cross-site page cannot read it, and it needs no storage.
+    pub fn form_token(&self, token: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"haven-form-v1:");
+        mac.update(token.as_bytes());
+        haven_store::hex(&mac.finalize().into_bytes())
     }
 
     fn mac(&self, id: &[u8]) -> Hmac<Sha256> {
@@ -150,10 +167,12 @@ impl Sessions {
     /// Opens the table in `<data-dir>/catalog.sqlite`.
     pub fn open(data_dir: &Path) -> Result<Sessions, GovernanceError> {
         let conn = crate::open_catalog(data_dir, SCHEMA)?;
-        // Catalogs made before idle expiry lack the column.
-        let has_last_used: bool = conn.query_row("SELECT COUNT(*) > 0 FROM pragma_table_info('sessions') WHERE name = 'last_used_at'", [], |r| r.get(0))?;
-        if !has_last_used {
-            conn.execute_batch("ALTER TABLE sessions ADD COLUMN last_used_at INTEGER")?;
+        // Catalogs made before idle expiry and API tokens lack the columns.
+        for (column, ty) in [("last_used_at", "INTEGER"), ("kind", "TEXT NOT NULL DEFAULT 'session'"), ("label", "TEXT")] {
+            let has: bool = conn.query_row("SELECT COUNT(*) > 0 FROM pragma_table_info('sessions') WHERE name = ?1", [column], |r| r.get(0))?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE sessions ADD COLUMN {column} {ty}"))?;
+            }
         }
         Ok(Sessions { conn })
     }
@@ -207,7 +226,7 @@ impl Sessions {
         let row = self
             .conn
             .query_row(
-                "SELECT user, role, purpose, dsa, expires_at, revoked_at, last_used_at FROM sessions WHERE id_sha256 = ?1",
+                "SELECT user, role, purpose, dsa, expires_at, revoked_at, CASE kind WHEN 'api' THEN NULL ELSE last_used_at END FROM sessions WHERE id_sha256 = ?1",
                 [id_digest(&id)],
                 |r| {
                     Ok((
@@ -225,7 +244,7 @@ impl Sessions {
             .ok_or_else(|| GovernanceError::Refused("session unknown to this data directory".into()))?;
         let (user, role, purpose, dsa, expires_at, revoked_at, last_used_at) = row;
         if revoked_at.is_some() {
-            return Err(GovernanceError::Refused("session was signed out; sign in again".into()));
+            return Err(GovernanceError::Refused("session was signed out or the token revoked; sign in again".into()));
         }
         if now >= expires_at as u64 {
             return Err(GovernanceError::Refused(format!("session expired at {}; sign in again", haven_store::format_timestamp(expires_at as u64))));
@@ -246,7 +265,12 @@ impl Sessions {
             return Err(GovernanceError::Refused(format!("user {user} now holds role {}, not {role}; sign in again", account.role)));
         }
         let purpose = purpose.map(|p| p.parse()).transpose()?;
-        self.conn.execute("UPDATE sessions SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) WHERE id_sha256 = ?1", params![id_digest(&id), now as i64])?;
+        // A use is recorded at most once a minute: the idle bound needs no
+        // finer grain, and 50 clients must not queue on the catalog's writer.
+        self.conn.execute(
+            "UPDATE sessions SET last_used_at = ?2 WHERE id_sha256 = ?1 AND COALESCE(last_used_at, 0) <= ?2 - ?3",
+            params![id_digest(&id), now as i64, USE_GRAIN_SECONDS as i64],
+        )?;
         Ok(Session { user, role, purpose, dsa, practice: account.practice, expires_at: expires_at as u64 })
     }
 
@@ -259,6 +283,107 @@ impl Sessions {
         )?;
         if n == 0 {
             return Err(GovernanceError::Refused("no open session for this token".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A personal API token as its owner sees it: never the token itself,
+/// which is shown once when it is made.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ApiToken {
+    /// A public handle: the first 12 hex digits of the digest the table
+    /// keeps (not the token's id, which stays secret).
+    pub handle: String,
+    pub user: String,
+    pub role: Role,
+    pub purpose: Option<Purpose>,
+    pub dsa: Option<String>,
+    pub label: String,
+    pub issued_at: u64,
+    pub expires_at: u64,
+    pub revoked: bool,
+    pub last_used_at: Option<u64>,
+}
+
+impl Sessions {
+    /// Issues a personal API token for the signed-in `owner`, in the
+    /// session's own role, purpose and agreement (a token never widens what
+    /// its maker holds), lasting `days` (1 to [`MAX_TOKEN_DAYS`]). It is a
+    /// session of kind `api`: verified, revoked and audited like one, with
+    /// no idle expiry (scripts run weekly).
+    pub fn issue_token(&mut self, key: &SessionKey, owner: &Session, label: &str, days: u64, now: u64) -> Result<(ApiToken, String), GovernanceError> {
+        if days == 0 || days > MAX_TOKEN_DAYS {
+            return Err(GovernanceError::Refused(format!("a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}")));
+        }
+        let label = label.trim();
+        if label.is_empty() || label.len() > 80 || label.chars().any(char::is_control) {
+            return Err(GovernanceError::Refused("a token needs a label of 1 to 80 printable characters".into()));
+        }
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| GovernanceError::Refused(format!("no randomness for a token: {e}")))?;
+        let expires_at = (now + days * 86_400).min(now + MAX_TOKEN_DAYS * 86_400);
+        self.conn.execute(
+            "INSERT INTO sessions (id_sha256, user, role, purpose, dsa, issued_at, expires_at, kind, label) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'api', ?8)",
+            params![id_digest(&id), owner.user, owner.role.name(), owner.purpose.map(|p| p.name()), owner.dsa, now as i64, expires_at as i64, label],
+        )?;
+        let token = format!("hv1.{}.{}", haven_store::hex(&id), haven_store::hex(&key.mac(&id).finalize().into_bytes()));
+        let handle = id_digest(&id)[..12].to_owned();
+        let made = self.tokens(&owner.user)?.into_iter().find(|t| t.handle == handle).ok_or_else(|| GovernanceError::Refused("the token was not recorded".into()))?;
+        Ok((made, token))
+    }
+
+    /// `user`'s API tokens, newest first.
+    pub fn tokens(&self, user: &str) -> Result<Vec<ApiToken>, GovernanceError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT substr(id_sha256, 1, 12), user, role, purpose, dsa, COALESCE(label, ''), issued_at, expires_at, revoked_at IS NOT NULL, last_used_at
+             FROM sessions WHERE kind = 'api' AND user = ?1 ORDER BY issued_at DESC, id_sha256",
+        )?;
+        let rows = stmt.query_map([user], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, bool>(8)?,
+                r.get::<_, Option<i64>>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (handle, user, role, purpose, dsa, label, issued_at, expires_at, revoked, last_used_at) = row?;
+            out.push(ApiToken {
+                handle,
+                user,
+                role: role.parse()?,
+                purpose: purpose.map(|p| p.parse()).transpose()?,
+                dsa,
+                label,
+                issued_at: issued_at as u64,
+                expires_at: expires_at as u64,
+                revoked,
+                last_used_at: last_used_at.map(|t| t as u64),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Revokes `user`'s token with this handle (an administrator passes
+    /// the owner's name); later use is refused.
+    pub fn revoke_token(&mut self, user: &str, handle: &str, now: u64) -> Result<(), GovernanceError> {
+        if handle.len() != 12 || !handle.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GovernanceError::Refused("a token handle is 12 hex digits".into()));
+        }
+        let n = self.conn.execute(
+            "UPDATE sessions SET revoked_at = ?3 WHERE kind = 'api' AND user = ?1 AND substr(id_sha256, 1, 12) = ?2 AND revoked_at IS NULL",
+            params![user, handle.to_ascii_lowercase(), now as i64],
+        )?;
+        if n == 0 {
+            return Err(GovernanceError::Refused(format!("{user} has no live token {handle}")));
         }
         Ok(())
     }
@@ -400,6 +525,34 @@ mod tests {
         for i in 1..crate::lockout::MAX_FAILURES {
             assert!(matches!(sessions.sign_in(&users, &key, &wrong, 3_000 + i as u64).unwrap_err(), GovernanceError::Refused(_)));
         }
+    }
+
+    #[test]
+    fn an_api_token_keeps_its_makers_terms_expires_and_is_revocable() {
+        let (_dir, users, mut sessions, key) = setup();
+        let (owner, _) = sessions.sign_in(&users, &key, &ask(Some(Purpose::Commissioning)), 1_000).unwrap();
+        let (made, token) = sessions.issue_token(&key, &owner, "weekly extract", 7, 1_000).unwrap();
+        assert_eq!((made.role, made.purpose, made.dsa.as_deref()), (Role::Analyst, Some(Purpose::Commissioning), Some("DSA-HAVEN-DEMO")));
+        assert_eq!(made.expires_at, 1_000 + 7 * 86_400);
+        // No idle expiry: a day unused, it still works.
+        let s = sessions.verify(&users, &key, &token, 1_000 + 86_400).unwrap();
+        assert_eq!((s.user.as_str(), s.purpose), ("ana", Some(Purpose::Commissioning)));
+        assert!(sessions.verify(&users, &key, &token, 1_000 + 7 * 86_400).unwrap_err().to_string().contains("expired"));
+        for bad in [0, MAX_TOKEN_DAYS + 1] {
+            assert!(sessions.issue_token(&key, &owner, "x", bad, 1_000).is_err(), "{bad} days");
+        }
+        assert!(sessions.issue_token(&key, &owner, " ", 1, 1_000).is_err(), "a label is needed");
+        // Revoked by its handle, only by its owner's name.
+        let (t2, token2) = sessions.issue_token(&key, &owner, "second", 1, 2_000).unwrap();
+        assert!(sessions.revoke_token("someone-else", &t2.handle, 2_001).is_err());
+        sessions.revoke_token("ana", &t2.handle, 2_001).unwrap();
+        assert!(sessions.verify(&users, &key, &token2, 2_002).unwrap_err().to_string().contains("revoked"));
+        assert!(sessions.revoke_token("ana", &t2.handle, 2_003).is_err(), "revoked twice");
+        let listed = sessions.tokens("ana").unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().any(|t| t.handle == t2.handle && t.revoked));
+        // The handle is no part of the token.
+        assert!(!token.contains(&made.handle));
     }
 
     #[test]

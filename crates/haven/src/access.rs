@@ -16,88 +16,13 @@
 //! or audit head: `haven_governance::bootstrap::is_fresh`): adding the first
 //! administrator, and the demo.
 
-use haven_governance::dsa::{Purpose, Role};
-use haven_governance::session::{Session, SessionKey, Sessions};
-use haven_governance::users::Users;
+use haven_governance::session::Session;
 
 use crate::cli::{
     AuditCommand, BenchCommand, Cli, Command, DsaCommand, IndicatorsCommand, KeysCommand, OutputsCommand, RetentionCommand, UsersCommand,
 };
 
-/// What a command needs before it may run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Need {
-    /// No sign-in: the command reads or writes no governed data.
-    Open,
-    /// A session in one of `roles`, with a purpose as `purpose` says.
-    Signed { roles: &'static [Role], purpose: PurposeNeed },
-}
-
-/// How a command is bound to a purpose.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum PurposeNeed {
-    /// Administration, audit and lineage: no patient data, no purpose.
-    None,
-    /// Work for the agreement as a whole (the DSCRO stage prepares data
-    /// for all of its purposes): the session names an agreement in force
-    /// that allows the role under at least one purpose.
-    Agreement,
-    /// One of these purposes, under an agreement in force that covers it
-    /// and allows the role.
-    OneOf(&'static [Purpose]),
-}
-
-use Purpose as P;
-use PurposeNeed as N;
-use Role as R;
-
-const fn signed(roles: &'static [Role], purpose: PurposeNeed) -> Need {
-    Need::Signed { roles, purpose }
-}
-
-/// The table. A command missing here fails the test that walks every
-/// subcommand clap knows.
-pub const TABLE: &[(&str, Need)] = &[
-    ("synth", Need::Open),
-    ("demo", signed(&[R::Admin], N::None)),
-    ("ingest", signed(&[R::Dscro], N::Agreement)),
-    ("keys init", signed(&[R::Dscro, R::Admin], N::None)),
-    ("keys list", signed(&[R::Dscro, R::Admin, R::Auditor], N::None)),
-    ("keys rotate", signed(&[R::Dscro, R::Admin], N::None)),
-    ("loads", signed(&[R::Dscro, R::Analyst, R::Auditor, R::Admin], N::None)),
-    ("dq", signed(&[R::Dscro, R::Analyst, R::Auditor], N::None)),
-    ("users add", signed(&[R::Admin], N::None)),
-    ("users list", signed(&[R::Admin, R::Auditor], N::None)),
-    ("users disable", signed(&[R::Admin], N::None)),
-    ("users mfa", signed(&[R::Admin], N::None)),
-    ("users unlock", signed(&[R::Admin], N::None)),
-    ("login", Need::Open),
-    ("logout", Need::Open),
-    ("whoami", Need::Open),
-    ("dsa list", Need::Open),
-    ("dsa show", Need::Open),
-    ("dsa check", Need::Open),
-    ("dsa import", signed(&[R::Admin], N::None)),
-    ("outputs submit", signed(&[R::Analyst], N::OneOf(&[P::Commissioning, P::RiskStratification, P::PopulationHealthBenchmarking]))),
-    ("outputs list", signed(&[R::Analyst, R::Auditor], N::None)),
-    ("outputs show", signed(&[R::Analyst, R::Auditor], N::None)),
-    ("outputs approve", signed(&[R::Analyst, R::Auditor], N::None)),
-    ("outputs reject", signed(&[R::Analyst, R::Auditor], N::None)),
-    ("outputs export", signed(&[R::Analyst, R::Viewer], N::None)),
-    ("audit verify", signed(&[R::Auditor, R::Admin], N::None)),
-    ("audit checkpoint", signed(&[R::Auditor, R::Admin], N::None)),
-    ("audit export", signed(&[R::Auditor], N::None)),
-    ("retention apply", signed(&[R::Dscro, R::Admin], N::None)),
-    ("retention certificates", signed(&[R::Dscro, R::Auditor, R::Admin], N::None)),
-    ("indicators list", Need::Open),
-    ("indicators show", Need::Open),
-    ("indicators run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning]))),
-    // The national extract opens only under the benchmarking purpose.
-    ("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking]))),
-    ("bench synth", Need::Open),
-    ("bench ingest", Need::Open),
-    ("bench catalogue", Need::Open),
-];
+pub use haven_app::operation::Need;
 
 /// The table's name for a parsed command (its subcommand path).
 pub fn path(command: &Command) -> &'static str {
@@ -137,15 +62,18 @@ pub fn path(command: &Command) -> &'static str {
         Command::Indicators { what: IndicatorsCommand::Show { .. } } => "indicators show",
         Command::Indicators { what: IndicatorsCommand::Run(_) } => "indicators run",
         Command::Benchmark(_) => "benchmark",
+        Command::Serve(_) => "serve",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",
         Command::Bench { what: BenchCommand::Catalogue(_) } => "bench catalogue",
+        Command::Bench { what: BenchCommand::Serve(_) } => "bench serve",
     }
 }
 
-/// What the table says for a command.
+/// What the table (`haven_app::operation::TABLE`, shared with the
+/// server's routes) says for a command.
 pub fn need(path: &str) -> Option<Need> {
-    TABLE.iter().find(|(p, _)| *p == path).map(|(_, n)| *n)
+    haven_app::operation::for_command(path).map(|o| o.need)
 }
 
 /// Why a command may not run.
@@ -156,66 +84,31 @@ pub struct Refusal(pub String);
 /// Whether the table allows `session` (or no session) to run `path`,
 /// leaving the agreement check to [`check_agreement`].
 pub fn allows(path: &str, session: Option<&Session>) -> Result<(), Refusal> {
-    let need = need(path).ok_or_else(|| Refusal(format!("`haven {path}` is not in the access table")))?;
-    let Need::Signed { roles, purpose } = need else { return Ok(()) };
-    let Some(s) = session else {
-        return Err(Refusal(format!("`haven {path}` needs a sign-in (`haven login`, then set HAVEN_SESSION)")));
-    };
-    if !roles.contains(&s.role) {
-        let names: Vec<&str> = roles.iter().map(|r| r.name()).collect();
-        return Err(Refusal(format!("`haven {path}` is for {}; {} is signed in as {}", names.join(", "), s.user, s.role)));
-    }
-    match purpose {
-        PurposeNeed::None => Ok(()),
-        PurposeNeed::Agreement if s.dsa.is_some() => Ok(()),
-        PurposeNeed::Agreement => Err(Refusal(format!("`haven {path}` runs under a Data Sharing Agreement: sign in with --dsa"))),
-        PurposeNeed::OneOf(ps) => match s.purpose {
-            Some(p) if ps.contains(&p) => Ok(()),
-            other => {
-                let names: Vec<&str> = ps.iter().map(|p| p.name()).collect();
-                let had = other.map_or("no purpose".to_owned(), |p| format!("purpose {p}"));
-                Err(Refusal(format!("`haven {path}` is for purposes {}; the session has {had}", names.join(", "))))
-            }
-        },
-    }
+    let op = haven_app::operation::for_command(path).ok_or_else(|| Refusal(format!("`haven {path}` is not in the access table")))?;
+    haven_app::operation::allows(op, &format!("`haven {path}`"), session).map_err(app_refusal)
 }
 
 /// The agreement a signed-in command runs under must be in force today and
 /// allow the session's role (for its purpose, or for any purpose), as the
 /// latest intact version in the registry says.
 pub fn check_agreement(cli: &Cli, path: &str, s: &Session) -> Result<(), Refusal> {
-    let Some(Need::Signed { purpose, .. }) = need(path) else { return Ok(()) };
-    if purpose == PurposeNeed::None {
-        return Ok(());
-    }
-    let id = s.dsa.as_deref().ok_or_else(|| Refusal("the session names no agreement".into()))?;
-    let dsa = crate::governance::find_dsa(cli, id).map_err(|e| Refusal(format!("{e:#}")))?;
-    let today = crate::governance::today();
-    let result = match s.purpose {
-        Some(p) => dsa.check(today, p, s.role).map(|_| ()),
-        None => dsa.in_force(today).and_then(|()| {
-            if dsa.purposes.iter().any(|t| t.roles.contains(&s.role)) {
-                Ok(())
-            } else {
-                Err(haven_governance::GovernanceError::Refused(format!("DSA {id} allows role {} no purpose", s.role)))
-            }
-        }),
-    };
-    result.map_err(refusal)
+    let Some(op) = haven_app::operation::for_command(path) else { return Ok(()) };
+    crate::governance::app(cli).check_agreement(op, s).map_err(app_refusal)
 }
 
-/// A governance refusal as an access refusal, without saying "refused" twice.
-fn refusal(e: haven_governance::GovernanceError) -> Refusal {
-    Refusal(e.to_string().trim_start_matches("refused: ").to_owned())
+/// An application-layer refusal as an access refusal, without saying
+/// "refused" twice, and with the CLI's hint on how to sign in.
+fn app_refusal(e: haven_app::AppError) -> Refusal {
+    let text = e.to_string();
+    let text = text.trim_start_matches("refused: ");
+    let text = text.replace("needs a sign-in", "needs a sign-in (`haven login`, then set HAVEN_SESSION)").replace("sign in with one", "sign in with --dsa");
+    Refusal(text)
 }
 
 /// The verified session from `HAVEN_SESSION`, if one is presented.
 pub fn session(cli: &Cli) -> Result<Option<Session>, Refusal> {
     let Some(token) = cli.session.as_deref().filter(|t| !t.is_empty()) else { return Ok(None) };
-    let key = SessionKey::load(&crate::ingest::keys_dir(cli)).map_err(refusal)?;
-    let users = Users::open(&cli.data_dir).map_err(refusal)?;
-    let sessions = Sessions::open(&cli.data_dir).map_err(refusal)?;
-    sessions.verify(&users, &key, token, haven_governance::session::now()).map(Some).map_err(refusal)
+    crate::governance::app(cli).verify(token).map(Some).map_err(app_refusal)
 }
 
 /// Bootstrap: a data directory that has never been used lets the first
@@ -263,6 +156,8 @@ pub fn authorize(cli: &Cli) -> Result<Option<Session>, Refusal> {
 
 #[cfg(test)]
 mod tests {
+    // The table's own rules (roles without patient data, purposes) are
+    // tested beside it in haven-app; this checks the CLI's side of it.
     use clap::CommandFactory;
 
     use super::*;
@@ -281,49 +176,12 @@ mod tests {
     fn the_table_names_every_command_once() {
         let mut all = Vec::new();
         leaves(&Cli::command(), "", &mut all);
-        let mut table: Vec<String> = TABLE.iter().map(|(p, _)| (*p).to_owned()).collect();
+        let mut table: Vec<String> = haven_app::operation::TABLE.iter().flat_map(|o| o.commands.iter().map(|c| (*c).to_owned())).collect();
         table.sort();
         let before = table.len();
         table.dedup();
         assert_eq!(before, table.len(), "a command is listed twice");
         all.sort();
         assert_eq!(all, table);
-    }
-
-    #[test]
-    fn roles_without_patient_data_never_run_data_commands() {
-        // DESIGN.md §1: viewers, auditors and administrators see no patient
-        // data, so none of them may load data or submit outputs built on it.
-        for path in ["ingest", "outputs submit"] {
-            let Some(Need::Signed { roles, .. }) = need(path) else { panic!("{path} must need a sign-in") };
-            for r in [Role::Viewer, Role::Auditor, Role::Admin] {
-                assert!(!roles.contains(&r), "{r} may run {path}");
-            }
-        }
-        // Only administrators manage users; only auditors export the audit log.
-        assert!(matches!(need("users add"), Some(Need::Signed { roles: [Role::Admin], .. })));
-        assert!(matches!(need("audit export"), Some(Need::Signed { roles: [Role::Auditor], .. })));
-    }
-
-    #[test]
-    fn a_session_must_carry_the_purpose_a_command_is_for() {
-        let s = |role, purpose, dsa: Option<&str>| Session {
-            user: "u".into(),
-            role,
-            purpose,
-            dsa: dsa.map(str::to_owned),
-            practice: None,
-            expires_at: 0,
-        };
-        let demo = Some("DSA-HAVEN-DEMO");
-        assert!(allows("outputs submit", Some(&s(Role::Analyst, Some(Purpose::Commissioning), demo))).is_ok());
-        let e = allows("outputs submit", Some(&s(Role::Analyst, Some(Purpose::DirectCare), demo))).unwrap_err().to_string();
-        assert!(e.contains("the session has purpose direct_care"), "{e}");
-        assert!(allows("outputs submit", Some(&s(Role::Analyst, None, None))).unwrap_err().to_string().contains("no purpose"));
-        assert!(allows("ingest", Some(&s(Role::Dscro, None, None))).unwrap_err().to_string().contains("sign in with --dsa"));
-        assert!(allows("ingest", Some(&s(Role::Dscro, None, demo))).is_ok());
-        assert!(allows("ingest", None).unwrap_err().to_string().contains("needs a sign-in"));
-        assert!(allows("synth", None).is_ok());
-        assert!(allows("no such command", None).is_err());
     }
 }

@@ -80,11 +80,21 @@ pub enum Command {
     Dq(DqArgs),
     /// Run the embedded demo: generate the synthetic data and ingest it.
     Demo(DemoArgs),
+    /// Serve the web app and JSON API (the one process that reads the data and keys).
+    Serve(ServeArgs),
     /// Benchmarks that report throughput and peak memory.
     Bench {
         #[command(subcommand)]
         what: BenchCommand,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Loopback unless you say otherwise: put a
+    /// reverse proxy terminating TLS in front for remote users.
+    #[arg(long, env = "HAVEN_BIND", default_value = "127.0.0.1:7878")]
+    pub bind: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +137,12 @@ pub struct DemoArgs {
     /// Rebuild a store the demo made from nothing (refused on any other store).
     #[arg(long)]
     pub fresh: bool,
+    /// Stop after loading and analysing instead of serving the web app.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where the demo serves the web app.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub bind: std::net::SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +153,24 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Time the indicator catalogue over a national extract, optionally beside DuckDB on the same definitions.
     Catalogue(BenchCatalogueArgs),
+    /// Latency and throughput of the web app and API under concurrent signed-in clients, on the demo's store.
+    Serve(BenchServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchServeArgs {
+    /// Scale of the demo store the server holds.
+    #[arg(long, default_value = "icb")]
+    pub scale: String,
+    /// Concurrent signed-in clients (each its own user, session and second factor).
+    #[arg(long, default_value_t = 50)]
+    pub clients: usize,
+    /// Seconds each page is driven for.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Scratch folder, created by the bench (it must not exist) and kept [default: a new temporary folder, deleted after].
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -37,9 +37,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Retention { what } => crate::governance::retention(&cli, what),
         Command::Indicators { what } => crate::analytics::indicators(&cli, what),
         Command::Benchmark(a) => crate::analytics::benchmark(&cli, a),
+        Command::Serve(a) => crate::serve::serve(&cli, a.bind),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
         Command::Bench { what: BenchCommand::Catalogue(a) } => crate::bench::bench_catalogue(&cli, a),
+        Command::Bench { what: BenchCommand::Serve(a) } => crate::bench_serve::bench_serve(&cli, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -211,7 +213,7 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     if !cli.json {
         println!("Indicators and benchmark in {:.1} s", started.elapsed().as_secs_f64());
     }
-    Ok(())
+    crate::demo_web::finish(cli, a)
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.

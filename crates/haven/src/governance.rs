@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use haven_governance::audit::{AuditLog, Checkpoint, Event};
-use haven_governance::session::{Session, SessionKey, Sessions, SignIn};
-use haven_governance::users::{UserRole, Users};
+use haven_governance::session::Session;
+use haven_governance::users::Users;
 
 use haven_governance::dsa::{Dsa, Purpose, Role};
 use haven_governance::registry::{changes, sha256_hex, Agreement, Import, Registry};
@@ -24,22 +24,23 @@ pub const DEMO_DSA: (&str, &str) = ("DSA-HAVEN-DEMO.toml", include_str!("../../.
 
 /// Today's date (UTC).
 pub fn today() -> Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    Date::from_days((secs / 86_400) as i32)
+    haven_app::today()
+}
+
+/// The application layer over this command's data directory and keys.
+pub fn app(cli: &Cli) -> haven_app::App {
+    haven_app::App::new(&cli.data_dir, crate::ingest::keys_dir(cli))
+}
+
+/// This command's actor: the verified session, else the host account.
+pub fn app_actor() -> haven_app::Actor {
+    session().cloned().map_or_else(haven_app::Actor::host, haven_app::Actor::Signed)
 }
 
 /// The latest intact version of agreement `id` in the data directory's
 /// registry: the one source every check reads (never a file).
 pub fn find_agreement(cli: &Cli, id: &str) -> Result<Agreement> {
-    let agreement = Registry::open(&cli.data_dir)?.get(id)?;
-    // The registry checks the text against its stored SHA-256, but both sit
-    // in the database; the import's audit entry, MAC'd under the audit key,
-    // is what someone with write access to the database cannot forge.
-    let sha256 = &agreement.version.sha256;
-    if !audit_log(&cli.data_dir)?.attests("dsa.import", id, sha256)? {
-        bail!("refused: DSA {id} version {} has no audited import of its text (SHA-256 {sha256}); it was changed outside Haven", agreement.version.version);
-    }
-    Ok(agreement)
+    Ok(app(cli).agreement(id)?)
 }
 
 /// The terms of agreement `id` (see [`find_agreement`]).
@@ -54,16 +55,7 @@ pub fn find_dsa(cli: &Cli, id: &str) -> Result<Dsa> {
 /// (passed, not taken from the command line: a benchmark imports into its
 /// own scratch store, keyed by its own keys).
 pub fn import_dsa(data_dir: &Path, keys: &Path, file_name: &str, text: &str) -> Result<Import> {
-    let sha256 = sha256_hex(text);
-    let result = Registry::open(data_dir).and_then(|mut r| r.import(file_name, text, &actor()));
-    let (id, outcome, detail) = match &result {
-        Ok(Import::New(a)) => (a.dsa.id.clone(), "ok", serde_json::json!({"file": file_name, "sha256": sha256, "version": a.version.version})),
-        Ok(Import::Unchanged(a)) => (a.dsa.id.clone(), "unchanged", serde_json::json!({"file": file_name, "sha256": sha256, "version": a.version.version})),
-        Err(e) => (String::new(), "refused", serde_json::json!({"file": file_name, "sha256": sha256, "reason": e.to_string()})),
-    };
-    let e = event("admin", "administration", &id, "dsa.import", if id.is_empty() { file_name } else { id.as_str() }, outcome, detail);
-    AuditLog::open(data_dir, keys)?.append(e)?;
-    Ok(result?)
+    Ok(haven_app::App::new(data_dir, keys).import_dsa(&app_actor(), file_name, text)?)
 }
 
 /// The audit detail of a refused command: the reason, and for a refused
@@ -296,42 +288,17 @@ fn read_password(file: Option<&Path>) -> Result<String> {
 /// `haven login`: checks the password and the agreement, then prints the
 /// session token (alone on stdout, for `export HAVEN_SESSION=$(...)`).
 pub fn login(cli: &Cli, a: &LoginArgs) -> Result<()> {
-    let result = (|| -> Result<(Session, String)> {
-        let purpose: Option<Purpose> = a.purpose.as_deref().map(str::parse).transpose()?;
-        let users = Users::open(&cli.data_dir)?;
-        if let Some(id) = &a.dsa {
-            let account = users.get(&a.user)?;
-            let dsa = find_dsa(cli, id)?;
-            match (purpose, account) {
-                (Some(p), Some(u)) => dsa.check(today(), p, u.role).map(|_| ())?,
-                _ => dsa.in_force(today())?,
-            }
-        }
-        let password = read_password(a.password_file.as_deref())?;
-        let key = SessionKey::load_or_create(&crate::ingest::keys_dir(cli))?;
-        let mut sessions = Sessions::open(&cli.data_dir)?;
-        let ask = SignIn { user: &a.user, password: &password, purpose, dsa: a.dsa.as_deref(), hours: a.hours, code: a.code.as_deref() };
-        Ok(sessions.sign_in(&users, &key, &ask, haven_governance::session::now())?)
-    })();
-    let detail = match &result {
-        Ok((s, _)) => serde_json::json!({"expires_at": haven_store::format_timestamp(s.expires_at)}),
-        Err(e) => serde_json::json!({"reason": format!("{e:#}")}),
+    let password = read_password(a.password_file.as_deref())?;
+    let req = haven_app::sign_in::Request {
+        user: &a.user,
+        password: &password,
+        code: a.code.as_deref(),
+        purpose: a.purpose.as_deref(),
+        dsa: a.dsa.as_deref(),
+        hours: a.hours,
+        channel: haven_app::sign_in::Channel::Host,
     };
-    let mut e = event("", a.purpose.as_deref().unwrap_or(""), a.dsa.as_deref().unwrap_or(""), "session.login", &a.user, if result.is_ok() { "ok" } else { "refused" }, detail);
-    e.actor = a.user.clone();
-    if let Ok((s, _)) = &result {
-        e.role = s.role.name().into();
-    }
-    audit(&cli.data_dir, e)?;
-    // A sign-in refused because the account is locked (or has just been
-    // locked by this failure) is audited as such too.
-    if let Err(err) = &result {
-        if err.chain().any(|c| matches!(c.downcast_ref::<haven_governance::GovernanceError>(), Some(haven_governance::GovernanceError::Locked(_)))) {
-            let mut lock = event("", "", "", "session.lockout", &a.user, "refused", serde_json::json!({"reason": format!("{err:#}")}));
-            lock.actor = a.user.clone();
-            audit(&cli.data_dir, lock)?;
-        }
-    }
+    let result = app(cli).sign_in(&req);
     let (s, token) = result?;
     println!("{token}");
     eprintln!(
@@ -347,15 +314,7 @@ pub fn login(cli: &Cli, a: &LoginArgs) -> Result<()> {
 /// `haven logout`: revokes the presented token.
 pub fn logout(cli: &Cli) -> Result<()> {
     let token = cli.session.as_deref().ok_or_else(|| anyhow!("no session to end: HAVEN_SESSION is not set"))?;
-    let who = crate::access::session(cli).ok().flatten();
-    let key = SessionKey::load(&crate::ingest::keys_dir(cli))?;
-    let result = Sessions::open(&cli.data_dir)?.sign_out(&key, token, haven_governance::session::now());
-    let mut e = event("", "", "", "session.logout", "-", if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({}));
-    if let Some(s) = &who {
-        (e.actor, e.role) = (s.user.clone(), s.role.name().into());
-    }
-    audit(&cli.data_dir, e)?;
-    result?;
+    app(cli).sign_out(token)?;
     println!("signed out");
     Ok(())
 }
@@ -460,18 +419,11 @@ fn retention_apply(cli: &Cli, a: &RetentionArgs) -> Result<()> {
 }
 
 pub fn users(cli: &Cli, what: &UsersCommand) -> Result<()> {
-    let mut users = Users::open(&cli.data_dir)?;
+    let users = Users::open(&cli.data_dir)?;
     match what {
         UsersCommand::Add { name, role, practice, password_file } => {
             let password = read_password(password_file.as_deref())?;
-            let result = role.parse::<UserRole>().and_then(|r| users.add(name, r, practice.as_deref(), &password));
-            let outcome = if result.is_ok() { "ok" } else { "refused" };
-            let detail = match &result {
-                Ok(u) => serde_json::json!({"role": u.role, "practice": u.practice}),
-                Err(e) => serde_json::json!({"reason": e.to_string()}),
-            };
-            audit(&cli.data_dir, event("admin", "administration", "", "user.add", name, outcome, detail))?;
-            let user = result?;
+            let user = app(cli).add_user(&app_actor(), name, role, practice.as_deref(), &password)?;
             println!("added user {} ({}{})", user.name, user.role, user.practice.map(|p| format!(", practice {p}")).unwrap_or_default());
         }
         UsersCommand::List => {
@@ -492,26 +444,15 @@ pub fn users(cli: &Cli, what: &UsersCommand) -> Result<()> {
             }
         }
         UsersCommand::Disable { name } => {
-            let result = users.disable(name);
-            audit(&cli.data_dir, event("admin", "administration", "", "user.disable", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
-            result?;
+            app(cli).disable_user(&app_actor(), name)?;
             println!("disabled user {name}");
         }
         UsersCommand::Unlock { name } => {
-            let result = haven_governance::lockout::unlock(&cli.data_dir, name);
-            audit(&cli.data_dir, event("admin", "administration", "", "user.unlock", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
-            result?;
+            app(cli).unlock_user(&app_actor(), name)?;
             println!("unlocked user {name}");
         }
         UsersCommand::Mfa { name } => {
-            let result = match users.get(name) {
-                Ok(Some(_)) => haven_governance::mfa::Mfa::open(&cli.data_dir).and_then(|mut m| m.enrol(name, haven_governance::session::now())),
-                Ok(None) => Err(haven_governance::GovernanceError::User(format!("no user {name}"))),
-                Err(e) => Err(e),
-            };
-            // The secret is never audited: only that an enrolment happened.
-            audit(&cli.data_dir, event("admin", "administration", "", "user.mfa_enrol", name, if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
-            let e = result?;
+            let e = app(cli).enrol_mfa(&app_actor(), name)?;
             println!("second factor enrolled for {name}; show this once to the user, then clear the screen:");
             println!("  secret (type into the authenticator app): {}", e.secret_base32);
             println!("  or scan: {}", e.uri);
@@ -539,8 +480,7 @@ pub fn audit_command(cli: &Cli, what: &AuditCommand) -> Result<()> {
             // A checkpoint of a broken chain would vouch for the break.
             log.verify().map_err(|e| anyhow!("audit log verification failed: {e}"))?;
             drop(log);
-            audit(&cli.data_dir, event("auditor", "audit", "", "audit.checkpoint", "-", "ok", serde_json::json!({})))?;
-            let cp = audit_log(&cli.data_dir)?.checkpoint()?;
+            let cp = app(cli).checkpoint(&app_actor())?;
             if cli.json {
                 println!("{}", serde_json::json!({"checkpoint": cp.to_string(), "entries": cp.entries}));
             } else {
@@ -593,34 +533,11 @@ fn read_counts(path: &Path) -> Result<Counts> {
     Ok((header[0].clone(), rows, header[1..].to_vec(), counts))
 }
 
-/// An output leaves only if its manifest is the one its submission put in
-/// the audit chain and its approvals are in the chain too: the held files,
-/// their manifest rows, the output's SHA-256 and its review rows all sit in
-/// the data directory, where someone with write access could change them
-/// together; the MAC'd `output.submit` and `output.approve` entries they
-/// cannot.
-fn attested_output(cli: &Cli, outputs: &Outputs, id: &str) -> Result<()> {
-    let Some(o) = outputs.get(id)? else { return Ok(()) };
-    let log = audit_log(&cli.data_dir)?;
-    if !log.attests("output.submit", id, &o.sha256)? {
-        bail!("refused: output {id} has no audited submission of its manifest (SHA-256 {}); it was changed outside Haven", o.sha256);
-    }
-    let mut approvers: Vec<String> = log.attested("output.approve", id)?.into_iter().map(|e| e.event.actor).filter(|a| *a != o.author).collect();
-    approvers.sort();
-    approvers.dedup();
-    if o.status == haven_governance::outputs::Status::Released && approvers.len() < haven_governance::outputs::APPROVALS_NEEDED {
-        bail!("refused: output {id} is marked released but the audit chain holds {} approval(s) by reviewers other than its author; it was changed outside Haven", approvers.len());
-    }
-    Ok(())
-}
-
 pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
-    let mut outputs = Outputs::open(&cli.data_dir)?;
+    let outputs = Outputs::open(&cli.data_dir)?;
     let me = actor();
     match what {
         OutputsCommand::Submit { title, counts, rule } => {
-            let s = session().ok_or_else(|| anyhow!("submitting an output needs a sign-in"))?;
-            let (dsa, purpose) = (s.dsa.as_deref().unwrap_or(""), s.purpose.map_or("", |p| p.name()));
             let rule = match rule.as_str() {
                 "hes_ecds" => Rule::HesEcds,
                 "midpoint6" => Rule::Midpoint6,
@@ -629,8 +546,7 @@ pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
             let (corner, rows, cols, table) = read_counts(counts)?;
             let policy = Policy { rule, ..Policy::default() };
             let content = Content::from_protected(&corner, &rows, &cols, &policy.table(&table));
-            let out = outputs.submit(&me, title, dsa, purpose, &content)?;
-            audit(&cli.data_dir, event("analyst", purpose, dsa, "output.submit", &out.id, "ok", serde_json::json!({"title": title, "sha256": out.sha256})))?;
+            let out = app(cli).submit(&app_actor(), title, &content)?;
             println!("{} held for review (needs {} approvals from reviewers other than {me})", out.id, haven_governance::outputs::APPROVALS_NEEDED);
         }
         OutputsCommand::List => {
@@ -681,25 +597,11 @@ pub fn outputs(cli: &Cli, what: &OutputsCommand) -> Result<()> {
                 OutputsCommand::Reject { reason, .. } => (false, reason.as_str()),
                 _ => (true, ""),
             };
-            let users = Users::open(&cli.data_dir)?;
-            let result = outputs.review(&users, id, &me, approve, reason);
-            let action = if approve { "output.approve" } else { "output.reject" };
-            let detail = match &result {
-                Ok(o) => serde_json::json!({"status": o.status, "reason": reason}),
-                Err(e) => serde_json::json!({"reason": e.to_string()}),
-            };
-            audit(&cli.data_dir, event("reviewer", "output_release", "", action, id, if result.is_ok() { "ok" } else { "refused" }, detail))?;
-            let o = result?;
+            let o = app(cli).review(&app_actor(), id, approve, reason)?;
             println!("{id}: {:?}", o.status);
         }
         OutputsCommand::Export { id, out } => {
-            let result = attested_output(cli, &outputs, id).and_then(|()| Ok(outputs.export(id, out)?));
-            let detail = match &result {
-                Ok((o, files)) => serde_json::json!({"to": out, "sha256": o.sha256, "files": files.len()}),
-                Err(e) => serde_json::json!({"reason": e.to_string()}),
-            };
-            audit(&cli.data_dir, event("analyst", "output_release", "", "output.export", id, if result.is_ok() { "ok" } else { "refused" }, detail))?;
-            result?;
+            app(cli).export(&app_actor(), id, out)?;
             println!("exported {id} to {}", out.display());
         }
     }

@@ -3,10 +3,13 @@
 mod access;
 mod analytics;
 mod bench;
+mod bench_serve;
 mod cli;
 mod commands;
+mod demo_web;
 mod governance;
 mod ingest;
+mod serve;
 
 use clap::Parser;
 

@@ -66,9 +66,13 @@ fn cases(out: &str) -> Vec<Case> {
         // Analysts sign in for commissioning here; the national extract
         // needs the benchmarking purpose (tested in analytics_cli).
         c("benchmark", &["--icb", "QMJ"], Some(&[])),
+        // Open: the server itself admits each request by the same table. A
+        // bad address stops it before it would serve.
+        c("serve", &["--bind", "not-an-address"], None),
         c("bench synth", &["--scale", "nope", "--out", "@/b"], None),
         c("bench ingest", &["--file", "@/missing.psv"], None),
         c("bench catalogue", &["--from", "@/missing"], None),
+        c("bench serve", &["--scale", "nope"], None),
         // Last: it ends the session it runs in.
         c("logout", &[], None),
     ]

@@ -245,14 +245,14 @@ fn issue_16_the_demo_runs_again_on_its_own_store_and_nowhere_else() {
         let db = rusqlite::Connection::open(h.data.join("catalog.sqlite")).unwrap();
         db.query_row("SELECT COUNT(*) FROM loads", [], |r| r.get(0)).unwrap()
     };
-    let first = h.run(&["demo", "--scale", "small"]);
+    let first = h.run(&["demo", "--scale", "small", "--no-serve"]);
     assert!(first.status.success(), "{}", text(&first));
     let after_first = loads(&h);
-    let again = h.run(&["demo", "--scale", "small"]);
+    let again = h.run(&["demo", "--scale", "small", "--no-serve"]);
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("Reopening the demo store"), "{}", text(&again));
     assert_eq!(loads(&h), after_first, "the same files: every load a no-op");
-    let fresh = h.run(&["demo", "--scale", "small", "--fresh"]);
+    let fresh = h.run(&["demo", "--scale", "small", "--fresh", "--no-serve"]);
     assert!(fresh.status.success(), "{}", text(&fresh));
     assert_eq!(loads(&h), after_first, "rebuilt from nothing: the same loads again");
 
@@ -269,7 +269,7 @@ fn issue_16_the_demo_runs_again_on_its_own_store_and_nowhere_else() {
     assert!(real.data.join("catalog.sqlite").is_file(), "--fresh removed nothing");
     // An administrator's demo on a store it did not start does not make it
     // the demo's: the unsigned demo stays refused there.
-    let signed = real.as_(&real.admin(), &["demo", "--scale", "small"]);
+    let signed = real.as_(&real.admin(), &["demo", "--scale", "small", "--no-serve"]);
     assert!(signed.status.success(), "{}", text(&signed));
     let out = real.run(&["demo", "--scale", "nope"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));

@@ -1,0 +1,154 @@
+//! The JSON API: the web app's operations under `/api`, for a bearer token
+//! (a personal API token, or a session token from `haven login`). The same
+//! guard, table, audit and disclosure control as the pages: it returns only
+//! what the pages show. The OpenAPI document at `/api/openapi.json` is
+//! generated from the annotations on these handlers.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::guard::{Refused, Signed};
+use crate::pages::call;
+use crate::Shared;
+
+type Answer = Result<Json<serde_json::Value>, Refused>;
+
+fn json<T: serde::Serialize>(v: T) -> Answer {
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// The API's routes.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/whoami", get(whoami))
+        .route("/api/outputs", get(outputs))
+        .route("/api/outputs/{id}", get(output))
+        .route("/api/outputs/{id}/review", post(review))
+        .route("/api/released", get(released))
+        .route("/api/released/{id}", get(released_one))
+        .route("/api/audit", get(audit))
+        .route("/api/agreements", get(agreements))
+        .route("/api/users", get(users))
+        .route("/api/loads", get(loads))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Haven API", description = "Haven's operations for scripts: the same governance, audit and disclosure control as the web app. Authenticate with `Authorization: Bearer <token>` (a personal API token made on the Tokens page)."),
+    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads),
+    modifiers(&Bearer)
+)]
+struct Doc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+/// The OpenAPI document (generated from the handlers below).
+pub fn document() -> utoipa::openapi::OpenApi {
+    Doc::openapi()
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+/// Who the token signs in as.
+#[utoipa::path(get, path = "/api/whoami", responses((status = 200, description = "The session: user, role, purpose, agreement, expiry"), (status = 401, description = "No valid token")))]
+async fn whoami(signed: Signed) -> Answer {
+    json(&signed.session)
+}
+
+/// Every output (held, released, rejected) for reviewers.
+#[utoipa::path(get, path = "/api/outputs", responses((status = 200, description = "Outputs with their reviews"), (status = 403, description = "Not a reviewer")))]
+async fn outputs(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(call(&state, &signed, |app| app.outputs()).await?)
+}
+
+/// One output, every file checked against its manifest and rendered.
+#[utoipa::path(get, path = "/api/outputs/{id}", params(("id" = String, Path, description = "Output id")), responses((status = 200, description = "The output and its files"), (status = 404, description = "No such output")))]
+async fn output(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+    json(call(&state, &signed, move |app| app.output(&id)).await?)
+}
+
+/// A reviewer's decision.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Decision {
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Needed to reject.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Approve or reject a held output (the second approval releases it).
+#[utoipa::path(post, path = "/api/outputs/{id}/review", params(("id" = String, Path, description = "Output id")), request_body = Decision, responses((status = 200, description = "The output after the decision"), (status = 403, description = "Refused (own output, already decided, not a reviewer)")))]
+async fn review(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Json(d): Json<Decision>) -> Answer {
+    let approve = match d.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(Refused::from(&state, &signed, haven_app::AppError::Invalid("decision is approve or reject".into())).await),
+    };
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.review(&actor, &id, approve, &d.reason)).await?)
+}
+
+/// The released outputs (what analysts and viewers see).
+#[utoipa::path(get, path = "/api/released", responses((status = 200, description = "Released outputs")))]
+async fn released(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(call(&state, &signed, |app| app.released()).await?)
+}
+
+/// One released output with its tables and charts rendered.
+#[utoipa::path(get, path = "/api/released/{id}", params(("id" = String, Path, description = "Output id")), responses((status = 200, description = "The output and its files"), (status = 403, description = "Not released")))]
+async fn released_one(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+    json(call(&state, &signed, move |app| app.released_output(&id)).await?)
+}
+
+/// The audit chain's verification and its latest 200 entries.
+#[utoipa::path(get, path = "/api/audit", responses((status = 200, description = "Verification and entries, newest first")))]
+async fn audit(State(state): State<Shared>, signed: Signed) -> Answer {
+    let verified = call(&state, &signed, |app| app.verify_audit(None)).await?;
+    let entries = call(&state, &signed, |app| app.audit_entries(200)).await?;
+    json(serde_json::json!({"verified": verified, "entries": entries}))
+}
+
+/// The agreement registry: latest version of each, with whether its import
+/// is in the keyed audit chain.
+#[utoipa::path(get, path = "/api/agreements", responses((status = 200, description = "Agreements")))]
+async fn agreements(State(state): State<Shared>, signed: Signed) -> Answer {
+    let all = call(&state, &signed, |app| app.agreements()).await?;
+    let today = haven_app::today();
+    json(
+        all.iter()
+            .map(|(a, attested)| {
+                let d = &a.dsa;
+                serde_json::json!({"id": d.id, "title": d.title, "version": a.version.version, "sha256": a.version.sha256, "start": d.start.to_string(), "end": d.end.to_string(),
+                    "in_force": d.in_force(today).is_ok(), "days_to_expiry": d.end.days() - today.days(), "import_audited": attested})
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Users (names, roles, practices; never credentials).
+#[utoipa::path(get, path = "/api/users", responses((status = 200, description = "Users")))]
+async fn users(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(call(&state, &signed, |app| app.users()).await?)
+}
+
+/// Loads with their lineage.
+#[utoipa::path(get, path = "/api/loads", responses((status = 200, description = "Loads")))]
+async fn loads(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(call(&state, &signed, |app| app.loads()).await?)
+}

@@ -1,0 +1,228 @@
+//! Outputs: the review queue (held outputs, every file checked against its
+//! manifest and rendered, approve or reject with a reason) and the released
+//! outputs analysts and viewers see — the overview is the latest released
+//! one. Nothing else reaches these pages: every figure has passed
+//! disclosure control before it was held, and two reviewers released it.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use haven_governance::outputs::{FileState, Output, Status};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::guard::Signed;
+use crate::pages::{call, csrf, layout, render, Page};
+use crate::Shared;
+
+fn status(s: Status) -> &'static str {
+    match s {
+        Status::Pending => "held for review",
+        Status::Released => "released",
+        Status::Rejected => "rejected",
+    }
+}
+
+fn list_table(caption: &str, outputs: &[Output], href: impl Fn(&Output) -> String) -> Markup {
+    let rows: Vec<Vec<Markup>> = outputs
+        .iter()
+        .rev()
+        .map(|o| {
+            vec![
+                html! { a href=(href(o)) { (o.id) } },
+                html! { (o.title) },
+                html! { (o.author) },
+                html! { (o.purpose) },
+                html! { (status(o.status)) },
+                html! { (o.reviews.len()) },
+            ]
+        })
+        .collect();
+    layout::table(caption, &["Output", "Title", "Author", "Purpose", "Status", "Reviews"], &rows)
+}
+
+/// A CSV file as an accessible table (first row the header).
+fn csv_table(caption: &str, bytes: &[u8]) -> Markup {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let rows: Vec<Vec<String>> = reader.records().filter_map(Result::ok).map(|r| r.iter().map(str::to_owned).collect()).collect();
+    let Some((head, body)) = rows.split_first() else { return html! { p { "(empty table)" } } };
+    html! {
+        div class="haven-table-scroll" tabindex="0" role="region" aria-label=(caption) {
+            table class="nhsuk-table haven-data" {
+                caption class="nhsuk-table__caption" { (caption) }
+                thead { tr { @for h in head { th scope="col" { (h) } } } }
+                tbody { @for r in body { tr { @for c in r { td { (c) } } } } }
+            }
+        }
+    }
+}
+
+/// Every file of a shown output: tables as tables, charts as images with
+/// their title and description as alternative text.
+fn files(shown: &haven_app::outputs::Shown, file_href: impl Fn(&str) -> String) -> Markup {
+    let mut parts = Vec::new();
+    for (f, bytes) in shown.files.iter().zip(&shown.bytes) {
+        let r = f.rendering.as_ref();
+        let part = if f.state != FileState::Held {
+            html! { div class="nhsuk-warning-callout" { h3 class="nhsuk-warning-callout__label" { (f.name) } p { (f.state.describe()) } } }
+        } else if f.name.ends_with(".svg") {
+            let alt = format!("{}. {}", r.and_then(|r| r.title.clone()).unwrap_or_default(), r.and_then(|r| r.description.clone()).unwrap_or_default());
+            html! {
+                figure class="haven-chart" {
+                    img src=(file_href(&f.name)) alt=(alt.trim());
+                    figcaption class="nhsuk-body-s" { (f.name) @if let Some(d) = r.and_then(|r| r.data.clone()) { " · data in " (d) } }
+                }
+            }
+        } else if let (true, Some(bytes)) = (f.name.ends_with(".csv"), bytes) {
+            csv_table(&f.name, bytes)
+        } else {
+            html! { h3 class="nhsuk-heading-s" { (f.name) } pre class="haven-pre" { (r.map(|r| r.text.as_str()).unwrap_or("")) } }
+        };
+        parts.push(html! { section class="haven-file" { (part) p class="nhsuk-body-s" { a href=(file_href(&f.name)) { "Open " (f.name) } } } });
+    }
+    html! { @for p in parts { (p) } }
+}
+
+fn header(o: &Output) -> Markup {
+    html! {
+        dl class="nhsuk-summary-list" {
+            @for (k, v) in [("Title", o.title.clone()), ("Author", o.author.clone()), ("Agreement", o.dsa.clone()), ("Purpose", o.purpose.clone()), ("Made", o.created_at.clone()), ("Status", status(o.status).to_owned()), ("Manifest SHA-256", o.sha256.clone())] {
+                div class="nhsuk-summary-list__row" { dt class="nhsuk-summary-list__key" { (k) } dd class="nhsuk-summary-list__value" { (v) } }
+            }
+        }
+        @if !o.reviews.is_empty() {
+            h2 class="nhsuk-heading-m" { "Reviews" }
+            ul class="nhsuk-list" { @for (who, decision, reason, at) in &o.reviews { li { (at) " " strong { (who) } ": " (decision) " " (reason) } } }
+        }
+    }
+}
+
+/// `GET /overview`: the latest released output, in full.
+pub async fn overview(State(state): State<Shared>, signed: Signed) -> Page {
+    let released = call(&state, &signed, |app| app.released()).await?;
+    let Some(latest) = released.last() else {
+        return render(&state, &signed, "ICB overview", html! { p { "Nothing has been released yet: outputs appear here once two reviewers release them." } }).await;
+    };
+    let id = latest.id.clone();
+    let shown = call(&state, &signed, move |app| app.released_output(&id)).await?;
+    let id = shown.output.id.clone();
+    let body = html! {
+        p class="nhsuk-lede-text" { "The latest released output: " (shown.output.title) "." }
+        (header(&shown.output))
+        (files(&shown, |n| format!("/released/{id}/{n}")))
+        p { a href="/released" { "All released outputs" } }
+    };
+    render(&state, &signed, "ICB overview", body).await
+}
+
+/// `GET /released`.
+pub async fn released_list(State(state): State<Shared>, signed: Signed) -> Page {
+    let released = call(&state, &signed, |app| app.released()).await?;
+    render(&state, &signed, "Released outputs", list_table("Released outputs, newest first", &released, |o| format!("/released/{}", o.id))).await
+}
+
+/// `GET /released/{id}`: refused (and audited) for anything not released.
+pub async fn released_one(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Page {
+    let shown = call(&state, &signed, move |app| app.released_output(&id)).await?;
+    let id = shown.output.id.clone();
+    let body = html! { (header(&shown.output)) (files(&shown, |n| format!("/released/{id}/{n}"))) };
+    render(&state, &signed, &shown.output.title.clone(), body).await
+}
+
+fn file_response(name: &str, bytes: Vec<u8>, download: bool) -> Response {
+    let kind = match name.rsplit('.').next() {
+        Some("svg") => "image/svg+xml",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    let disposition = if download && !name.ends_with(".svg") { format!("attachment; filename=\"{name}\"") } else { "inline".to_owned() };
+    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
+    r
+}
+
+/// `GET /released/{id}/{name}`: one released file (an audited download).
+pub async fn released_download(State(state): State<Shared>, signed: Signed, Path((id, name)): Path<(String, String)>) -> Page {
+    let actor = signed.actor();
+    let n = name.clone();
+    let bytes = call(&state, &signed, move |app| app.released_file(&actor, &id, &n)).await?;
+    Ok(file_response(&name, bytes, true))
+}
+
+/// `GET /outputs`: the review queue and history.
+pub async fn list(State(state): State<Shared>, signed: Signed) -> Page {
+    let all = call(&state, &signed, |app| app.outputs()).await?;
+    let (held, done): (Vec<Output>, Vec<Output>) = all.into_iter().partition(|o| o.status == Status::Pending);
+    let body = html! {
+        (list_table("Held for review", &held, |o| format!("/outputs/{}", o.id)))
+        (list_table("Released or rejected", &done, |o| format!("/outputs/{}", o.id)))
+    };
+    render(&state, &signed, "Outputs for review", body).await
+}
+
+/// `GET /outputs/{id}`: every file rendered, and the decision form.
+pub async fn show(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Page {
+    let shown = call(&state, &signed, move |app| app.output(&id)).await?;
+    let token = csrf(&state, &signed).await?;
+    let id = shown.output.id.clone();
+    let own = shown.output.author == signed.session.user;
+    let body = html! {
+        (header(&shown.output))
+        (files(&shown, |n| format!("/outputs/{id}/view/{n}")))
+        @if shown.output.status == Status::Pending && !own {
+            h2 class="nhsuk-heading-m" { "Your decision" }
+            form method="post" action={"/outputs/" (id) "/review"} {
+                (layout::csrf_field(&token))
+                div class="nhsuk-form-group" {
+                    fieldset class="nhsuk-fieldset" {
+                        legend class="nhsuk-fieldset__legend" { "Release this output?" }
+                        div class="nhsuk-radios" {
+                            div class="nhsuk-radios__item" { input class="nhsuk-radios__input" id="approve" name="decision" type="radio" value="approve"; label class="nhsuk-label nhsuk-radios__label" for="approve" { "Approve" } }
+                            div class="nhsuk-radios__item" { input class="nhsuk-radios__input" id="reject" name="decision" type="radio" value="reject"; label class="nhsuk-label nhsuk-radios__label" for="reject" { "Reject" } }
+                        }
+                    }
+                }
+                div class="nhsuk-form-group" {
+                    label class="nhsuk-label" for="reason" { "Reason (needed to reject)" }
+                    textarea class="nhsuk-textarea" id="reason" name="reason" rows="3" {}
+                }
+                button class="nhsuk-button" type="submit" { "Record decision" }
+            }
+        }
+        @if own { p class="nhsuk-body" { "You made this output; two other reviewers decide." } }
+    };
+    render(&state, &signed, &format!("Output {}", shown.output.id), body).await
+}
+
+/// `GET /outputs/{id}/view/{name}`: a held file shown inside its review
+/// page (a chart); no download header.
+pub async fn view_file(State(state): State<Shared>, signed: Signed, Path((id, name)): Path<(String, String)>) -> Page {
+    let n = name.clone();
+    let bytes = call(&state, &signed, move |app| app.held_file(&id, &n)).await?;
+    Ok(file_response(&name, bytes, false))
+}
+
+/// The decision form.
+#[derive(Deserialize)]
+pub struct Decision {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /outputs/{id}/review`.
+pub async fn review(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Form(d): Form<Decision>) -> Page {
+    let approve = match d.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(crate::guard::Refused::from(&state, &signed, haven_app::AppError::Invalid("choose approve or reject".into())).await),
+    };
+    let actor = signed.actor();
+    let target = id.clone();
+    call(&state, &signed, move |app| app.review(&actor, &target, approve, &d.reason)).await?;
+    Ok(Redirect::to(&format!("/outputs/{id}")).into_response())
+}
