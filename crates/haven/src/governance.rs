@@ -189,10 +189,7 @@ pub fn session() -> Option<&'static Session> {
 /// Who is running this command: the signed-in user; without a session (an
 /// open or bootstrap command) the operating-system account, marked as such.
 pub fn actor() -> String {
-    match session() {
-        Some(s) => s.user.clone(),
-        None => format!("unsigned:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
-    }
+    app_actor().name()
 }
 
 /// The keys folder of this command, set once by `commands::run` before
@@ -259,17 +256,7 @@ pub fn fixed_reason(e: &anyhow::Error) -> &'static str {
 /// agreement when there is one (the arguments say what the action is for
 /// otherwise).
 pub fn event(role: &str, purpose: &str, dsa: &str, action: &str, target: &str, outcome: &str, detail: serde_json::Value) -> Event {
-    let s = session();
-    Event {
-        actor: actor(),
-        role: s.map_or(role, |s| s.role.name()).into(),
-        purpose: s.and_then(|s| s.purpose).map_or(purpose, |p| p.name()).into(),
-        dsa: if dsa.is_empty() { s.and_then(|s| s.dsa.as_deref()).unwrap_or("") } else { dsa }.into(),
-        action: action.into(),
-        target: target.into(),
-        outcome: outcome.into(),
-        detail: detail.to_string(),
-    }
+    app_actor().event(role, purpose, dsa, action, target, outcome, detail)
 }
 
 /// The password from the first line of `file`, else `HAVEN_PASSWORD`.
