@@ -24,6 +24,14 @@ struct Requirement {
 
 const REQUIREMENTS: &[Requirement] = &[
     Requirement {
+        what: "openssl and curl (the server's TLS test makes a certificate and calls it)",
+        check: &["sh", "-c", "openssl version && curl --version"],
+        install: &[
+            &["sh", "-c", "apt-get update -qq && apt-get install -y -qq openssl curl"],
+            &["sh", "-c", "sudo apt-get update -qq && sudo apt-get install -y -qq openssl curl"],
+        ],
+    },
+    Requirement {
         what: "cargo-nextest (the test runner)",
         check: &["cargo", "nextest", "--version"],
         install: &[&["cargo", "install", "cargo-nextest", "--locked"]],

@@ -118,6 +118,37 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<(), Se
     Ok(())
 }
 
+/// Serves over TLS (rustls) with a PEM certificate chain and private key,
+/// until Ctrl-C or SIGTERM, on an already bound listener.
+pub async fn serve_tls(app: App, listener: std::net::TcpListener, cert: &std::path::Path, key: &std::path::Path) -> Result<(), ServerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(key).map_err(|e| ServerError::Refused(format!("the TLS key {}: {e}", key.display())))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(ServerError::Refused(format!("the TLS key {} may be read by group or others (mode {:o}): make it 0600", key.display(), mode & 0o777)));
+        }
+    }
+    // One process-wide provider; a second install (tests) is harmless. ring
+    // rather than aws-lc-rs keeps cmake out of the build; rustls marks it
+    // deprecated only for lacking post-quantum key exchange.
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| ServerError::Refused(format!("the TLS certificate {} or key {} could not be used: {e}", cert.display(), key.display())))?;
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown().await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    listener.set_nonblocking(true)?;
+    axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(service).await?;
+    Ok(())
+}
+
 async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -279,3 +279,52 @@ fn the_server_refuses_to_start_without_keys_or_an_agreement() {
     assert!(e.contains("registry is empty"), "{e}");
     let _ = operation::for_route("GET /");
 }
+
+#[test]
+fn given_a_certificate_it_serves_tls_and_refuses_a_readable_key() {
+    let fx = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (cargo xtask test installs it)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let e = runtime.block_on(haven_server::serve_tls(fx.app.clone(), listener, &cert, &key)).unwrap_err().to_string();
+    assert!(e.contains("may be read by group or others"), "{e}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = fx.app.clone();
+    let (c, k) = (cert.clone(), key.clone());
+    runtime.spawn(async move { haven_server::serve_tls(app, listener, &c, &k).await.unwrap() });
+    let curl = |extra: &[&str]| {
+        let mut args = vec!["-sS", "--max-time", "10", "--resolve"];
+        let resolve = format!("localhost:{port}:127.0.0.1");
+        args.push(&resolve);
+        args.extend_from_slice(extra);
+        let url = format!("https://localhost:{port}/healthz");
+        std::process::Command::new("curl").args(&args).arg(&url).output().expect("curl (cargo xtask test installs it)")
+    };
+    // Trusting the certificate: TLS works end to end.
+    let mut ok = curl(&["--cacert", cert.to_str().unwrap()]);
+    for _ in 0..50 {
+        if ok.status.success() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ok = curl(&["--cacert", cert.to_str().unwrap()]);
+    }
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "ok");
+    // Without trusting it, the handshake fails: it is TLS, not plain HTTP.
+    assert!(!curl(&[]).status.success());
+}

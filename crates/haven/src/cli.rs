@@ -95,6 +95,12 @@ pub struct ServeArgs {
     /// reverse proxy terminating TLS in front for remote users.
     #[arg(long, env = "HAVEN_BIND", default_value = "127.0.0.1:7878")]
     pub bind: std::net::SocketAddr,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, env = "HAVEN_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (owner-only, like every key).
+    #[arg(long, env = "HAVEN_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Retention { what } => crate::governance::retention(&cli, what),
         Command::Indicators { what } => crate::analytics::indicators(&cli, what),
         Command::Benchmark(a) => crate::analytics::benchmark(&cli, a),
-        Command::Serve(a) => crate::serve::serve(&cli, a.bind),
+        Command::Serve(a) => crate::serve::serve(&cli, a.bind, a.tls_cert.as_deref().zip(a.tls_key.as_deref())),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
         Command::Bench { what: BenchCommand::Catalogue(a) } => crate::bench::bench_catalogue(&cli, a),

@@ -99,7 +99,7 @@ pub fn finish(cli: &Cli, a: &DemoArgs) -> Result<()> {
         println!("Serve the web app with `haven serve --data-dir {}`.", cli.data_dir.display());
         return Ok(());
     }
-    crate::serve::serve(cli, a.bind)
+    crate::serve::serve(cli, a.bind, None)
 }
 
 /// Releases the demo analyst's latest held output, if nothing is released
