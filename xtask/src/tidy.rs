@@ -29,8 +29,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-analytics", &["haven-model", "haven-store", "haven-governance", "haven-stats", "haven-charts", "haven-ingest"]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
-    ("haven-app", &["haven-model", "haven-store", "haven-governance"]),
-    ("haven-server", &["haven-app", "haven-governance", "haven-store"]),
+    ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics"]),
+    ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-app", "haven-server"]),
 ];
 

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use haven_governance::disclosure::{Cell, Policy};
 use haven_stats::Estimate;
 use haven_store::ZoneSession;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Indicator, Method, Polarity, Standardisation};
 use crate::engine::{Breakdown, Raw, Scope};
@@ -36,7 +36,7 @@ use crate::publish::{self, Row, Table};
 use crate::standardise::{self, STRATA};
 
 /// How the focus ICB compares with England.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     Better,
@@ -62,7 +62,7 @@ impl Flag {
 }
 
 /// One indicator for the focus ICB against England and its peers.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub indicator: String,
     pub title: String,
@@ -86,7 +86,7 @@ pub struct Comparison {
 }
 
 /// Everything a benchmarking run produces.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Benchmark {
     pub icb: String,
     pub period: String,

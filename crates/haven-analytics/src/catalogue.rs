@@ -5,7 +5,7 @@
 //! those mark a rule partial or unconfirmed, [`Indicator::choices`] says what
 //! Haven does instead, so the choice is visible in `haven indicators show`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The record-level base an indicator reads, each with the same normalised
 /// breakdown columns — see [`crate::engine`].
@@ -83,7 +83,7 @@ pub enum Standardisation {
 }
 
 /// Which direction is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Polarity {
     HigherIsBetter,

@@ -19,7 +19,7 @@ use haven_model::rules::calendar::bank_holidays_between;
 use haven_model::rules::emergency_care::ECDS_ADMITTED;
 use haven_model::rules::{TRANSFER_IN_SOURCE, TRANSFER_OUT_DEST};
 use haven_store::ZoneSession;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Base, Indicator};
 use crate::error::AnalyticsError;
@@ -89,7 +89,7 @@ impl Source {
 }
 
 /// A way to split an indicator (issue 5 §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Breakdown {
     Total,

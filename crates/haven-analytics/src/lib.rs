@@ -13,6 +13,7 @@ pub mod benchmark;
 pub mod catalogue;
 pub mod engine;
 pub mod figures;
+pub mod insight;
 mod error;
 pub mod mortality;
 pub mod peers;

@@ -17,7 +17,7 @@ use arrow::array::{Array, Int64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use haven_store::ZoneSession;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::Period;
 use crate::error::AnalyticsError;
@@ -26,7 +26,7 @@ use crate::error::AnalyticsError;
 const AGE_GROUPS: [(&str, u32, u32); 5] = [("0-19", 0, 19), ("20-39", 20, 39), ("40-64", 40, 64), ("65-79", 65, 79), ("80+", 80, 200)];
 
 /// One ICB's resident population profile.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub icb: String,
     pub population: u64,
@@ -43,7 +43,7 @@ pub struct Profile {
 }
 
 /// A peer and its distance from the focus ICB.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Peer {
     pub icb: String,
     pub distance: f64,

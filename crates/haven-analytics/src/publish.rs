@@ -21,7 +21,7 @@
 
 use haven_governance::csv_field;
 use haven_governance::disclosure::{Cell, Policy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Indicator, Method};
 use crate::engine::{Breakdown, Period, Raw};
@@ -43,7 +43,7 @@ pub fn round_opt(v: Option<f64>) -> Option<f64> {
 }
 
 /// One published line.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub group: String,
     /// `None` for medians, which have no numerator count.
@@ -56,7 +56,7 @@ pub struct Row {
 }
 
 /// One indicator by one breakdown, after disclosure control.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub indicator: String,
     pub title: String,

@@ -167,3 +167,14 @@ pub fn mortality(m: &crate::mortality::Mortality, draft: &mut Draft) -> Result<V
     Ok(written)
 }
 
+
+/// `areas.csv` (`practice,pcn,sub_icb`): each practice's PCN and sub-ICB,
+/// for the web app's drill-down (reference data about organisations, no
+/// counts; shown to reviewers as a table like every CSV).
+pub fn areas(areas: &[crate::insight::Area], draft: &mut Draft) -> Result<Vec<String>, AnalyticsError> {
+    let mut csv = String::from("practice,pcn,sub_icb\n");
+    for a in areas {
+        csv.push_str(&format!("{},{},{}\n", csv_field(&a.practice), csv_field(a.pcn.as_deref().unwrap_or("")), csv_field(a.sub_icb.as_deref().unwrap_or(""))));
+    }
+    Ok(vec![put(draft, "areas.csv".into(), csv.as_bytes())?])
+}

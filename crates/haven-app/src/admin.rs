@@ -9,6 +9,17 @@ use haven_governance::users::{User, UserRole, Users};
 
 use crate::{Actor, App, AppError};
 
+/// A GP practice as administrators manage it: its GP accounts and whether
+/// the newest released indicators output has its dashboard.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Practice {
+    pub code: String,
+    /// (user, disabled, second factor enrolled).
+    pub accounts: Vec<(String, bool, bool)>,
+    /// The practice has a row in the newest released practice tables.
+    pub has_dashboard: bool,
+}
+
 /// The audit log's state as an auditor sees it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Verified {
@@ -38,6 +49,26 @@ impl App {
     /// Every user (names, roles, practices; never password hashes).
     pub fn users(&self) -> Result<Vec<User>, AppError> {
         Ok(Users::open(&self.data)?.list()?)
+    }
+
+    /// The practices GP accounts are bound to, with the accounts, and every
+    /// practice of the newest released indicators output.
+    pub fn practices(&self) -> Result<Vec<Practice>, AppError> {
+        let mut by: std::collections::BTreeMap<String, Practice> = Default::default();
+        let released = self.released_indicators()?;
+        let on_dashboard = |code: &str| released.as_ref().is_some_and(|x| x.area(code).is_some() || x.table_has_practice(code));
+        for u in self.users()?.into_iter().filter(|u| u.practice.is_some()) {
+            let code = u.practice.clone().unwrap_or_default();
+            let mfa = self.mfa_enrolled(&u.name)?;
+            let p = by.entry(code.clone()).or_insert_with(|| Practice { has_dashboard: on_dashboard(&code), code, accounts: Vec::new() });
+            p.accounts.push((u.name, u.disabled, mfa));
+        }
+        if let Some(x) = &released {
+            for a in &x.areas {
+                by.entry(a.practice.clone()).or_insert_with(|| Practice { code: a.practice.clone(), accounts: Vec::new(), has_dashboard: true });
+            }
+        }
+        Ok(by.into_values().collect())
     }
 
     /// Adds a user; audited `user.add`.

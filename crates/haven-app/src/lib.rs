@@ -13,6 +13,11 @@
 //!   factor required for remote access), sign-out and personal API tokens.
 //! - [`outputs`]: held outputs for review, release, export and the released
 //!   outputs that analysts and viewers see.
+//! - [`analyses`]: the indicator catalogue and the benchmark, run for an
+//!   analyst and held for review.
+//! - [`insight`]: the released indicators and benchmark as the pages show
+//!   them (headline, indicator, inequalities, benchmarking, drill-down,
+//!   practice dashboard).
 //! - [`admin`]: users, second factors and lock-outs; the audit log's
 //!   verification, checkpoints and entries.
 
@@ -26,8 +31,11 @@ use haven_governance::users::Users;
 use haven_model::Date;
 
 mod actor;
+pub mod dscro;
+pub mod analyses;
 pub mod admin;
 mod error;
+pub mod insight;
 pub mod operation;
 pub mod outputs;
 pub mod sign_in;
@@ -48,11 +56,13 @@ pub fn today() -> Date {
 pub struct App {
     data: PathBuf,
     keys: PathBuf,
+    /// Released outputs read for the pages, shared by clones.
+    cache: std::sync::Arc<insight::Cache>,
 }
 
 impl App {
     pub fn new(data_dir: impl Into<PathBuf>, keys_dir: impl Into<PathBuf>) -> App {
-        App { data: data_dir.into(), keys: keys_dir.into() }
+        App { data: data_dir.into(), keys: keys_dir.into(), cache: Default::default() }
     }
 
     /// The data directory.

@@ -116,16 +116,34 @@ impl App {
         Ok(Sessions::open(&self.data)?.tokens(user)?)
     }
 
+    /// Every user's personal API tokens, for administrators (never the
+    /// tokens themselves).
+    pub fn all_tokens(&self) -> Result<Vec<ApiToken>, AppError> {
+        Ok(Sessions::open(&self.data)?.all_tokens()?)
+    }
+
     /// Revokes one of the actor's own tokens; audited `token.revoke`.
     pub fn revoke_token(&self, actor: &Session, handle: &str) -> Result<(), AppError> {
-        let result = Sessions::open(&self.data)?.revoke_token(&actor.user, handle, haven_governance::session::now());
+        self.revoke_token_of(actor, &actor.user, handle)
+    }
+
+    /// Revokes `owner`'s token `handle`: one's own, or anyone's for an
+    /// administrator (the table lets only administrators reach the route
+    /// that names another owner; this checks again). Audited
+    /// `token.revoke` with the owner as target.
+    pub fn revoke_token_of(&self, actor: &Session, owner: &str, handle: &str) -> Result<(), AppError> {
+        let result = if owner != actor.user && actor.role != haven_governance::dsa::Role::Admin {
+            Err(AppError::Refused(format!("{} may revoke only their own tokens", actor.user)))
+        } else {
+            Sessions::open(&self.data)?.revoke_token(owner, handle, haven_governance::session::now()).map_err(AppError::from)
+        };
         let detail = match &result {
             Ok(()) => serde_json::json!({"handle": handle}),
             Err(e) => serde_json::json!({"handle": handle, "reason": e.to_string()}),
         };
         let signed = Actor::Signed(actor.clone());
-        self.audit(signed.event("", "", "", "token.revoke", &actor.user, if result.is_ok() { "ok" } else { "refused" }, detail))?;
-        Ok(result?)
+        self.audit(signed.event("", "", "", "token.revoke", owner, if result.is_ok() { "ok" } else { "refused" }, detail))?;
+        result
     }
 }
 

@@ -140,6 +140,25 @@ impl Serialize for Cell {
     }
 }
 
+impl<'de> Deserialize<'de> for Cell {
+    /// What [`Cell::serialize`] writes: a number, or `"*"`. Read back only
+    /// from outputs Haven itself wrote (a released output's tables, for the
+    /// web app's pages); any other string is an error, never a zero.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Cell, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Count(u64),
+            Marker(String),
+        }
+        match Written::deserialize(d)? {
+            Written::Count(v) => Ok(Cell::Value(v)),
+            Written::Marker(m) if m == "*" => Ok(Cell::Suppressed),
+            Written::Marker(_) => Err(serde::de::Error::custom("a published count is a number or *")),
+        }
+    }
+}
+
 /// A table after disclosure control, ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Protected {

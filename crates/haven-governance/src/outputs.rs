@@ -463,14 +463,27 @@ impl Outputs {
     /// The bytes of one file of an output's manifest, only if it is as
     /// written (the web app shows a held chart to its reviewers and a
     /// released file to those who may take it; the caller checks which).
+    /// Reads and hashes that one file, not the whole folder.
     pub fn held_bytes(&self, id: &str, name: &str) -> Result<Vec<u8>, GovernanceError> {
         check_name(name)?;
-        let checked = self.check(id)?;
-        match checked.into_iter().find(|(i, _)| i.name == name && i.sha256.is_some()) {
-            Some((_, Some(bytes))) => Ok(bytes),
-            Some((i, None)) => Err(GovernanceError::Refused(format!("output {id}: {name} is {}", i.state.describe()))),
-            None => Err(GovernanceError::Refused(format!("output {id} has no file {name}"))),
+        let mut files = self.held_bytes_where(id, |n| n == name)?;
+        files.pop().map(|(_, b)| b).ok_or_else(|| GovernanceError::Refused(format!("output {id} has no file {name}")))
+    }
+
+    /// The bytes of each manifest file of output `id` whose name `keep`
+    /// accepts, in name order, each read once (never through a link) and
+    /// checked against its manifest SHA-256; refused if any is not as
+    /// written.
+    pub fn held_bytes_where(&self, id: &str, keep: impl Fn(&str) -> bool) -> Result<Vec<(String, Vec<u8>)>, GovernanceError> {
+        let folder = self.dir.join(id);
+        let mut out = Vec::new();
+        for f in self.files(id)?.iter().filter(|f| keep(&f.name)) {
+            match check_file(&folder, f)? {
+                (_, Some(bytes)) => out.push((f.name.clone(), bytes)),
+                (state, None) => return Err(GovernanceError::Refused(format!("output {id}: {} is {}", f.name, state.describe()))),
+            }
         }
+        Ok(out)
     }
 
     /// The folder against the manifest, with the bytes of each file that
@@ -480,21 +493,7 @@ impl Outputs {
         let folder = self.dir.join(id);
         let mut out = Vec::new();
         for f in &manifest {
-            let path = folder.join(&f.name);
-            let (state, bytes) = match std::fs::symlink_metadata(&path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileState::Missing, None),
-                Err(e) => return Err(io_err(&path)(e)),
-                Ok(m) if m.file_type().is_symlink() => (FileState::Symlink, None),
-                Ok(m) if !m.is_file() => (FileState::NotAFile, None),
-                Ok(_) => {
-                    let bytes = read_nofollow(&path)?;
-                    if haven_store::hex(&Sha256::digest(&bytes)) == f.sha256 {
-                        (FileState::Held, Some(bytes))
-                    } else {
-                        (FileState::Changed, None)
-                    }
-                }
-            };
+            let (state, bytes) = check_file(&folder, f)?;
             out.push((Inspected { name: f.name.clone(), sha256: Some(f.sha256.clone()), bytes: Some(f.bytes), state, rendering: None }, bytes));
         }
         if folder.is_dir() {
@@ -595,6 +594,26 @@ fn manifest(files: &[HeldFile]) -> String {
     let mut sorted: Vec<&HeldFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     sorted.iter().map(|f| format!("{}  {}\n", f.sha256, f.name)).collect()
+}
+
+/// One manifest file of `folder`: its state, and its bytes when it is as
+/// written (read once, never through a link, hashed from the same bytes).
+fn check_file(folder: &Path, f: &HeldFile) -> Result<(FileState, Option<Vec<u8>>), GovernanceError> {
+    let path = folder.join(&f.name);
+    Ok(match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileState::Missing, None),
+        Err(e) => return Err(io_err(&path)(e)),
+        Ok(m) if m.file_type().is_symlink() => (FileState::Symlink, None),
+        Ok(m) if !m.is_file() => (FileState::NotAFile, None),
+        Ok(_) => {
+            let bytes = read_nofollow(&path)?;
+            if haven_store::hex(&Sha256::digest(&bytes)) == f.sha256 {
+                (FileState::Held, Some(bytes))
+            } else {
+                (FileState::Changed, None)
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -335,9 +335,18 @@ impl Sessions {
 
     /// `user`'s API tokens, newest first.
     pub fn tokens(&self, user: &str) -> Result<Vec<ApiToken>, GovernanceError> {
+        self.tokens_of(Some(user))
+    }
+
+    /// Every user's personal API tokens (for administrators), newest first.
+    pub fn all_tokens(&self) -> Result<Vec<ApiToken>, GovernanceError> {
+        self.tokens_of(None)
+    }
+
+    fn tokens_of(&self, user: Option<&str>) -> Result<Vec<ApiToken>, GovernanceError> {
         let mut stmt = self.conn.prepare(
             "SELECT substr(id_sha256, 1, 12), user, role, purpose, dsa, COALESCE(label, ''), issued_at, expires_at, revoked_at IS NOT NULL, last_used_at
-             FROM sessions WHERE kind = 'api' AND user = ?1 ORDER BY issued_at DESC, id_sha256",
+             FROM sessions WHERE kind = 'api' AND (?1 IS NULL OR user = ?1) ORDER BY issued_at DESC, id_sha256",
         )?;
         let rows = stmt.query_map([user], |r| {
             Ok((

@@ -35,12 +35,16 @@ pub fn routes() -> Router<Shared> {
         .route("/api/agreements", get(agreements))
         .route("/api/users", get(users))
         .route("/api/loads", get(loads))
+        .route("/api/dq", get(dq))
+        .route("/api/indicators", get(indicators))
+        .route("/api/indicators/{id}", get(indicator))
+        .route("/api/practices/{code}", get(practice))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Haven's operations for scripts: the same governance, audit and disclosure control as the web app. Authenticate with `Authorization: Bearer <token>` (a personal API token made on the Tokens page)."),
-    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads),
+    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads, dq, indicators, indicator, practice),
     modifiers(&Bearer)
 )]
 struct Doc;
@@ -151,4 +155,66 @@ async fn users(State(state): State<Shared>, signed: Signed) -> Answer {
 #[utoipa::path(get, path = "/api/loads", responses((status = 200, description = "Loads")))]
 async fn loads(State(state): State<Shared>, signed: Signed) -> Answer {
     json(call(&state, &signed, |app| app.loads()).await?)
+}
+
+/// Data quality of every committed load, by provider and field.
+#[utoipa::path(get, path = "/api/dq", responses((status = 200, description = "Loads with completeness and validity by provider")))]
+async fn dq(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(call(&state, &signed, |app| app.data_quality(None)).await?)
+}
+
+fn trend(t: Option<&haven_analytics::insight::Trend>) -> serde_json::Value {
+    t.map_or(serde_json::Value::Null, |t| {
+        serde_json::json!({"months": t.months, "latest": t.latest.as_ref().map(|(m, v)| serde_json::json!({"month": m, "value": v})), "signal": t.signal.label()})
+    })
+}
+
+/// The headline indicators: the newest released benchmark's comparison
+/// with England and peers, and the newest released indicators output's
+/// local total and monthly SPC reading.
+#[utoipa::path(get, path = "/api/indicators", responses((status = 200, description = "One line per indicator; null where nothing is released")))]
+async fn indicators(State(state): State<Shared>, signed: Signed) -> Answer {
+    let (x, b) = call(&state, &signed, |app| Ok((app.released_indicators()?, app.released_benchmark()?))).await?;
+    let lines: Vec<_> = haven_app::insight::headline(x.as_deref(), b.as_deref())
+        .iter()
+        .map(|h| serde_json::json!({"indicator": h.indicator.id, "title": h.indicator.title, "comparison": h.comparison, "local": h.local, "local_unit": h.local_unit, "trend": trend(h.trend.as_ref())}))
+        .collect();
+    json(serde_json::json!({
+        "icb": b.as_ref().map(|b| b.benchmark.icb.clone()),
+        "indicators_output": x.as_ref().map(|x| x.output.id.clone()),
+        "benchmark_output": b.as_ref().map(|b| b.output.id.clone()),
+        "lines": lines,
+    }))
+}
+
+/// One indicator: its comparison with England and every released
+/// breakdown, each row flagged against the total.
+#[utoipa::path(get, path = "/api/indicators/{id}", params(("id" = String, Path, description = "Indicator id, e.g. apc.emergency_readmission_30d")), responses((status = 200, description = "The indicator's released tables"), (status = 404, description = "No such indicator")))]
+async fn indicator(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+    let ind = call(&state, &signed, move |_| haven_app::insight::indicator(&id)).await?;
+    let (x, b) = call(&state, &signed, |app| Ok((app.released_indicators()?, app.released_benchmark()?))).await?;
+    let comparison = b.as_ref().and_then(|b| b.benchmark.comparisons.iter().find(|c| c.indicator == ind.id).cloned());
+    let breakdowns: Vec<_> = x
+        .as_ref()
+        .map(|x| haven_analytics::Breakdown::ALL.iter().filter_map(|br| x.compared(&ind, *br)).map(|c| serde_json::json!({"table": c.table, "flags": c.flags})).collect())
+        .unwrap_or_default();
+    json(serde_json::json!({
+        "indicator": ind.id, "title": ind.title, "numerator": ind.numerator, "denominator": ind.denominator, "source": ind.citation,
+        "comparison": comparison, "trend": trend(x.as_ref().and_then(|x| x.trend(&ind)).as_ref()),
+        "indicators_output": x.as_ref().map(|x| x.output.id.clone()), "breakdowns": breakdowns,
+    }))
+}
+
+/// A practice's dashboard (a GP only their own practice).
+#[utoipa::path(get, path = "/api/practices/{code}", params(("code" = String, Path, description = "Practice code")), responses((status = 200, description = "Every indicator for the practice against its ICB"), (status = 403, description = "Another practice than the GP's own")))]
+async fn practice(State(state): State<Shared>, signed: Signed, Path(code): Path<String>) -> Answer {
+    let actor = signed.actor();
+    let c = code.clone();
+    call(&state, &signed, move |app| app.may_see_practice(&actor, &c)).await?;
+    let x = call(&state, &signed, |app| app.released_indicators()).await?;
+    let lines: Vec<_> = x
+        .as_ref()
+        .map(|x| haven_app::insight::practice_lines(x, &code).into_iter().map(|l| serde_json::json!({"indicator": l.indicator.id, "unit": l.unit, "practice": l.practice, "icb": l.icb, "flag": l.flag})).collect())
+        .unwrap_or_default();
+    json(serde_json::json!({"practice": code, "area": x.as_ref().and_then(|x| x.area(&code).cloned()), "lines": lines}))
 }

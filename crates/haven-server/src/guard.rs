@@ -94,33 +94,37 @@ pub async fn guard(State(state): State<Shared>, request: Request, next: Next) ->
     };
     let api = path.starts_with("/api/");
     let token = if api { bearer(request.headers()) } else { cookie(request.headers(), SESSION_COOKIE) }.map(str::to_owned);
+    // One trip to the blocking pool: verify the session, then the table
+    // and the agreement.
     let app = state.app.clone();
-    let verified = match token.clone() {
-        Some(t) => Some(blocking(move || app.verify(&t)).await),
-        None => None,
-    };
-    let session = match verified {
-        Some(Ok(s)) => Some(s),
-        // A stale cookie on an open page (the sign-in form) is ignored.
-        Some(Err(_)) if op.need == haven_app::Need::Open => None,
-        Some(Err(e)) => {
-            let reason = e.to_string();
-            audit_refusal(&state, Actor::Unsigned { account: "unknown-session".into() }, &route, &reason).await;
-            return unauthenticated(api, &reason);
-        }
-        None => None,
-    };
-    let app = state.app.clone();
-    let (check_op, check_route, check_session) = (*op, route.clone(), session.clone());
-    if let Err(e) = blocking(move || app.authorize(&check_op, &check_route, check_session.as_ref())).await {
-        return match session {
-            None => unauthenticated(api, &e.to_string()),
-            Some(s) => {
-                audit_refusal(&state, Actor::Signed(s), &route, &e.to_string()).await;
-                forbidden(api, &e.to_string())
-            }
+    let (check_op, check_route, check_token) = (*op, route.clone(), token.clone());
+    let decided = blocking(move || {
+        let session = match check_token.map(|t| app.verify(&t)) {
+            Some(Ok(s)) => Some(s),
+            // A stale cookie on an open page (the sign-in form) is ignored.
+            Some(Err(_)) if check_op.need == haven_app::Need::Open => None,
+            Some(Err(e)) => return Ok(Decision::Ended(e.to_string())),
+            None => None,
         };
-    }
+        Ok(match app.authorize(&check_op, &check_route, session.as_ref()) {
+            Ok(()) => Decision::Allowed(session),
+            Err(e) => Decision::Refused(session, e.to_string()),
+        })
+    })
+    .await;
+    let session = match decided {
+        Ok(Decision::Allowed(session)) => session,
+        Ok(Decision::Ended(reason)) => {
+            audit_refusal(&state, Actor::Unsigned { account: "unknown-session".into() }, &route, &reason).await;
+            return unauthenticated(api, &reason, true);
+        }
+        Ok(Decision::Refused(None, reason)) => return unauthenticated(api, &reason, false),
+        Ok(Decision::Refused(Some(s), reason)) => {
+            audit_refusal(&state, Actor::Signed(s), &route, &reason).await;
+            return forbidden(api, &reason);
+        }
+        Err(e) => return forbidden(api, &e.to_string()),
+    };
     // Open routes (the sign-in form, assets, the API description) carry
     // their own protection; a signed-in visitor passes as anyone would.
     let (Some(session), Some(token), false) = (session, token, op.need == haven_app::Need::Open) else {
@@ -161,11 +165,24 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
-fn unauthenticated(api: bool, reason: &str) -> Response {
+/// What the guard decided about a request's session and route.
+enum Decision {
+    /// The table and agreement allow it (with the session, if any).
+    Allowed(Option<Session>),
+    /// The session presented no longer works (expired, idle, revoked,
+    /// forged, its user disabled).
+    Ended(String),
+    /// The table or agreement refuses it.
+    Refused(Option<Session>, String),
+}
+
+fn unauthenticated(api: bool, reason: &str, ended: bool) -> Response {
     if api {
         return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "unauthenticated", "reason": reason}))).into_response();
     }
-    let mut r = Redirect::to("/sign-in").into_response();
+    // A page whose session stopped working is told so on the sign-in form.
+    let to = if ended { "/sign-in?ended" } else { "/sign-in" };
+    let mut r = Redirect::to(to).into_response();
     r.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
     r
 }

@@ -132,7 +132,12 @@ fn sign_in(b: &Browser, fx: &Fixture, site: &str, user: &str, purpose: Option<&s
     }
     b.type_into("#code", &fx.code(user));
     b.click("button[type=submit]");
-    assert!(b.source().contains("Signed in as"), "{user} did not sign in: {}", b.source());
+    // The form's submission may still be under way when the click returns.
+    let start = Instant::now();
+    while !b.source().contains("Signed in as") {
+        assert!(start.elapsed() < Duration::from_secs(10), "{user} did not sign in: {}", b.source());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn sign_out(b: &Browser) {
@@ -167,10 +172,24 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     sign_in(&b, &fx, &site, "ana", Some("commissioning"));
     check(&b, "analyst-home", "Overview");
     b.go(&format!("{site}/overview"));
+    // The released benchmark: QMJ 10.0% against England 8.0% (worse).
+    check(&b, "analyst-overview", "Against England (95%)");
+    assert!(b.source().contains(">worse<") && b.source().contains("8.0"), "{}", b.source());
+    b.go(&format!("{site}/indicators/{}", common::READMISSIONS));
+    check(&b, "analyst-indicator", "By practice");
+    b.go(&format!("{site}/inequalities"));
+    check(&b, "analyst-inequalities", "Slope index of inequality");
+    b.go(&format!("{site}/benchmarking?indicator={}&level=practice", common::READMISSIONS));
+    check(&b, "analyst-benchmarking", "A81001");
+    b.go(&format!("{site}/areas/pcn/U1?indicator={}", common::READMISSIONS));
+    check(&b, "analyst-drill-down", "A81002");
+    b.go(&format!("{site}/analyses"));
+    check(&b, "analyst-analyses", "Run the catalogue");
     // The released table under the HES rule: every count rounded to the
     // nearest 5 and the cells of 1–7 (3 and 7) suppressed with their row
     // partners: the grand total 120+3+45+7+88+9 = 272 shows as 270.
-    check(&b, "analyst-overview", "<td>270</td>");
+    b.go(&format!("{site}/released/{}", fx.released));
+    check(&b, "analyst-released", "<td>270</td>");
     b.go(&format!("{site}/outputs"));
     check(&b, "analyst-outputs", &fx.held);
     b.go(&format!("{site}/outputs/{}", fx.released));
@@ -188,12 +207,18 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     sign_out(&b);
 
     sign_in(&b, &fx, &site, "vic", None);
-    b.go(&format!("{site}/overview"));
+    b.go(&format!("{site}/released/{}", fx.released));
     // North: 120+3+45 = 168, shown as 170.
-    check(&b, "viewer-overview", "<td>170</td>");
-    for small in 1..=7 {
-        assert!(!b.source().contains(&format!("<td>{small}</td>")), "the viewer sees a count of {small}");
+    check(&b, "viewer-released", "<td>170</td>");
+    // (Not the inequality page: its groups are IMD quintiles 1–5.)
+    for page in ["overview", "practices/A81004", "benchmarking?level=practice"] {
+        b.go(&format!("{site}/{page}"));
+        for small in 1..=7 {
+            assert!(!b.source().contains(&format!("<td>{small}</td>")) && !b.source().contains(&format!("\">{small}</td>")), "{page}: the viewer sees a count of {small}");
+        }
     }
+    b.go(&format!("{site}/practices/A81003"));
+    check(&b, "viewer-practice", "better");
     // Editing the id to the held output is refused.
     b.go(&format!("{site}/released/{}", fx.held));
     assert!(b.source().contains("not released"), "{}", b.source());
@@ -207,10 +232,44 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     check(&b, "auditor-agreements", "days to expiry");
     sign_out(&b);
 
+    sign_in(&b, &fx, &site, "gill", Some("direct_care"));
+    b.click("a[href='/practices/A81001']");
+    check(&b, "gp-practice", "Practice A81001 against its ICB");
+    sign_out(&b);
+
+    sign_in(&b, &fx, &site, "dee", None);
+    b.go(&format!("{site}/dq"));
+    check(&b, "dscro-data-quality", "Data quality");
+    // A session that ends (here made to expire) sends the next page to
+    // the sign-in form, which says so.
+    let db = rusqlite::Connection::open(fx.data_dir().join("catalog.sqlite")).unwrap();
+    db.execute("UPDATE sessions SET expires_at = 1 WHERE user = 'dee'", []).unwrap();
+    b.go(&format!("{site}/dq"));
+    check(&b, "session-ended", "Your session has ended");
+
     sign_in(&b, &fx, &site, "admin", None);
     b.go(&format!("{site}/admin/users"));
     check(&b, "admin-users", "Add a user");
     sign_out(&b);
+
+    // Five wrong passwords lock the account; then the right one is refused
+    // too, and the form says why.
+    let attempt = |password: &str| {
+        b.go(&format!("{site}/sign-in"));
+        b.type_into("#user", "cef");
+        b.type_into("#password", password);
+        b.click("button[type=submit]");
+        let start = Instant::now();
+        while !b.source().contains("Sign-in refused") {
+            assert!(start.elapsed() < Duration::from_secs(10), "no refusal shown: {}", b.source());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    for _ in 0..5 {
+        attempt("not the password at all");
+    }
+    attempt(PASSWORD);
+    check(&b, "account-locked", "locked");
 
     assert!(violations.is_empty(), "axe-core found WCAG violations:\n{}", violations.join("\n"));
 }

@@ -11,7 +11,12 @@ use haven_governance::dsa::Role;
 
 /// A route's path with its parameters filled in.
 fn fill(path: &str, fx: &Fixture) -> String {
-    path.replace("{id}", &fx.held).replace("{name}", "table.csv").replace("{handle}", "000000000000").replace("{*path}", "haven.css")
+    path.replace("{id}", &fx.held)
+        .replace("{name}", "table.csv")
+        .replace("{handle}", "000000000000")
+        .replace("{*path}", "haven.css")
+        .replace("{code}", "A81001")
+        .replace("{level}", "sub_icb")
 }
 
 /// Every `.route("…")` in the server's source: the routes it serves.
@@ -231,6 +236,38 @@ fn api_tokens_carry_their_makers_scope_and_stop_when_revoked() {
     assert!(body.contains("revoked"), "{body}");
     assert_eq!(fx.audited("token.issue"), 1);
     assert_eq!(fx.audited("token.revoke"), 1);
+}
+
+#[test]
+fn an_administrator_revokes_another_users_token_and_no_one_else_can() {
+    let fx = Fixture::new();
+    let server = Server::start(&fx.app);
+    let http = agent();
+    let ana = fx.app.verify(&fx.token("ana", Role::Analyst)).unwrap();
+    let (made, token) = fx.app.issue_token(&ana, "nightly", 7).unwrap();
+    let whoami = || read(http.get(&format!("{}/api/whoami", server.base)).header("Authorization", &format!("Bearer {token}")).call()).0;
+    assert_eq!(whoami(), 200);
+    // The auditor sees every token (never the token itself) but may not
+    // revoke; the analyst may not revoke another's through the app either.
+    let aud = fx.token("aud", Role::Auditor);
+    let (status, _, body) = read(http.get(&format!("{}/admin/tokens", server.base)).header("Cookie", &format!("haven_session={aud}")).call());
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&made.handle) && body.contains("nightly") && !body.contains(&token), "{body}");
+    let ben = fx.app.verify(&fx.token("ben", Role::Analyst)).unwrap();
+    assert!(fx.app.revoke_token_of(&ben, "ana", &made.handle).unwrap_err().to_string().contains("only their own"));
+    assert_eq!(whoami(), 200);
+    // The administrator revokes it through the page: audited against ana.
+    let admin = fx.token("admin", Role::Admin);
+    let csrf = fx.app.form_token(&admin).unwrap();
+    let url = format!("{}/admin/tokens/ana/{}/revoke", server.base, made.handle);
+    let (status, _, body) = read(http.post(&url).header("Cookie", &format!("haven_session={admin}")).header("Content-Type", "application/x-www-form-urlencoded").send(format!("csrf={csrf}")));
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(whoami(), 401);
+    let revokes: Vec<_> = fx.app.audit_entries(usize::MAX).unwrap().into_iter().filter(|e| e.event.action == "token.revoke").collect();
+    assert_eq!(revokes.iter().map(|e| (e.event.actor.as_str(), e.event.target.as_str(), e.event.outcome.as_str())).collect::<Vec<_>>(), [("admin", "ana", "ok"), ("ben", "ana", "refused")], "newest first");
+    // The practices page lists gill's practice and the released practices.
+    let (_, _, body) = read(http.get(&format!("{}/admin/practices", server.base)).header("Cookie", &format!("haven_session={admin}")).call());
+    assert!(body.contains("A81001") && body.contains("gill") && body.contains("A81004"), "{body}");
 }
 
 #[test]

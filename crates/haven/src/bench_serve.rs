@@ -1,8 +1,8 @@
 //! `haven bench serve` (issue 16 §6): builds the demo's store at a stated
 //! scale in a scratch folder, signs in one user per client (password and
-//! second factor, as the web app does), then drives the overview, a
-//! released output's page (the indicator tables and charts), the review
-//! page of a held output and the API's released-output endpoint from
+//! second factor, as the web app does), then drives the overview, an
+//! indicator's page (its charts and every breakdown), the review page of a
+//! held output and the API's indicator endpoint from
 //! `--clients` concurrent clients on loopback, each for `--seconds`.
 //! Reports p50/p95/p99 latency, throughput, errors and the process's
 //! resident memory sampled through the run.
@@ -119,13 +119,14 @@ fn sign_in_clients(app: &App, clients: usize) -> Result<Vec<String>> {
 }
 
 fn targets(app: &App) -> Result<Vec<Target>> {
-    let released = app.released()?.into_iter().last().ok_or_else(|| anyhow!("the demo released no output"))?;
+    app.released_indicators()?.ok_or_else(|| anyhow!("the demo released no indicators output"))?;
     let held = app.outputs()?.into_iter().rev().find(|o| o.status == Status::Pending).ok_or_else(|| anyhow!("the demo held no output"))?;
+    let indicator = "apc.emergency_readmission_30d";
     Ok(vec![
         Target { name: "overview", path: "/overview".into(), api: false },
-        Target { name: "released output (indicators)", path: format!("/released/{}", released.id), api: false },
+        Target { name: "indicator page", path: format!("/indicators/{indicator}"), api: false },
         Target { name: "output review", path: format!("/outputs/{}", held.id), api: false },
-        Target { name: "API released output", path: format!("/api/released/{}", released.id), api: true },
+        Target { name: "API indicator", path: format!("/api/indicators/{indicator}"), api: true },
     ])
 }
 

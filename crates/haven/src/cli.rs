@@ -479,7 +479,7 @@ pub struct IndicatorsRunArgs {
     #[arg(long)]
     pub icb: Option<String>,
     /// Comma-separated breakdowns: total, month, icb, sub_icb, pcn, practice, provider, age_band, sex, ethnicity, imd_quintile, admission_type.
-    #[arg(long, default_value = "total,month,sub_icb,pcn,practice,provider,age_band,sex,ethnicity,imd_quintile,admission_type")]
+    #[arg(long, default_value = haven_app::analyses::DEFAULT_BREAKDOWNS)]
     pub by: String,
     /// Derive spells from episodes in the query (the reference definition) instead of reading the `apc_spell_derived` dataset built at ingest: slower, same numbers.
     #[arg(long)]

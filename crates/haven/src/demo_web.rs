@@ -1,8 +1,9 @@
 //! The end of `haven demo` (issue 16 §5): sign-ins for every role of the
 //! web app on the demo's own store (random passwords, second factors
 //! enrolled, all written to `<data-dir>/demo-credentials.txt`, mode 0600),
-//! one output released by two demo reviewers — signing in and reviewing
-//! like anyone — so the overview has figures, then the server. Nothing here
+//! the indicators output and the benchmark released by two demo reviewers
+//! — signing in and reviewing like anyone — so the pages have figures,
+//! then the server. Nothing here
 //! runs on a store the demo did not make.
 
 use std::collections::BTreeMap;
@@ -88,7 +89,7 @@ pub fn finish(cli: &Cli, a: &DemoArgs) -> Result<()> {
         let purpose = WEB_USERS.iter().find(|(n, ..)| *n == user.name).map_or(Some("commissioning"), |w| w.2);
         rows.push((user.name.clone(), user.role, purpose, creds[&user.name].clone(), secret));
     }
-    release_one(&app, &creds)?;
+    release_demo_outputs(&app, &creds)?;
     println!();
     println!("Demo sign-ins (synthetic data only; also in {}):", path.display());
     println!("  {:<14} {:<8} {:<26} {:<26} TOTP secret (type into an authenticator app)", "user", "role", "password", "purpose (agreement DSA-HAVEN-DEMO)");
@@ -102,18 +103,33 @@ pub fn finish(cli: &Cli, a: &DemoArgs) -> Result<()> {
     crate::serve::serve(cli, a.bind, None)
 }
 
-/// Releases the demo analyst's latest held output, if nothing is released
-/// yet, as two demo reviewers (each signs in and approves; audited).
-fn release_one(app: &App, creds: &BTreeMap<String, String>) -> Result<()> {
-    if !app.released()?.is_empty() {
+/// Releases the demo analyst's first held indicators output and benchmark,
+/// each only if nothing of its kind is released yet, as two demo reviewers
+/// (each signs in once — a one-time code works once — and approves;
+/// audited), so the overview, indicator, inequality, benchmarking and
+/// practice pages have figures.
+fn release_demo_outputs(app: &App, creds: &BTreeMap<String, String>) -> Result<()> {
+    let released = app.released()?;
+    let outputs = app.outputs()?;
+    let pending: Vec<_> = ["Indicators ", "Benchmark "]
+        .into_iter()
+        .filter(|kind| !released.iter().any(|o| o.title.starts_with(kind)))
+        // The first of each kind the demo made: the whole zone's catalogue
+        // and the benchmark (the ICB's own population waits for review).
+        .filter_map(|kind| outputs.iter().find(|o| o.status == Status::Pending && o.author == "demo.analyst" && o.title.starts_with(kind)))
+        .collect();
+    if pending.is_empty() {
         return Ok(());
     }
-    let Some(o) = app.outputs()?.into_iter().rev().find(|o| o.status == Status::Pending && o.author == "demo.analyst") else { return Ok(()) };
     for (reviewer, purpose) in [("demo.reviewer", Some("commissioning")), ("demo.auditor", None)] {
         let Some(password) = creds.get(reviewer) else { return Ok(()) };
         let actor = sign_in(app, reviewer, password, purpose)?;
-        app.review(&actor, &o.id, true, "")?;
+        for o in &pending {
+            app.review(&actor, &o.id, true, "")?;
+        }
     }
-    println!("Released {} ({}) as demo.reviewer and demo.auditor so the overview has figures; the rest wait for your review.", o.id, o.title);
+    for o in &pending {
+        println!("Released {} ({}) as demo.reviewer and demo.auditor so the pages have figures.", o.id, o.title);
+    }
     Ok(())
 }

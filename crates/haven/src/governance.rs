@@ -213,45 +213,6 @@ pub fn audit(data_dir: &Path, event: Event) -> Result<()> {
     Ok(())
 }
 
-/// A fixed reason for a failure, for the audit log: which kind of thing
-/// failed, never the error's text, which may quote what a file holds.
-pub fn fixed_reason(e: &anyhow::Error) -> &'static str {
-    use haven_analytics::AnalyticsError as A;
-    use haven_governance::GovernanceError as G;
-    use haven_store::StoreError as S;
-    for cause in e.chain() {
-        if let Some(s) = cause.downcast_ref::<S>() {
-            #[allow(unreachable_patterns)] // other variants may come
-            return match s {
-                S::Io { .. } => "a file of the store could not be read or written",
-                S::Catalog(_) => "the catalog failed",
-                S::Parquet { .. } => "a Parquet file could not be written",
-                S::Query(_) => "the query over the zone failed",
-                S::Locked(_) => "the data directory was locked by a load",
-                S::ZoneNotInScope { .. } => "a zone outside the grant was asked for",
-                S::Inconsistent(_) => "the catalog is inconsistent with the files",
-                _ => "the store failed",
-            };
-        }
-        if let Some(g) = cause.downcast_ref::<G>() {
-            match g {
-                G::Refused(_) => return "refused by governance",
-                G::Store(_) | G::Db(_) => continue,
-                _ => return "a governance check failed",
-            }
-        }
-        if let Some(a) = cause.downcast_ref::<A>() {
-            match a {
-                A::Query { .. } => continue,
-                A::Unknown(_) => return "no such indicator or breakdown, or no data for it",
-                A::Shape { .. } => return "a query returned a shape the engine did not expect",
-                _ => return "writing an output failed",
-            }
-        }
-    }
-    "the read failed"
-}
-
 /// An audit event by the current actor, in the session's role, purpose and
 /// agreement when there is one (the arguments say what the action is for
 /// otherwise).

@@ -423,34 +423,24 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
 }
 
 /// One line per load and provider: overall completeness and validity, then the
-/// weakest fields, in the spirit of NHS England's Data Quality Maturity Index.
+/// weakest fields, in the spirit of NHS England's Data Quality Maturity Index
+/// (`haven_app::dscro::summarise`, the rule the web app shows too).
 fn print_dq_summary(_: &dyn Catalog, loads: &[haven_store::LoadRecord], rows: &[(String, String, DqRow)]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for l in loads {
-        let mine: Vec<&DqRow> = rows.iter().filter(|(id, _, _)| *id == l.id).map(|(_, _, r)| r).collect();
-        let mut providers: Vec<&str> = mine.iter().map(|r| r.provider.as_str()).collect();
-        providers.sort();
-        providers.dedup();
+        let mine: Vec<DqRow> = rows.iter().filter(|(id, _, _)| *id == l.id).map(|(_, _, r)| r.clone()).collect();
+        let providers = haven_app::dscro::summarise(&mine);
         writeln!(out, "{} {} ({} providers)", l.dataset, l.id, providers.len())?;
         writeln!(out, "  {:<10} {:>10} {:>13} {:>10}  weakest fields (validity)", "provider", "rows", "completeness", "validity")?;
         for p in providers {
-            let fields: Vec<&&DqRow> = mine.iter().filter(|r| r.provider == p).collect();
-            let rows_seen = fields.first().map_or(0, |r| r.rows);
-            let (filled, cells, valid) = fields.iter().fold((0, 0, 0), |(f, c, v), r| (f + r.filled, c + r.rows, v + r.valid));
-            let mut weak: Vec<(f64, &str)> = fields
-                .iter()
-                .filter(|r| r.filled > 0 && r.valid < r.filled)
-                .map(|r| (r.valid as f64 / r.filled as f64, r.field.as_str()))
-                .collect();
-            weak.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let weak: Vec<String> = weak.iter().take(3).map(|(v, f)| format!("{f} {:.1}%", 100.0 * v)).collect();
+            let weak: Vec<String> = p.weakest.iter().map(|(f, v)| format!("{f} {:.1}%", 100.0 * v)).collect();
             writeln!(
                 out,
                 "  {:<10} {:>10} {:>12.1}% {:>9.1}%  {}",
-                p,
-                rows_seen,
-                100.0 * ratio(filled, cells).unwrap_or(0.0),
-                100.0 * ratio(valid, filled).unwrap_or(1.0),
+                p.provider,
+                p.rows,
+                100.0 * p.completeness.unwrap_or(0.0),
+                100.0 * p.validity.unwrap_or(1.0),
                 weak.join(", ")
             )?;
         }

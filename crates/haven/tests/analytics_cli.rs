@@ -40,9 +40,17 @@ fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
     let (id, out) = held(&h, &run);
     let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "csv")).collect();
     assert!(files.len() >= 17 * 5, "{} tables", files.len());
-    for f in files.iter().filter(|f| !f.to_string_lossy().ends_with(".sii.csv")) {
+    // Every table but the slope indices and the practices' areas (codes of
+    // organisations, no counts: `practice,pcn,sub_icb`).
+    for f in files.iter().filter(|f| !f.to_string_lossy().ends_with(".sii.csv") && !f.ends_with("areas.csv")) {
         assert_protected(f, None);
         assert_values_from_published_counts(f);
+    }
+    let areas = std::fs::read_to_string(out.join("areas.csv")).unwrap();
+    assert!(areas.starts_with("practice,pcn,sub_icb\n") && areas.lines().count() > 10, "{areas}");
+    for line in areas.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert!(cells.len() == 3 && cells.iter().all(|c| c.len() <= 6 && c.chars().all(|ch| ch.is_ascii_alphanumeric())), "{line}");
     }
     show_renders_every_file(&h, &ana, &id, &out);
     // The whole catalogue on the `small` scale, by the breakdowns that do

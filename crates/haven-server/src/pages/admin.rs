@@ -1,5 +1,6 @@
 //! Administration: users (add, disable, unlock, second-factor enrolment or
-//! reset, shown once) and each user's own personal API tokens.
+//! reset, shown once), practices and their GP accounts, every user's API
+//! tokens (administrators revoke any), and each user's own tokens.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
@@ -188,4 +189,71 @@ pub async fn revoke_token(State(state): State<Shared>, signed: Signed, Path(hand
     let session = signed.session.clone();
     call(&state, &signed, move |app| app.revoke_token(&session, &handle)).await?;
     Ok(Redirect::to("/tokens").into_response())
+}
+
+/// `GET /admin/practices`: each practice with its GP accounts and whether
+/// the newest released output has its dashboard.
+pub async fn practices(State(state): State<Shared>, signed: Signed) -> Page {
+    let practices = call(&state, &signed, |app| app.practices()).await?;
+    let rows: Vec<Vec<maud::Markup>> = practices
+        .iter()
+        .map(|p| {
+            vec![
+                html! { (p.code) },
+                html! {
+                    @if p.accounts.is_empty() { "none" }
+                    @for (name, disabled, mfa) in &p.accounts {
+                        (name) @if *disabled { " (disabled)" } @if !*mfa { " (no second factor)" } br;
+                    }
+                },
+                html! { @if p.has_dashboard { "yes" } @else { "no" } },
+            ]
+        })
+        .collect();
+    let body = html! {
+        p { "GP accounts are bound to one practice (set when the account is added on the Users page); a GP sees only their own practice's dashboard and, under direct care, only their own registered patients." }
+        (layout::table("Practices", &["Practice", "GP accounts", "In the newest released output"], &rows))
+        p { a href="/admin/users" { "Users" } }
+    };
+    render(&state, &signed, "Practices", body).await
+}
+
+/// `GET /admin/tokens`: every user's personal API tokens; an administrator
+/// may revoke any.
+pub async fn all_tokens(State(state): State<Shared>, signed: Signed) -> Page {
+    let tokens = call(&state, &signed, |app| app.all_tokens()).await?;
+    let token = csrf(&state, &signed).await?;
+    let admin = signed.session.role == haven_governance::dsa::Role::Admin;
+    let rows: Vec<Vec<maud::Markup>> = tokens
+        .iter()
+        .map(|t| {
+            vec![
+                html! { (t.user) },
+                html! { code { (t.handle) } },
+                html! { (t.label) },
+                html! { (t.role) @if let Some(p) = t.purpose { " · " (p) } @if let Some(d) = &t.dsa { " · " (d) } },
+                html! { (haven_store::format_timestamp(t.expires_at)) },
+                html! { (t.last_used_at.map(haven_store::format_timestamp).unwrap_or_else(|| "never".into())) },
+                html! { @if t.revoked { "revoked" } @else { "live" } },
+                html! {
+                    @if admin && !t.revoked {
+                        form method="post" action={"/admin/tokens/" (t.user) "/" (t.handle) "/revoke"} class="haven-inline" {
+                            (layout::csrf_field(&token))
+                            button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" { "Revoke" span class="nhsuk-u-visually-hidden" { " " (t.user) "'s token " (t.handle) } }
+                        }
+                    }
+                },
+            ]
+        })
+        .collect();
+    let body = html! { (layout::table("Every personal API token", &["User", "Handle", "Label", "Scope", "Expires", "Last used", "State", ""], &rows)) };
+    render(&state, &signed, "API tokens of all users", body).await
+}
+
+/// `POST /admin/tokens/{name}/{handle}/revoke`: an administrator revokes
+/// another user's token (audited with the owner as target).
+pub async fn revoke_any(State(state): State<Shared>, signed: Signed, Path((name, handle)): Path<(String, String)>) -> Page {
+    let session = signed.session.clone();
+    call(&state, &signed, move |app| app.revoke_token_of(&session, &name, &handle)).await?;
+    Ok(Redirect::to("/admin/tokens").into_response())
 }

@@ -106,12 +106,15 @@ pub async fn retention(State(state): State<Shared>, signed: Signed) -> Page {
 /// `GET /loads`: lineage of every load (never a row of data).
 pub async fn loads(State(state): State<Shared>, signed: Signed) -> Page {
     let loads = call(&state, &signed, |app| app.loads()).await?;
+    let route = "GET /loads/{id}/quarantine";
+    let quarantine = haven_app::operation::for_route(route).is_some_and(|op| haven_app::operation::allows(op, route, Some(&signed.session)).is_ok());
     let rows: Vec<Vec<maud::Markup>> = loads
         .iter()
         .rev()
         .map(|l| {
+            let committed = l.status == haven_store::LoadStatus::Committed;
             vec![
-                html! { (l.id) },
+                html! { @if quarantine && committed { a href={"/loads/" (l.id) "/quarantine"} { (l.id) } } @else { (l.id) } },
                 html! { (l.dataset) },
                 html! { (format!("{:?}", l.status).to_lowercase()) },
                 html! { (l.finished_at) },

@@ -14,21 +14,33 @@ const FAVICON: &str = "/assets/nhsuk-frontend/assets/images/favicon.svg";
 /// The navigation: (label, route in the table, link).
 const NAV: &[(&str, &str, &str)] = &[
     ("Overview", "GET /overview", "/overview"),
+    ("Inequalities", "GET /inequalities", "/inequalities"),
+    ("Benchmarking", "GET /benchmarking", "/benchmarking"),
+    ("Areas", "GET /areas", "/areas"),
+    ("Analyses", "GET /analyses", "/analyses"),
+    ("Data quality", "GET /dq", "/dq"),
     ("Outputs for review", "GET /outputs", "/outputs"),
     ("Loads", "GET /loads", "/loads"),
     ("Audit log", "GET /audit", "/audit"),
     ("Agreements", "GET /agreements", "/agreements"),
     ("Retention", "GET /retention", "/retention"),
     ("Users", "GET /admin/users", "/admin/users"),
+    ("Practices", "GET /admin/practices", "/admin/practices"),
+    ("All tokens", "GET /admin/tokens", "/admin/tokens"),
     ("API tokens", "GET /tokens", "/tokens"),
 ];
 
-/// The links `session` may follow.
-pub fn nav_for(session: &Session) -> Vec<(&'static str, &'static str)> {
-    NAV.iter()
-        .filter(|(_, route, _)| operation::for_route(route).is_some_and(|op| operation::allows(op, route, Some(session)).is_ok()))
-        .map(|(label, _, href)| (*label, *href))
-        .collect()
+/// The links `session` may follow; a GP's own practice dashboard first.
+pub fn nav_for(session: &Session) -> Vec<(&'static str, String)> {
+    let allowed = |route: &str| operation::for_route(route).is_some_and(|op| operation::allows(op, route, Some(session)).is_ok());
+    let mut links = Vec::new();
+    if let (haven_governance::dsa::Role::Gp, Some(p)) = (session.role, session.practice.as_deref()) {
+        if allowed("GET /practices/{code}") {
+            links.push(("My practice", format!("/practices/{p}")));
+        }
+    }
+    links.extend(NAV.iter().filter(|(_, route, _)| allowed(route)).map(|(label, _, href)| (*label, (*href).to_owned())));
+    links
 }
 
 /// A whole page. `csrf` is the session's anti-forgery token, for the

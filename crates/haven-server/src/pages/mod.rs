@@ -10,7 +10,10 @@ use crate::guard::{blocking, Refused, Signed};
 use crate::Shared;
 
 pub mod admin;
+pub mod analyses;
 pub mod audit;
+pub mod dscro;
+pub mod insight;
 pub mod layout;
 pub mod outputs;
 pub mod sign_in;
@@ -20,12 +23,7 @@ pub type Page = Result<Response, Refused>;
 
 /// Renders `body` in the frame for `signed`, with its anti-forgery token.
 pub async fn render(state: &Shared, signed: &Signed, title: &str, body: Markup) -> Page {
-    let app = state.app.clone();
-    let token = signed.token.clone();
-    let csrf = match blocking(move || app.form_token(&token)).await {
-        Ok(t) => t,
-        Err(e) => return Err(Refused::from(state, signed, e).await),
-    };
+    let csrf = csrf(state, signed).await?;
     Ok(layout::page(title, Some(&signed.session), Some(&csrf), body).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! Outputs: the review queue (held outputs, every file checked against its
 //! manifest and rendered, approve or reject with a reason) and the released
-//! outputs analysts and viewers see — the overview is the latest released
-//! one. Nothing else reaches these pages: every figure has passed
+//! outputs analysts and viewers see (the pages built from them are in
+//! [`crate::pages::insight`]). Nothing else reaches these pages: every figure has passed
 //! disclosure control before it was held, and two reviewers released it.
 
 use axum::extract::{Path, State};
@@ -98,24 +98,6 @@ fn header(o: &Output) -> Markup {
     }
 }
 
-/// `GET /overview`: the latest released output, in full.
-pub async fn overview(State(state): State<Shared>, signed: Signed) -> Page {
-    let released = call(&state, &signed, |app| app.released()).await?;
-    let Some(latest) = released.last() else {
-        return render(&state, &signed, "ICB overview", html! { p { "Nothing has been released yet: outputs appear here once two reviewers release them." } }).await;
-    };
-    let id = latest.id.clone();
-    let shown = call(&state, &signed, move |app| app.released_output(&id)).await?;
-    let id = shown.output.id.clone();
-    let body = html! {
-        p class="nhsuk-lede-text" { "The latest released output: " (shown.output.title) "." }
-        (header(&shown.output))
-        (files(&shown, |n| format!("/released/{id}/{n}")))
-        p { a href="/released" { "All released outputs" } }
-    };
-    render(&state, &signed, "ICB overview", body).await
-}
-
 /// `GET /released`.
 pub async fn released_list(State(state): State<Shared>, signed: Signed) -> Page {
     let released = call(&state, &signed, |app| app.released()).await?;
@@ -130,7 +112,7 @@ pub async fn released_one(State(state): State<Shared>, signed: Signed, Path(id):
     render(&state, &signed, &shown.output.title.clone(), body).await
 }
 
-fn file_response(name: &str, bytes: Vec<u8>, download: bool) -> Response {
+pub(crate) fn file_response(name: &str, bytes: Vec<u8>, download: bool) -> Response {
     let kind = match name.rsplit('.').next() {
         Some("svg") => "image/svg+xml",
         Some("csv") => "text/csv; charset=utf-8",

@@ -24,10 +24,13 @@ fn random_hex() -> String {
     haven_store::hex(&b)
 }
 
-/// `GET /sign-in`.
-pub async fn form() -> Response {
+/// `GET /sign-in`, or `/sign-in?ended` after a session ended (expired,
+/// idle, revoked or its user disabled): the page says so in fixed words
+/// (nothing from the query is shown).
+pub async fn form(uri: axum::http::Uri) -> Response {
     let token = random_hex();
-    let mut r = sign_in_page(&token, None, StatusCode::OK);
+    let ended = uri.query().is_some_and(|q| q.split('&').any(|p| p == "ended"));
+    let mut r = sign_in_page(&token, ended.then_some("Your session has ended (it expired, was left idle, or was stopped). Sign in again."), StatusCode::OK);
     r.headers_mut().append(header::SET_COOKIE, set_cookie(SIGN_IN_COOKIE, &token, 3600));
     r
 }

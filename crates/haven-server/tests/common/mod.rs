@@ -35,6 +35,9 @@ pub struct Fixture {
     pub app: App,
     pub held: String,
     pub released: String,
+    /// A released indicators output and benchmark (see [`insight_outputs`]).
+    pub indicators: String,
+    pub benchmark: String,
     /// The counts the held and released tables were made from (some 1–7).
     pub raw: Vec<Vec<u64>>,
 }
@@ -74,7 +77,13 @@ impl Fixture {
         for reviewer in [("ben", Role::Analyst), ("aud", Role::Auditor)] {
             app.review(&Actor::Signed(Fixture::session(reviewer.0, reviewer.1)), &released, true, "").unwrap();
         }
-        Fixture { _tmp: tmp, app, held, released, raw }
+        let (indicators, benchmark) = insight_outputs(&app, &ana);
+        for id in [&indicators, &benchmark] {
+            for reviewer in [("ben", Role::Analyst), ("aud", Role::Auditor)] {
+                app.review(&Actor::Signed(Fixture::session(reviewer.0, reviewer.1)), id, true, "").unwrap();
+            }
+        }
+        Fixture { _tmp: tmp, app, held, released, raw, indicators, benchmark }
     }
 
     /// A session's terms, for calling the application layer directly.
@@ -145,4 +154,70 @@ pub fn read(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16
     let status = resp.status().as_u16();
     let body = resp.body_mut().read_to_string().unwrap_or_default();
     (status, cookies, body)
+}
+
+/// The indicator the insight fixture publishes.
+pub const READMISSIONS: &str = "apc.emergency_readmission_30d";
+
+fn row(group: &str, x: Option<u64>, n: u64) -> haven_analytics::Row {
+    use haven_governance::disclosure::Cell;
+    haven_analytics::Row {
+        group: group.into(),
+        numerator: Some(x.map_or(Cell::Suppressed, Cell::Value)),
+        denominator: Some(Cell::Value(n)),
+        value: x.map(|x| (1000.0 * x as f64 / n as f64).round() / 10.0),
+        lower: None,
+        upper: None,
+    }
+}
+
+/// A released indicators output and a benchmark, made by hand with known
+/// figures, held by `ana` (the caller releases them). Readmissions (lower
+/// is better), ICB 300/3,000 = 10.0%:
+/// - practices A81001 150/1,000 = 15.0% (above the 99.8% funnel: worse),
+///   A81002 100/1,000 = 10.0% (similar), A81003 50/1,000 = 5.0% (below:
+///   better), A81004 suppressed of 40;
+/// - PCNs U1 (A81001, A81002) 250/2,000 = 12.5%, U2 (A81003, A81004)
+///   50/1,040; one sub-ICB S1; providers RXX 200/2,000 and RYY 100/1,000;
+/// - twelve months of 25/250 = 10.0%; SII −5.0 (−6.0 to −4.0);
+/// - the benchmark: QMJ 10.0% against England 8.0%, peer median 9.5, worse.
+pub fn insight_outputs(app: &App, ana: &Actor) -> (String, String) {
+    use haven_analytics::{write, Breakdown, Table};
+    let ind = haven_analytics::find(READMISSIONS).unwrap();
+    let total = row("All", Some(300), 3000);
+    let table = |breakdown, rows| Table { indicator: READMISSIONS.into(), title: ind.title.into(), unit: "%".into(), breakdown, period: "2024-25".into(), rows, total: total.clone() };
+    let tables = vec![
+        table(Breakdown::Total, vec![total.clone()]),
+        table(Breakdown::Month, (4..16).map(|m| row(&format!("{}-{:02}", 2024 + (m - 1) / 12, (m - 1) % 12 + 1), Some(25), 250)).collect()),
+        table(Breakdown::SubIcb, vec![row("S1", Some(300), 3000)]),
+        table(Breakdown::Pcn, vec![row("U1", Some(250), 2000), row("U2", Some(50), 1040)]),
+        table(Breakdown::Practice, vec![row("A81001", Some(150), 1000), row("A81002", Some(100), 1000), row("A81003", Some(50), 1000), row("A81004", None, 40)]),
+        table(Breakdown::Provider, vec![row("RXX", Some(200), 2000), row("RYY", Some(100), 1000)]),
+        table(Breakdown::ImdQuintile, (1..=5).map(|q| row(&q.to_string(), Some(80 - 10 * q), 600)).collect()),
+    ];
+    let area = |p: &str, pcn: &str| haven_analytics::insight::Area { practice: p.into(), pcn: Some(pcn.into()), sub_icb: Some("S1".into()) };
+    let areas = vec![area("A81001", "U1"), area("A81002", "U1"), area("A81003", "U2"), area("A81004", "U2")];
+    let (indicators, _) = app
+        .hold(ana, "Indicators 2024-25", |d| {
+            for t in &tables {
+                write::table(t, d)?;
+                write::charts(&ind, t, d, &[])?;
+            }
+            write::areas(&areas, d)?;
+            let sii = format!("indicator,sii,sii_lower_95,sii_upper_95,rii,rii_lower_95,rii_upper_95\n{READMISSIONS},-5.000,-6.000,-4.000,0.5000,0.4000,0.6000\n");
+            d.put(&format!("{READMISSIONS}.imd_quintile.sii.csv"), sii.as_bytes())?;
+            Ok(())
+        })
+        .unwrap();
+    let b: haven_analytics::benchmark::Benchmark = serde_json::from_value(serde_json::json!({
+        "icb": "QMJ", "period": "2024-25",
+        "profile": {"icb": "QMJ", "population": 1_000_000, "age_shares": [0.2, 0.3, 0.3, 0.15, 0.05], "imd_mean_decile": 5.5, "most_deprived_share": 0.2},
+        "peers": [{"icb": "QWE", "distance": 0.1}],
+        "comparisons": [{"indicator": READMISSIONS, "title": ind.title, "unit": "%", "method": "crude", "polarity": "lower_is_better",
+            "value": 10.0, "lower": 9.0, "upper": 11.1, "england": 8.0, "peer_median": 9.5, "spread": [7.0, 8.5, 10.5, 12.0],
+            "vs_england": "worse", "opportunity": 15.0, "opportunity_unit": "readmissions"}]
+    }))
+    .unwrap();
+    let (benchmark, _) = app.hold(ana, "Benchmark QMJ 2024-25", |d| Ok(write::benchmark(&b, std::slice::from_ref(&ind), d).map(|_| ())?)).unwrap();
+    (indicators, benchmark)
 }
