@@ -234,43 +234,65 @@ pub fn practice_lines(ind: &Indicators, practice: &str) -> Vec<PracticeLine> {
 }
 
 impl App {
-    /// The newest released, attested output of `kind` with its manifest's
-    /// names.
-    fn newest(&self, want: Kind) -> Result<Option<(Output, Vec<String>)>, AppError> {
+    /// The newest released, attested output of each kind with its
+    /// manifest's names (one pass over the outputs, one audit log).
+    fn newest(&self) -> Result<[Option<(Output, Vec<String>)>; 2], AppError> {
         let outputs = Outputs::open(&self.data)?;
+        let mut found: [Option<(Output, Vec<String>)>; 2] = [None, None];
         for o in self.released()?.into_iter().rev() {
             let files: Vec<String> = outputs.files(&o.id)?.into_iter().map(|f| f.name).collect();
-            if kind(&files) == Some(want) {
-                return Ok(Some((o, files)));
+            let slot = match kind(&files) {
+                Some(Kind::Indicators) => 0,
+                Some(Kind::Benchmark) => 1,
+                None => continue,
+            };
+            if found[slot].is_none() {
+                found[slot] = Some((o, files));
+            }
+            if found.iter().all(Option::is_some) {
+                break;
             }
         }
-        Ok(None)
+        Ok(found)
+    }
+
+    /// The newest released indicators output and benchmark, each read once
+    /// and kept while it is the newest.
+    pub fn released_insight(&self) -> Result<(Option<Arc<Indicators>>, Option<Arc<Benchmarked>>), AppError> {
+        let [ind, bm] = self.newest()?;
+        Ok((ind.map(|(o, f)| self.indicators_cached(o, f)).transpose()?, bm.map(|(o, f)| self.benchmark_cached(o, f)).transpose()?))
     }
 
     /// The newest released indicators output, read once.
     pub fn released_indicators(&self) -> Result<Option<Arc<Indicators>>, AppError> {
-        let Some((output, files)) = self.newest(Kind::Indicators)? else { return Ok(None) };
-        let mut cached = self.cache.indicators.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = cached.as_ref().filter(|c| c.output.id == output.id && c.output.sha256 == output.sha256) {
-            return Ok(Some(c.clone()));
-        }
-        let read = Arc::new(Indicators::read(&Outputs::open(&self.data)?, output, files)?);
-        *cached = Some(read.clone());
-        Ok(Some(read))
+        Ok(self.released_insight()?.0)
     }
 
     /// The newest released benchmark, read once.
     pub fn released_benchmark(&self) -> Result<Option<Arc<Benchmarked>>, AppError> {
-        let Some((output, files)) = self.newest(Kind::Benchmark)? else { return Ok(None) };
+        Ok(self.released_insight()?.1)
+    }
+
+    fn indicators_cached(&self, output: Output, files: Vec<String>) -> Result<Arc<Indicators>, AppError> {
+        let mut cached = self.cache.indicators.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cached.as_ref().filter(|c| c.output.id == output.id && c.output.sha256 == output.sha256) {
+            return Ok(c.clone());
+        }
+        let read = Arc::new(Indicators::read(&Outputs::open(&self.data)?, output, files)?);
+        *cached = Some(read.clone());
+        Ok(read)
+    }
+
+    fn benchmark_cached(&self, output: Output, files: Vec<String>) -> Result<Arc<Benchmarked>, AppError> {
         let mut cached = self.cache.benchmark.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cached.as_ref().filter(|c| c.output.id == output.id && c.output.sha256 == output.sha256) {
-            return Ok(Some(c.clone()));
+            return Ok(c.clone());
         }
         let bytes = Outputs::open(&self.data)?.held_bytes(&output.id, "benchmark.json")?;
         let benchmark = parse(&output.id, "benchmark.json", &bytes)?;
         let read = Arc::new(Benchmarked { output, benchmark, files });
         *cached = Some(read.clone());
-        Ok(Some(read))
+        Ok(read)
     }
 
     /// A chart (or any file) of a released, attested output, to show in a

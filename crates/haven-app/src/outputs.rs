@@ -71,20 +71,7 @@ impl App {
     /// audit chain (see the module comment).
     pub fn attested(&self, id: &str) -> Result<Output, AppError> {
         let o = Outputs::open(&self.data)?.get(id)?.ok_or_else(|| AppError::NotFound(format!("no output {id}")))?;
-        let log = self.audit_log()?;
-        if !log.attests("output.submit", id, &o.sha256)? {
-            return Err(AppError::Refused(format!("output {id} has no audited submission of its manifest (SHA-256 {}); it was changed outside Haven", o.sha256)));
-        }
-        let mut approvers: Vec<String> = log.attested("output.approve", id)?.into_iter().map(|e| e.event.actor).filter(|a| *a != o.author).collect();
-        approvers.sort();
-        approvers.dedup();
-        if o.status == Status::Released && approvers.len() < APPROVALS_NEEDED {
-            return Err(AppError::Refused(format!(
-                "output {id} is marked released but the audit chain holds {} approval(s) by reviewers other than its author; it was changed outside Haven",
-                approvers.len()
-            )));
-        }
-        Ok(o)
+        attest(&self.audit_log()?, o)
     }
 
     /// Copies a released, attested output's files to `dest` (outside the
@@ -102,7 +89,8 @@ impl App {
     /// The released outputs whose release the audit chain attests: all an
     /// analyst or viewer sees outside review.
     pub fn released(&self) -> Result<Vec<Output>, AppError> {
-        Ok(self.outputs()?.into_iter().filter(|o| o.status == Status::Released && self.attested(&o.id).is_ok()).collect())
+        let log = self.audit_log()?;
+        Ok(self.outputs()?.into_iter().filter(|o| o.status == Status::Released).filter_map(|o| attest(&log, o).ok()).collect())
     }
 
     /// One released output, shown as its reviewers saw it; anything else
@@ -134,4 +122,22 @@ impl App {
         self.audit(actor.event("", "output_release", "", "output.download", id, if result.is_ok() { "ok" } else { "refused" }, detail))?;
         result
     }
+}
+
+/// [`App::attested`] against an open audit log (one log for many outputs).
+fn attest(log: &haven_governance::audit::AuditLog, o: Output) -> Result<Output, AppError> {
+    let id = o.id.as_str();
+    if !log.attests("output.submit", id, &o.sha256)? {
+        return Err(AppError::Refused(format!("output {id} has no audited submission of its manifest (SHA-256 {}); it was changed outside Haven", o.sha256)));
+    }
+    let mut approvers: Vec<String> = log.attested("output.approve", id)?.into_iter().map(|e| e.event.actor).filter(|a| *a != o.author).collect();
+    approvers.sort();
+    approvers.dedup();
+    if o.status == Status::Released && approvers.len() < APPROVALS_NEEDED {
+        return Err(AppError::Refused(format!(
+            "output {id} is marked released but the audit chain holds {} approval(s) by reviewers other than its author; it was changed outside Haven",
+            approvers.len()
+        )));
+    }
+    Ok(o)
 }

@@ -174,7 +174,7 @@ fn trend(t: Option<&haven_analytics::insight::Trend>) -> serde_json::Value {
 /// local total and monthly SPC reading.
 #[utoipa::path(get, path = "/api/indicators", responses((status = 200, description = "One line per indicator; null where nothing is released")))]
 async fn indicators(State(state): State<Shared>, signed: Signed) -> Answer {
-    let (x, b) = call(&state, &signed, |app| Ok((app.released_indicators()?, app.released_benchmark()?))).await?;
+    let (x, b) = call(&state, &signed, |app| app.released_insight()).await?;
     let lines: Vec<_> = haven_app::insight::headline(x.as_deref(), b.as_deref())
         .iter()
         .map(|h| serde_json::json!({"indicator": h.indicator.id, "title": h.indicator.title, "comparison": h.comparison, "local": h.local, "local_unit": h.local_unit, "trend": trend(h.trend.as_ref())}))
@@ -192,7 +192,7 @@ async fn indicators(State(state): State<Shared>, signed: Signed) -> Answer {
 #[utoipa::path(get, path = "/api/indicators/{id}", params(("id" = String, Path, description = "Indicator id, e.g. apc.emergency_readmission_30d")), responses((status = 200, description = "The indicator's released tables"), (status = 404, description = "No such indicator")))]
 async fn indicator(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
     let ind = call(&state, &signed, move |_| haven_app::insight::indicator(&id)).await?;
-    let (x, b) = call(&state, &signed, |app| Ok((app.released_indicators()?, app.released_benchmark()?))).await?;
+    let (x, b) = call(&state, &signed, |app| app.released_insight()).await?;
     let comparison = b.as_ref().and_then(|b| b.benchmark.comparisons.iter().find(|c| c.indicator == ind.id).cloned());
     let breakdowns: Vec<_> = x
         .as_ref()

@@ -69,6 +69,14 @@ fn the_pages_show_the_released_figures_with_their_flags() {
         assert!(body.contains(b), "{b}");
     }
     assert!(body.contains(&format!("/released/{}/chart/{READMISSIONS}.practice.funnel.svg", fx.indicators)));
+    // Each table downloads as the released CSV (an audited download).
+    let csv = format!("/released/{}/{READMISSIONS}.practice.csv", fx.indicators);
+    assert!(body.contains(&format!("href=\"{csv}\"")), "{body}");
+    let before = fx.audited("output.download");
+    let (status, _, text) = read(agent().get(&format!("{}{csv}", server.base)).header("Cookie", &format!("haven_session={vic}")).call());
+    assert_eq!(status, 200);
+    assert!(text.contains("A81001,150,1000,15.0"), "{text}");
+    assert_eq!(fx.audited("output.download"), before + 1);
 
     // The chart is served as an image; a held output's is not.
     let (status, _, svg) = read(agent().get(&format!("{}/released/{}/chart/{READMISSIONS}.practice.funnel.svg", server.base, fx.indicators)).header("Cookie", &format!("haven_session={vic}")).call());

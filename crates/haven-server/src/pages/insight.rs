@@ -67,7 +67,7 @@ fn nothing(what: &str) -> Markup {
 
 /// Both released outputs, read (once) off the blocking pool.
 async fn released(state: &Shared, signed: &Signed) -> Result<(Option<Arc<Indicators>>, Option<Arc<Benchmarked>>), crate::guard::Refused> {
-    call(state, signed, |app| Ok((app.released_indicators()?, app.released_benchmark()?))).await
+    call(state, signed, |app| app.released_insight()).await
 }
 
 /// `GET /overview`: the headline indicators against England and peers,
@@ -115,6 +115,12 @@ pub async fn overview(State(state): State<Shared>, signed: Signed) -> Page {
         }
     };
     render(&state, &signed, "ICB overview", body).await
+}
+
+/// The released table's CSV, as a download link (audited when followed).
+fn download(output: &str, c: &Compared) -> Markup {
+    let name = format!("{}.{}.csv", c.table.indicator, c.table.breakdown.name());
+    html! { p class="nhsuk-body-s" { a href={"/released/" (output) "/" (name)} { "Download " (name) } } }
 }
 
 /// A table of one breakdown with each row's flag against the total.
@@ -175,6 +181,7 @@ pub async fn indicator(State(state): State<Shared>, signed: Signed, Path(id): Pa
                     @if let Some(c) = x.compared(&ind, b) {
                         h2 class="nhsuk-heading-m" { "By " (b.label()) }
                         (compared_table(&c, &format!("{} by {}, {}", ind.title, b.label(), c.table.period), None))
+                        (download(&x.output.id, &c))
                     }
                 }
                 (source(&x.output))
@@ -256,7 +263,7 @@ pub async fn benchmarking(State(state): State<Shared>, signed: Signed, Query(q):
         (picker("/benchmarking", &x, ind.id, Some((&levels, level))))
         @if x.files.contains(&funnel) { (chart(&x.output.id, &funnel)) }
         @match x.compared(&ind, level) {
-            Some(c) => (compared_table(&c, &format!("{} by {}, against the ICB (PHE funnel, 95% and 99.8%)", ind.title, level.label()), link)),
+            Some(c) => { (compared_table(&c, &format!("{} by {}, against the ICB (PHE funnel, 95% and 99.8%)", ind.title, level.label()), link)) (download(&x.output.id, &c)) }
             None => p { "The released output has no table of this indicator by " (level.label()) "." },
         }
         (source(&x.output))
