@@ -51,6 +51,12 @@ pub struct Cache {
     benchmark: Mutex<Option<Arc<Benchmarked>>>,
 }
 
+/// A released output found, with its manifest's file names.
+type Found = Option<(Output, Vec<String>)>;
+
+/// The newest released indicators output and benchmark, if any.
+pub type Insight = (Option<Arc<Indicators>>, Option<Arc<Benchmarked>>);
+
 /// What a released output holds.
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -236,9 +242,9 @@ pub fn practice_lines(ind: &Indicators, practice: &str) -> Vec<PracticeLine> {
 impl App {
     /// The newest released, attested output of each kind with its
     /// manifest's names (one pass over the outputs, one audit log).
-    fn newest(&self) -> Result<[Option<(Output, Vec<String>)>; 2], AppError> {
+    fn newest(&self) -> Result<[Found; 2], AppError> {
         let outputs = Outputs::open(&self.data)?;
-        let mut found: [Option<(Output, Vec<String>)>; 2] = [None, None];
+        let mut found: [Found; 2] = [None, None];
         for o in self.released()?.into_iter().rev() {
             let files: Vec<String> = outputs.files(&o.id)?.into_iter().map(|f| f.name).collect();
             let slot = match kind(&files) {
@@ -258,7 +264,7 @@ impl App {
 
     /// The newest released indicators output and benchmark, each read once
     /// and kept while it is the newest.
-    pub fn released_insight(&self) -> Result<(Option<Arc<Indicators>>, Option<Arc<Benchmarked>>), AppError> {
+    pub fn released_insight(&self) -> Result<Insight, AppError> {
         let [ind, bm] = self.newest()?;
         Ok((ind.map(|(o, f)| self.indicators_cached(o, f)).transpose()?, bm.map(|(o, f)| self.benchmark_cached(o, f)).transpose()?))
     }
