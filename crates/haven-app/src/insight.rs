@@ -44,11 +44,51 @@ pub struct Benchmarked {
     pub files: Vec<String>,
 }
 
-/// Released outputs read once, kept while they are the newest of their kind.
+/// Released outputs read once, kept while they are the newest of their
+/// kind; and the review page's renderings of held files, by content.
 #[derive(Debug, Default)]
 pub struct Cache {
     indicators: Mutex<Option<Arc<Indicators>>>,
     benchmark: Mutex<Option<Arc<Benchmarked>>>,
+    renderings: Mutex<Renderings>,
+    /// The newest released outputs found at an audit head (see
+    /// [`App::released_insight`]).
+    newest: Mutex<Option<(String, Insight)>>,
+}
+
+/// Renderings of held files keyed by (output, name, SHA-256), for the
+/// outputs reviewed most recently.
+#[derive(Debug, Default)]
+struct Renderings {
+    /// Output ids, most recently used last.
+    order: Vec<String>,
+    by: std::collections::HashMap<(String, String, String), haven_governance::outputs::Rendering>,
+}
+
+/// How many outputs' renderings are kept.
+const RENDERED_OUTPUTS: usize = 4;
+
+impl Cache {
+    /// The rendering of output `id`'s file `name` whose bytes hash to
+    /// `sha256`: kept from an earlier call, else made by `make`. A file
+    /// whose bytes change has another SHA-256, so it is rendered afresh.
+    pub(crate) fn rendering(&self, id: &str, name: &str, sha256: &str, make: impl FnOnce() -> haven_governance::outputs::Rendering) -> haven_governance::outputs::Rendering {
+        let key = (id.to_owned(), name.to_owned(), sha256.to_owned());
+        if let Some(r) = self.renderings.lock().unwrap_or_else(|p| p.into_inner()).by.get(&key) {
+            return r.clone();
+        }
+        let made = make();
+        let mut r = self.renderings.lock().unwrap_or_else(|p| p.into_inner());
+        if !r.order.iter().any(|o| o == id) {
+            r.order.push(id.to_owned());
+            while r.order.len() > RENDERED_OUTPUTS {
+                let old = r.order.remove(0);
+                r.by.retain(|(o, _, _), _| *o != old);
+            }
+        }
+        r.by.insert(key, made.clone());
+        made
+    }
 }
 
 /// A released output found, with its manifest's file names.
@@ -264,9 +304,28 @@ impl App {
 
     /// The newest released indicators output and benchmark, each read once
     /// and kept while it is the newest.
+    ///
+    /// Every submission and approval is audited, and each audit entry
+    /// rewrites the chain's head file; so while the head is unchanged the
+    /// released outputs are the ones found last time, and the answer found
+    /// then (each output attested, each file checked) is reused. A change
+    /// made outside Haven without an audit entry is not seen until the next
+    /// entry: the pages keep showing what was verified.
     pub fn released_insight(&self) -> Result<Insight, AppError> {
+        let head = std::fs::read_to_string(self.data.join(haven_governance::audit::HEAD_FILE)).ok();
+        if let Some(h) = &head {
+            if let Some((at, found)) = self.cache.newest.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                if at == h {
+                    return Ok(found.clone());
+                }
+            }
+        }
         let [ind, bm] = self.newest()?;
-        Ok((ind.map(|(o, f)| self.indicators_cached(o, f)).transpose()?, bm.map(|(o, f)| self.benchmark_cached(o, f)).transpose()?))
+        let found: Insight = (ind.map(|(o, f)| self.indicators_cached(o, f)).transpose()?, bm.map(|(o, f)| self.benchmark_cached(o, f)).transpose()?);
+        if let Some(h) = head {
+            *self.cache.newest.lock().unwrap_or_else(|p| p.into_inner()) = Some((h, found.clone()));
+        }
+        Ok(found)
     }
 
     /// The newest released indicators output, read once.

@@ -147,7 +147,7 @@ impl AuditLog {
             conn.execute_batch(SCHEMA)?;
         }
         let key = AuditKey::load(keys_dir)?;
-        Ok(AuditLog { conn, head: data_dir.join("audit.head"), keys_dir: keys_dir.to_path_buf(), key, missing: !existed })
+        Ok(AuditLog { conn, head: data_dir.join(HEAD_FILE), keys_dir: keys_dir.to_path_buf(), key, missing: !existed })
     }
 
     /// Appends an event and returns its entry.
@@ -426,6 +426,10 @@ fn no_key(keys_dir: &Path) -> GovernanceError {
 }
 
 /// Writes the head file (atomically, by rename).
+/// The chain's head file in the data directory: its last entry's number
+/// and hash under the audit key, rewritten by every append.
+pub const HEAD_FILE: &str = "audit.head";
+
 fn write_head(path: &Path, key: &AuditKey, seq: u64, hash: &str) -> Result<(), GovernanceError> {
     let tmp = path.with_extension("head.tmp");
     let io = |source| GovernanceError::Io { path: path.display().to_string(), source };

@@ -449,15 +449,30 @@ impl Outputs {
     /// [`Outputs::inspect`], with the bytes of each file that is as
     /// written (read and hashed once, for a page that shows them).
     pub fn inspect_with_bytes(&self, id: &str) -> Result<Vec<Checked>, GovernanceError> {
+        self.inspect_rendered_by(id, |_, name, bytes, names| render::render(name, bytes, names))
+    }
+
+    /// [`Outputs::inspect_with_bytes`] with the renderer given: it gets
+    /// the manifest's SHA-256 of a file that hashes as written, its name,
+    /// its bytes and the manifest's names, so a caller may keep renderings
+    /// by content (the bytes are still read and checked on every call).
+    pub fn inspect_rendered_by(&self, id: &str, mut render: impl FnMut(&str, &str, &[u8], &[String]) -> Rendering) -> Result<Vec<Checked>, GovernanceError> {
         let checked = self.check(id)?;
         let names: Vec<String> = checked.iter().filter(|(i, _)| i.sha256.is_some()).map(|(i, _)| i.name.clone()).collect();
         Ok(checked
             .into_iter()
             .map(|(i, bytes)| {
-                let rendering = bytes.as_ref().map(|b| render::render(&i.name, b, &names));
+                let sha = i.sha256.clone().unwrap_or_default();
+                let rendering = bytes.as_ref().map(|b| render(&sha, &i.name, b, &names));
                 (Inspected { rendering, ..i }, bytes)
             })
             .collect())
+    }
+
+    /// How Haven renders one held file for review (tables as text, charts
+    /// by their title, description and data).
+    pub fn render(name: &str, bytes: &[u8], names: &[String]) -> Rendering {
+        render::render(name, bytes, names)
     }
 
     /// The bytes of one file of an output's manifest, only if it is as

@@ -165,4 +165,14 @@ fn the_api_returns_the_same_tables_and_flags() {
     let (_, v) = api(&server, &ana, "/api/practices/A81003");
     assert_eq!(v["area"]["pcn"], "U2");
     assert_eq!(v["lines"][0]["flag"], "better");
+
+    // The pages keep what they found while the audit chain's head stands
+    // still; a newly released output (its approvals audited) is picked up.
+    let ana_actor = haven_app::Actor::Signed(Fixture::session("ana", Role::Analyst));
+    let (newer, _) = common::insight_outputs(&fx.app, &ana_actor);
+    assert_eq!(api(&server, &ana, "/api/indicators").1["indicators_output"], fx.indicators.as_str(), "held, not yet released");
+    for reviewer in [("ben", Role::Analyst), ("aud", Role::Auditor)] {
+        fx.app.review(&haven_app::Actor::Signed(Fixture::session(reviewer.0, reviewer.1)), &newer, true, "").unwrap();
+    }
+    assert_eq!(api(&server, &ana, "/api/indicators").1["indicators_output"], newer.as_str());
 }
