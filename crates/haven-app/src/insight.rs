@@ -34,6 +34,9 @@ pub struct Indicators {
     pub sii: BTreeMap<String, [f64; 3]>,
     /// Every file the output holds (charts are shown from these).
     pub files: Vec<String>,
+    /// Tables already flagged, by (indicator, breakdown): the output never
+    /// changes, so neither do its flags.
+    compared: Mutex<BTreeMap<(String, Breakdown), Arc<Compared>>>,
 }
 
 /// The newest released benchmark.
@@ -140,7 +143,7 @@ fn parse_areas(bytes: &[u8]) -> Vec<Area> {
 impl Indicators {
     fn read(outputs: &Outputs, output: Output, files: Vec<String>) -> Result<Indicators, AppError> {
         let id = output.id.clone();
-        let mut out = Indicators { output, tables: Vec::new(), areas: Vec::new(), sii: BTreeMap::new(), files };
+        let mut out = Indicators { output, tables: Vec::new(), areas: Vec::new(), sii: BTreeMap::new(), files, compared: Mutex::default() };
         for (name, bytes) in outputs.held_bytes_where(&id, |n| n.ends_with(".json") || n.ends_with(".sii.csv") || n == "areas.csv")? {
             if name == "areas.csv" {
                 out.areas = parse_areas(&bytes);
@@ -172,10 +175,16 @@ impl Indicators {
 
     /// Each row of `indicator` by `breakdown` with its significance against
     /// the table's total (the ICB), in the indicator's words.
-    pub fn compared(&self, ind: &Indicator, breakdown: Breakdown) -> Option<Compared> {
+    pub fn compared(&self, ind: &Indicator, breakdown: Breakdown) -> Option<Arc<Compared>> {
+        let key = (ind.id.to_owned(), breakdown);
+        if let Some(c) = self.compared.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Some(c.clone());
+        }
         let table = self.table(ind.id, breakdown)?.clone();
         let flags = insight::significance(ind, &table).into_iter().map(|s| insight::flag(s, ind.polarity)).collect();
-        Some(Compared { table, flags })
+        let c = Arc::new(Compared { table, flags });
+        self.compared.lock().unwrap_or_else(|p| p.into_inner()).insert(key, c.clone());
+        Some(c)
     }
 
     /// The monthly series' SPC reading.
@@ -407,6 +416,7 @@ mod tests {
             areas: vec![area("P1", "U1", "S1"), area("P2", "U1", "S1"), area("P3", "U2", "S2")],
             sii: BTreeMap::new(),
             files: vec![format!("{id}.practice.funnel.svg"), format!("{id}.practice.csv")],
+            compared: Mutex::default(),
         }
     }
 

@@ -196,7 +196,7 @@ async fn indicator(State(state): State<Shared>, signed: Signed, Path(id): Path<S
     let comparison = b.as_ref().and_then(|b| b.benchmark.comparisons.iter().find(|c| c.indicator == ind.id).cloned());
     let breakdowns: Vec<_> = x
         .as_ref()
-        .map(|x| haven_analytics::Breakdown::ALL.iter().filter_map(|br| x.compared(&ind, *br)).map(|c| serde_json::json!({"table": c.table, "flags": c.flags})).collect())
+        .map(|x| haven_analytics::Breakdown::ALL.iter().filter_map(|br| x.compared(&ind, *br)).map(|c| serde_json::json!({"table": &c.table, "flags": &c.flags})).collect())
         .unwrap_or_default();
     json(serde_json::json!({
         "indicator": ind.id, "title": ind.title, "numerator": ind.numerator, "denominator": ind.denominator, "source": ind.citation,
