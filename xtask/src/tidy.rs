@@ -187,6 +187,12 @@ fn check_layering(dir: &Path, name: &str, problems: &mut Vec<String>) {
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files(dir).into_iter().filter(|p| p.extension().is_some_and(|x| x == "rs")).collect()
+}
+
+/// Every file under `dir` (not folders), in no particular order; the one
+/// walk xtask's checks share.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -194,7 +200,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
+            } else {
                 out.push(p);
             }
         }
