@@ -44,12 +44,10 @@ impl App {
     /// Holds a disclosure-controlled table for review under the actor's
     /// agreement and purpose; audited `output.submit` with the manifest's
     /// SHA-256 (what export later checks the held files against).
+    /// (One table, `table.csv`, held by [`App::hold`].)
     pub fn submit(&self, actor: &Actor, title: &str, content: &Content) -> Result<Output, AppError> {
-        let s = actor.session().ok_or_else(|| AppError::Refused("submitting an output needs a sign-in".into()))?;
-        let (dsa, purpose) = (s.dsa.as_deref().unwrap_or(""), s.purpose.map_or("", |p| p.name()));
-        let out = Outputs::open(&self.data)?.submit(&actor.name(), title, dsa, purpose, content)?;
-        self.audit(actor.event("analyst", purpose, dsa, "output.submit", &out.id, "ok", serde_json::json!({"title": title, "sha256": out.sha256})))?;
-        Ok(out)
+        let (id, _) = self.hold(actor, title, |draft| Ok(draft.put("table.csv", content.csv().as_bytes())?))?;
+        Outputs::open(&self.data)?.get(&id)?.ok_or_else(|| AppError::NotFound(format!("no output {id}")))
     }
 
     /// A reviewer approves or rejects (with a reason); the second approval
