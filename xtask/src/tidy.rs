@@ -29,9 +29,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-analytics", &["haven-model", "haven-store", "haven-governance", "haven-stats", "haven-charts", "haven-ingest"]),
     // haven-synth only as a dev-dependency: generated fixtures for the tests.
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
-    ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics"]),
+    // Invoice validation: a workload beside the analytics (haven-ingest and
+    // haven-synth only as dev-dependencies, for loaded synthetic fixtures).
+    ("haven-finance", &["haven-model", "haven-store", "haven-ingest", "haven-synth"]),
+    ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics", "haven-finance"]),
     ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics"]),
-    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-app", "haven-server"]),
+    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-app", "haven-server"]),
 ];
 
 pub fn check(root: &Path) -> Result<(), Vec<String>> {

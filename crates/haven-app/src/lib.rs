@@ -18,6 +18,8 @@
 //! - [`insight`]: the released indicators and benchmark as the pages show
 //!   them (headline, indicator, inequalities, benchmarking, drill-down,
 //!   practice dashboard).
+//! - [`finance`]: invoice validation for the CEfF (issue 17), its per-line
+//!   outcomes kept inside the CEfF.
 //! - [`admin`]: users, second factors and lock-outs; the audit log's
 //!   verification, checkpoints and entries.
 
@@ -35,6 +37,7 @@ pub mod dscro;
 pub mod analyses;
 pub mod admin;
 mod error;
+pub mod finance;
 pub mod insight;
 pub mod operation;
 pub mod outputs;

@@ -150,6 +150,10 @@ pub const TABLE: &[Operation] = &[
     op("indicators.run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning])), &["indicators run"], &["POST /analyses/indicators"]),
     // The national extract opens only under the benchmarking purpose.
     op("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking])), &["benchmark"], &["POST /analyses/benchmark"]),
+    // Invoice validation: the CEfF's finance validators only, under the
+    // invoice-validation purpose (issue 17); the reason table is public.
+    op("iv.run", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv run"], &[]),
+    op("iv.reasons", Need::Open, &["iv reasons"], &[]),
     op("bench", Need::Open, &["bench synth", "bench ingest", "bench catalogue", "bench serve"], &[]),
     // Public parts of the server: its style sheet and scripts, the API's
     // description, and a liveness probe for the reverse proxy.
@@ -218,13 +222,16 @@ mod tests {
     fn roles_without_patient_data_never_run_data_operations() {
         // DESIGN.md §1: viewers, auditors and administrators see no patient
         // data, so none of them may load data or submit outputs built on it.
-        for name in ["ingest", "outputs.submit", "indicators.run", "benchmark"] {
+        for name in ["ingest", "outputs.submit", "indicators.run", "benchmark", "iv.run"] {
             let o = TABLE.iter().find(|o| o.name == name).unwrap();
             let Need::Signed { roles, .. } = o.need else { panic!("{name} must need a sign-in") };
             for r in [Role::Viewer, Role::Auditor, Role::Admin] {
                 assert!(!roles.contains(&r), "{r} may run {name}");
             }
         }
+        // Record-level CEfF data is for the finance validators alone (issue 17).
+        let Need::Signed { roles, .. } = for_command("iv run").unwrap().need else { panic!() };
+        assert_eq!(roles, [Role::Ceff]);
         // Only administrators manage users; only auditors export the audit log.
         assert!(matches!(for_command("users add").unwrap().need, Need::Signed { roles: [Role::Admin], .. }));
         assert!(matches!(for_route("GET /audit/export.csv").unwrap().need, Need::Signed { roles: [Role::Auditor], .. }));

@@ -933,7 +933,10 @@ fn invoice_header() -> Vec<Field> {
     vec![
         // Platform: internal UUID.
         record(text("INVOICE_ID", 36), "invoice"),
-        record(text("INVOICE_NUMBER", 30), "invoice_number"),
+        // The provider's own number for a financial document, not a record
+        // of a patient: kept clear in the CEfF, where challenges quote it
+        // back to the provider (issue 17).
+        text("INVOICE_NUMBER", 30),
         code("PROVIDER_CODE", 5),
         code("COMMISSIONER_CODE", 5),
         // CONTRACTED NCA.

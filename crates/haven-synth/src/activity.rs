@@ -504,7 +504,24 @@ impl<'a, 'p> Sim<'a, 'p> {
             }
         }
         if is_local && dis_known.is_some() {
-            self.out.candidates.push(Candidate::apc(self.p, &ctx, susspellid, &provspno, s, los, trust.mff));
+            let mut c = Candidate::apc(self.p, &ctx, susspellid, &provspno, s, los, trust.mff);
+            // EBI list 1 as the validator classifies the spell's episodes
+            // (haven_model's one rule): these lines need prior approval.
+            let coded = rules::CodedAdmission {
+                diagnoses: diags.clone(),
+                procedures: s.procs.to_vec(),
+                startage: u16::try_from(self.start_age(s.adm)).ok(),
+                sex: Some(self.id.sex),
+                admimeth: Some(s.admimeth),
+                admisorc: Some(s.admisorc),
+                epiorder: Some("01"),
+                epistat: Some("3"),
+                epitype: Some(s.epitype),
+                classpat: Some(s.classpat),
+                cause: None,
+            };
+            c.ebi = rules::ebi_intervention(&coded).is_some_and(|i| i.list() == 1);
+            self.out.candidates.push(c);
         }
         (first, is_local)
     }

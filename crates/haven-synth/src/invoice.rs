@@ -29,6 +29,14 @@ pub enum ErrorKind {
     NoSusRecord,
     ActivityAfterDeath,
     NcaWrongCommissioner,
+    /// Elective non-contracted activity billed without its prior
+    /// notification reference (NCA policy, datasets.md §6.1).
+    NoPriorApproval,
+    /// An EBI list-1 procedure billed without prior approval.
+    EbiNoPriorApproval,
+    /// An attendance or day case dated inside an inpatient spell at the
+    /// same provider: billed separately, or scheduled there by chance.
+    InsideSpell,
 }
 
 impl ErrorKind {
@@ -40,6 +48,9 @@ impl ErrorKind {
             Self::NoSusRecord => "NO_SUS_RECORD",
             Self::ActivityAfterDeath => "ACTIVITY_AFTER_DEATH",
             Self::NcaWrongCommissioner => "NCA_WRONG_COMMISSIONER",
+            Self::NoPriorApproval => "NO_PRIOR_APPROVAL",
+            Self::EbiNoPriorApproval => "EBI_NO_PRIOR_APPROVAL",
+            Self::InsideSpell => "INSIDE_SPELL",
         }
     }
 }
@@ -72,6 +83,8 @@ pub struct Candidate {
     pub amount: i64,
     pub responsible_icb: Option<String>,
     pub death: Option<Date>,
+    /// An Evidence-Based Interventions list-1 procedure.
+    pub ebi: bool,
 }
 
 impl Candidate {
@@ -133,6 +146,7 @@ impl Candidate {
             amount: 0,
             responsible_icb: ctx.icb().map(str::to_string),
             death: None,
+            ebi: false,
         }
     }
 }
@@ -201,6 +215,14 @@ const P_PRICE: f64 = 0.012;
 const P_NO_SUS: f64 = 0.006;
 const P_WRONG_ICB: f64 = 0.05;
 const P_AFTER_DEATH: f64 = 0.15;
+/// Of lines needing a prior approval reference, the share billed without.
+const P_NO_APPROVAL: f64 = 0.05;
+/// Of the ICB's inpatient spells of three days or more, the share followed
+/// by an outpatient attendance billed from inside the spell.
+const P_INSIDE: f64 = 0.01;
+/// What the generator bills for a separately billed outpatient attendance
+/// inside a spell (pence; a follow-up's order of price).
+const INSIDE_OP_AMOUNT: i64 = 12_000;
 
 impl Assembler {
     pub fn new(
@@ -226,45 +248,87 @@ impl Assembler {
         crate::sink::header(|h| line_row(h, &LineFields::default()))
     }
 
-    /// Takes one chunk's candidates, in order.
+    /// Takes one chunk's candidates, in order (each person's together).
     pub fn take(&mut self, candidates: Vec<Candidate>) {
-        let mut last_by_person: Option<Candidate> = None;
-        for c in candidates {
+        let mut start = 0;
+        while start < candidates.len() {
+            let person = candidates[start].person_idx;
+            let end = candidates[start..].iter().position(|c| c.person_idx != person).map_or(candidates.len(), |n| start + n);
+            self.take_person(&candidates[start..end]);
+            start = end;
+        }
+    }
+
+    /// One person's candidates.
+    fn take_person(&mut self, group: &[Candidate]) {
+        for c in group {
             let ours = c.responsible_icb.as_deref() == Some(self.focus_icb);
             if ours {
-                let mut err = None;
+                let inside = inside_spell(c, group);
+                let mut err = inside.then_some(ErrorKind::InsideSpell);
                 let mut amount = c.amount;
                 if self.rng.chance(P_PRICE) {
                     amount += amount * self.rng.range(5, 25) / 100;
                     err = Some(ErrorKind::PriceAboveTariff);
                 }
-                self.bill(&c, amount, err);
+                let mut approval = true;
+                if self.needs_approval(c) && self.rng.chance(P_NO_APPROVAL) {
+                    approval = false;
+                    err = Some(if c.ebi { ErrorKind::EbiNoPriorApproval } else { ErrorKind::NoPriorApproval });
+                }
+                self.bill_with(c, amount, err, 0, approval);
                 if self.rng.chance(P_DUPLICATE) {
                     // The same activity billed again on next month's invoice.
-                    self.bill_in_month(&c, c.amount, Some(ErrorKind::Duplicate), 1);
+                    self.bill_in_month(c, c.amount, Some(ErrorKind::Duplicate), 1);
                 }
                 if self.rng.chance(P_NO_SUS) {
                     let mut ghost = c.clone();
                     ghost.activity_date = c.activity_date.add_days(self.rng.range(20, 50) as i32);
                     ghost.discharge_date = c.discharge_date.map(|d| d.add_days(ghost.activity_date.days_since(c.activity_date)));
                     ghost.sus_key = String::new();
-                    self.bill(&ghost, ghost.amount, Some(ErrorKind::NoSusRecord));
+                    // A ghost dated onto real activity of the same kind at the
+                    // same provider would bill that activity, not nothing: none
+                    // is made then. One dated into a spell is challenged for that.
+                    let real = group.iter().any(|o| o.activity_type == ghost.activity_type && o.procode3 == ghost.procode3 && o.activity_date == ghost.activity_date);
+                    if !real {
+                        let kind = if inside_spell(&ghost, group) { ErrorKind::InsideSpell } else { ErrorKind::NoSusRecord };
+                        self.bill(&ghost, ghost.amount, Some(kind));
+                    }
                 }
+                self.maybe_inside(c);
             } else if c.responsible_icb.is_some() && self.rng.chance(P_WRONG_ICB) {
                 let kind = if (self.hosted)(&c.procode3) { ErrorKind::NotResponsibleCommissioner } else { ErrorKind::NcaWrongCommissioner };
-                self.bill(&c, c.amount, Some(kind));
+                self.bill(c, c.amount, Some(kind));
             }
-            // Activity after death: one per dead person at most.
-            if let Some(prev) = last_by_person.take() {
-                if prev.person_idx != c.person_idx {
-                    self.maybe_after_death(&prev);
-                }
-            }
-            last_by_person = Some(c);
         }
-        if let Some(prev) = last_by_person {
-            self.maybe_after_death(&prev);
+        if let Some(last) = group.last() {
+            self.maybe_after_death(last);
         }
+    }
+
+    /// Whether a line for `c` needs a prior approval reference: elective
+    /// non-contracted activity, or an EBI list-1 procedure.
+    fn needs_approval(&self, c: &Candidate) -> bool {
+        c.ebi || (!(self.hosted)(&c.procode3) && is_elective(c))
+    }
+
+    /// An outpatient attendance billed from inside one of the ICB's
+    /// inpatient spells of three days or more, at the same provider.
+    fn maybe_inside(&mut self, c: &Candidate) {
+        let Some(dis) = c.discharge_date else { return };
+        if c.activity_type != "APC" || c.classpat != "1" || c.los < 3 || !self.rng.chance(P_INSIDE) {
+            return;
+        }
+        let mut op = c.clone();
+        op.activity_type = "OP";
+        // Strictly between admission and discharge.
+        op.activity_date = c.activity_date.add_days(self.rng.range(1, i64::from(dis.days_since(c.activity_date)) - 1) as i32);
+        op.discharge_date = None;
+        (op.admimeth, op.classpat, op.firstatt, op.hrg, op.los, op.ebi) = ("", "", "2", "WF01A", 0, false);
+        op.sus_key = String::new();
+        op.provspno = String::new();
+        op.amount = INSIDE_OP_AMOUNT;
+        self.bill(&op, op.amount, Some(ErrorKind::InsideSpell));
     }
 
     fn maybe_after_death(&mut self, c: &Candidate) {
@@ -284,6 +348,12 @@ impl Assembler {
     }
 
     fn bill_in_month(&mut self, c: &Candidate, amount: i64, err: Option<ErrorKind>, months_later: i32) {
+        self.bill_with(c, amount, err, months_later, true);
+    }
+
+    /// Bills `c`; `approval` false leaves out a prior approval reference the
+    /// line needs.
+    fn bill_with(&mut self, c: &Candidate, amount: i64, err: Option<ErrorKind>, months_later: i32, approval: bool) {
         let (y, m, _) = c.activity_date.ymd();
         let month = y * 12 + m as i32 - 1 + months_later;
         let contracted = (self.hosted)(&c.procode3);
@@ -299,13 +369,17 @@ impl Assembler {
         let (number, id) = (header.number.clone(), header.id.clone());
         let priced = price(c);
         let postcode = (self.postcode)(c.lsoa, c.person_idx);
-        let elective = matches!(c.admimeth, "11" | "12" | "13") || c.firstatt == "1";
+        let needs = c.ebi || (!contracted && is_elective(c));
         let fields = LineFields {
             invoice_id: &id,
             line_no,
             c: Some(c),
             postcode: &postcode,
-            prior_approval: if !contracted && elective { format!("NCA{:07}", c.person_idx % 10_000_000) } else { String::new() },
+            prior_approval: match (needs && approval, c.ebi) {
+                (false, _) => String::new(),
+                (true, true) => format!("IFR{:07}", c.person_idx % 10_000_000),
+                (true, false) => format!("NCA{:07}", c.person_idx % 10_000_000),
+            },
             priced: Some(&priced),
             amount,
         };
@@ -329,6 +403,28 @@ impl Assembler {
         }
         (out, self.invoices.len() as u64)
     }
+}
+
+/// Elective admission (ADMIMETH 11–13) or a first outpatient attendance
+/// (FIRSTATT 1, or 3 by telephone or video): what an NCA policy asks to be
+/// notified first (datasets.md §6.1).
+fn is_elective(c: &Candidate) -> bool {
+    matches!(c.admimeth, "11" | "12" | "13") || matches!(c.firstatt, "1" | "3")
+}
+
+/// A day case, outpatient or A&E attendance dated strictly inside one of
+/// the person's inpatient spells at the same provider (the rule the
+/// validator applies, datasets.md §6.3: the spell's price covers it).
+fn inside_spell(c: &Candidate, group: &[Candidate]) -> bool {
+    let eligible = c.activity_type != "APC" || c.classpat == "2";
+    eligible
+        && group.iter().any(|s| {
+            s.activity_type == "APC"
+                && !matches!(s.classpat, "2" | "3" | "4")
+                && s.procode3 == c.procode3
+                && s.activity_date < c.activity_date
+                && s.discharge_date.is_none_or(|d| c.activity_date < d)
+        })
 }
 
 fn invoice_id(number: &str, icb: &str) -> String {

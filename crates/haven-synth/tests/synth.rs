@@ -307,7 +307,17 @@ fn invoices_reconcile_and_ground_truth_names_every_error() {
     }
     let truth = file("ground_truth/invoice_errors.psv");
     let kinds: HashSet<&str> = truth.column("ERROR_KIND").collect();
-    for k in ["NOT_RESPONSIBLE_COMMISSIONER", "DUPLICATE", "PRICE_ABOVE_TARIFF", "NO_SUS_RECORD", "ACTIVITY_AFTER_DEATH", "NCA_WRONG_COMMISSIONER"] {
+    for k in [
+        "NOT_RESPONSIBLE_COMMISSIONER",
+        "DUPLICATE",
+        "PRICE_ABOVE_TARIFF",
+        "NO_SUS_RECORD",
+        "ACTIVITY_AFTER_DEATH",
+        "NCA_WRONG_COMMISSIONER",
+        "NO_PRIOR_APPROVAL",
+        "EBI_NO_PRIOR_APPROVAL",
+        "INSIDE_SPELL",
+    ] {
         assert!(kinds.contains(k), "no {k} error injected");
     }
     let share = truth.rows.len() as f64 / lines.rows.len() as f64;

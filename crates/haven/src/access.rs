@@ -19,7 +19,8 @@
 use haven_governance::session::Session;
 
 use crate::cli::{
-    AuditCommand, BenchCommand, Cli, Command, DsaCommand, IndicatorsCommand, KeysCommand, OutputsCommand, RetentionCommand, UsersCommand,
+    AuditCommand, BenchCommand, Cli, Command, DsaCommand, IndicatorsCommand, IvCommand, KeysCommand, OutputsCommand, RetentionCommand,
+    UsersCommand,
 };
 
 pub use haven_app::operation::Need;
@@ -62,6 +63,8 @@ pub fn path(command: &Command) -> &'static str {
         Command::Indicators { what: IndicatorsCommand::Show { .. } } => "indicators show",
         Command::Indicators { what: IndicatorsCommand::Run(_) } => "indicators run",
         Command::Benchmark(_) => "benchmark",
+        Command::Iv { what: IvCommand::Run(_) } => "iv run",
+        Command::Iv { what: IvCommand::Reasons } => "iv reasons",
         Command::Serve(_) => "serve",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",

@@ -123,6 +123,12 @@ pub fn print_headline(b: &Benchmark) {
 /// password when it was created. For the demo and the catalogue bench,
 /// which work as an analyst without anyone signing in.
 pub fn ensure_tool_analyst(data_dir: &Path, name: &str) -> Result<Option<String>> {
+    ensure_tool_user(data_dir, name, Role::Analyst)
+}
+
+/// A user of `role` for a tool's own work, made with a random password on
+/// first use (returned then, `None` after).
+pub fn ensure_tool_user(data_dir: &Path, name: &str, role: Role) -> Result<Option<String>> {
     let mut users = Users::open(data_dir)?;
     if users.get(name)?.is_some() {
         return Ok(None);
@@ -130,7 +136,7 @@ pub fn ensure_tool_analyst(data_dir: &Path, name: &str) -> Result<Option<String>
     let mut secret = [0u8; 16];
     getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness for a password: {e}"))?;
     let password = haven_store::hex(&secret);
-    users.add(name, Role::Analyst, None, &password)?;
+    users.add(name, role, None, &password)?;
     Ok(Some(password))
 }
 

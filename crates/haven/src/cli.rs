@@ -71,6 +71,11 @@ pub enum Command {
     },
     /// Benchmark an ICB against England and its nearest peers on the national extract.
     Benchmark(BenchmarkArgs),
+    /// Invoice validation in the CEfF: validate the loaded invoices, or list the reason codes.
+    Iv {
+        #[command(subcommand)]
+        what: IvCommand,
+    },
     /// Verify or export the hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -565,4 +570,29 @@ mod readmission_tests {
         assert_eq!(any.reading, haven_model::rules::ReadmissionReading::AnyAfterIndex);
         assert!(T::try_parse_from(["t", "--readmission-reading", "next-spell"]).is_err());
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IvCommand {
+    /// Validate the loaded invoices against the CEfF copies of SUS+ (role ceff, purpose invoice_validation).
+    Run(IvRunArgs),
+    /// The reason codes: code, meaning, the rule that applies it, and its source.
+    Reasons,
+}
+
+#[derive(Debug, Args)]
+pub struct IvRunArgs {
+    /// Report the invoices of one activity month (YYYY-MM); every month by default.
+    /// Duplicates are still found against earlier months.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// The ICB validating (ODS code); by default the commissioner each invoice is addressed to.
+    #[arg(long)]
+    pub icb: Option<String>,
+    /// Accept a price difference up to this many pence.
+    #[arg(long, default_value_t = 100)]
+    pub tolerance_pence: i64,
+    /// Score the run against the synthetic ground truth (`ground_truth/invoice_errors.psv`).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
 }

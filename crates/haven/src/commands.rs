@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Retention { what } => crate::governance::retention(&cli, what),
         Command::Indicators { what } => crate::analytics::indicators(&cli, what),
         Command::Benchmark(a) => crate::analytics::benchmark(&cli, a),
+        Command::Iv { what } => crate::finance::iv(&cli, what),
         Command::Serve(a) => crate::serve::serve(&cli, a.bind, a.tls_cert.as_deref().zip(a.tls_key.as_deref())),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
@@ -213,6 +214,7 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
     if !cli.json {
         println!("Indicators and benchmark in {:.1} s", started.elapsed().as_secs_f64());
     }
+    crate::finance::demo(cli, ingest_args.from.as_deref().expect("the demo ingests a folder"))?;
     crate::demo_web::finish(cli, a)
 }
 

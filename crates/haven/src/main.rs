@@ -7,6 +7,7 @@ mod bench_serve;
 mod cli;
 mod commands;
 mod demo_web;
+mod finance;
 mod governance;
 mod ingest;
 mod serve;

@@ -66,6 +66,9 @@ fn cases(out: &str) -> Vec<Case> {
         // Analysts sign in for commissioning here; the national extract
         // needs the benchmarking purpose (tested in analytics_cli).
         c("benchmark", &["--icb", "QMJ"], Some(&[])),
+        // Invoice validation: finance validators (ceff) alone.
+        c("iv run", &["--period", "bogus"], Some(&["ceff"])),
+        c("iv reasons", &[], None),
         // Open: the server itself admits each request by the same table. A
         // bad address stops it before it would serve.
         c("serve", &["--bind", "not-an-address"], None),

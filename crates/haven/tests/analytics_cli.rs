@@ -429,3 +429,102 @@ fn parquet_under(dir: &std::path::Path) -> Option<PathBuf> {
     }
     None
 }
+
+/// Issue 17: invoice validation on the `small` synthetic ICB, by a finance
+/// validator (role ceff, purpose invoice_validation) and nobody else; the
+/// record-level outcomes stay inside the CEfF and the reply and the audit
+/// log carry counts only.
+#[test]
+fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_runs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let synth = common::small_synth();
+    let dscro = h.signed("dscro");
+    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
+    let load = h.as_(&dscro, &["ingest", "--from", synth.to_str().unwrap()]);
+    assert!(load.status.success(), "{}", text(&load));
+    let auditor = h.signed("auditor");
+    for role in ["analyst", "viewer", "gp", "auditor", "dscro"] {
+        let t = match role {
+            "dscro" => dscro.clone(),
+            "auditor" => auditor.clone(),
+            _ => h.signed(role),
+        };
+        let out = h.as_(&t, &["iv", "run"]);
+        assert!(!out.status.success() && text(&out).contains("refused"), "{role}: {}", text(&out));
+    }
+    assert!(!std::fs::exists(h.data.join("ceff")).unwrap(), "a refused run writes nothing");
+
+    let ceff = h.signed("ceff");
+    let truth = synth.join("ground_truth/invoice_errors.psv");
+    let out = h.as_(&ceff, &["--json", "iv", "run", "--truth", truth.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (lines, challenged) = (s["lines"].as_u64().unwrap(), s["challenged"].as_u64().unwrap());
+    let q = &s["quality"];
+    // Every line of the file is checked (the header row is not a line).
+    let file_lines = std::fs::read_to_string(synth.join("dscro/QMJ/invoice_line.psv")).unwrap().lines().count() as u64 - 1;
+    assert_eq!(lines, file_lines);
+    assert!(challenged > 0 && challenged < lines / 5, "{challenged} of {lines}");
+    assert!(q["precision"].as_f64().unwrap() >= PRECISION && q["recall"].as_f64().unwrap() >= RECALL, "{q}");
+    // No NHS number (ten digits) in what the command printed.
+    assert!(!text(&out).split(|c: char| !c.is_ascii_digit()).any(|w| w.len() == 10), "a ten-digit number was printed");
+    // The lines' outcomes: one row per line, inside the data directory, owner-only.
+    let csv = std::path::PathBuf::from(s["lines_csv"].as_str().unwrap());
+    assert!(csv.starts_with(h.data.join("ceff/iv")), "{}", csv.display());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&csv).unwrap().permissions().mode() & 0o077, 0);
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    // Every kind of deliberate error is found with the reason that names it.
+    let kinds: Vec<&str> = q["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 9, "every kind the generator makes is in the small ICB: {kinds:?}");
+    for k in q["kinds"].as_array().unwrap() {
+        assert_eq!(k["with_reason"], k["lines"], "{k}");
+    }
+    assert_eq!(rows.lines().count() as u64, lines + 1);
+    assert_eq!(rows.lines().filter(|r| r.contains(",challenged,")).count() as u64, challenged);
+    // The audit log has the run with its counts, and its reads.
+    let audit = tmp.path().join("audit.csv");
+    assert!(h.as_(&auditor, &["audit", "export", "--out", audit.to_str().unwrap()]).status.success());
+    let audit = std::fs::read_to_string(&audit).unwrap();
+    assert!(audit.contains("iv.run") && audit.contains("ceff+reference"), "{audit}");
+}
+
+/// What `iv run` must reach on the small synthetic ICB (issue 17 §3 asks
+/// 0.99 of both at the `icb` scale).
+const PRECISION: f64 = 0.99;
+const RECALL: f64 = 0.99;
+
+/// Issue 17 §3 at the `icb` scale (one person in 50): precision and recall
+/// of the challenges against the generator's ground truth, printed for the
+/// note. By hand: `cargo nextest run -p haven -E 'test(issue_17_at_icb)' --run-ignored only --no-capture`.
+#[test]
+#[ignore = "generates and loads the icb scale (minutes)"]
+fn issue_17_at_icb_scale() {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("iv-icb");
+    let synth = root.join("synth");
+    if !synth.join("manifest.json").exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = Haven::new(tmp.path()).run(&["synth", "--out", synth.to_str().unwrap(), "--scale", "icb"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    // The DSCRO's flows and the reference tables only: not the national extract.
+    let local = tempfile::tempdir().unwrap();
+    for part in ["reference", "dscro", "ground_truth", "manifest.json"] {
+        std::os::unix::fs::symlink(synth.join(part), local.path().join(part)).unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let dscro = h.signed("dscro");
+    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
+    let started = std::time::Instant::now();
+    let load = h.as_(&dscro, &["ingest", "--from", local.path().to_str().unwrap()]);
+    assert!(load.status.success(), "{}", text(&load));
+    eprintln!("loaded in {:.0} s", started.elapsed().as_secs_f64());
+    let ceff = h.signed("ceff");
+    let truth = synth.join("ground_truth/invoice_errors.psv");
+    let started = std::time::Instant::now();
+    let out = h.as_(&ceff, &["iv", "run", "--truth", truth.to_str().unwrap()]);
+    eprintln!("{}\nvalidated in {:.1} s", text(&out), started.elapsed().as_secs_f64());
+    assert!(out.status.success());
+}

@@ -106,13 +106,13 @@ fn a_file_that_is_not_in_the_layout_is_refused_without_quoting_it() {
 
 #[test]
 fn who_pays_runs_on_the_published_organisations() {
-    use haven_ingest::reference::ReferenceOrgs;
+    use haven_ingest::reference;
     use haven_model::rules::{responsible_commissioner, Responsibility, ResponsibilityOrigin};
     let env = env();
     for (layout, file) in [(Layout::OdsSubIcbs, "eccg.csv"), (Layout::OdsPractices, "epraccur.csv"), (Layout::OdsTrusts, "etr.csv")] {
         publish(&env, layout, &excerpt(file), "2025-11-14").unwrap();
     }
-    let orgs = ReferenceOrgs::load(&Store::open(&env.data).unwrap()).unwrap();
+    let orgs = reference::load(&Store::open(&env.data).unwrap()).unwrap();
     let pays = |practice: &str, on: &str| responsible_commissioner(practice, None, "RR8", "300", day(on), &orgs);
     let sub = |s: &str, icb: &str, origin| Responsibility::SubIcb { sub_icb: s.into(), icb: icb.into(), origin };
     // A81001 → its commissioner 00K (epraccur column 15) → ICB QHM (eccg column 4).
@@ -129,7 +129,7 @@ fn who_pays_runs_on_the_published_organisations() {
 
 #[test]
 fn who_pays_on_the_loaded_synthetic_tables_gives_what_the_generator_wrote() {
-    use haven_ingest::reference::ReferenceOrgs;
+    use haven_ingest::reference;
     use haven_model::rules::responsible_commissioner;
     // The generator writes CCG_RESPONSIBILITY with its own lookups; the
     // same rule over the loaded reference tables must agree wherever the
@@ -139,7 +139,7 @@ fn who_pays_on_the_loaded_synthetic_tables_gives_what_the_generator_wrote() {
     for t in ["org", "lsoa_lookup"] {
         load(&env, t, &small().join(format!("reference/{t}.psv"))).unwrap();
     }
-    let orgs = ReferenceOrgs::load(&Store::open(&env.data).unwrap()).unwrap();
+    let orgs = reference::load(&Store::open(&env.data).unwrap()).unwrap();
     let text = std::fs::read_to_string(small().join("dscro/QMJ/apc_episode.psv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('|').collect();

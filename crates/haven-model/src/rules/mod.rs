@@ -11,6 +11,7 @@ pub mod codes;
 pub mod commissioner;
 pub mod comorbidity;
 pub mod ebi;
+pub mod orgs;
 pub mod emergency_care;
 pub mod pricing;
 pub mod readmission;
@@ -23,6 +24,7 @@ pub use avoidable::{
 pub use codes::*;
 pub use ebi::{ebi_intervention, EbiIntervention};
 pub use commissioner::{responsible_commissioner, NhseReason, OrgLookup, Responsibility, ResponsibilityOrigin};
+pub use orgs::{OrgRow, OrgTable};
 pub use comorbidity::{charlson_conditions, charlson_index, CharlsonWeights};
 pub use emergency_care::{minutes_since_arrival, FourHour};
 pub use pricing::{price_apc_spell, ApcPrice, SpellForPricing, SsemAgeRule, TariffRow};

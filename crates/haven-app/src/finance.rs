@@ -1,0 +1,182 @@
+//! Invoice validation (issue 17) for a signed-in `ceff` user under an
+//! agreement whose purposes include invoice validation: the run reads the
+//! CEfF and reference zones only (`grant::zones_for(Ceff, InvoiceValidation)`),
+//! audited on both sides of the read; the per-line outcomes stay inside
+//! the CEfF — a CSV in the data directory's `ceff/iv/<run>/` folder
+//! (owner-only) for the validator's own checks — and what the audit log
+//! and the reply carry are counts, never a line's values.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use haven_finance::quality::{evaluate, Quality, Truth};
+use haven_finance::validate::Validation;
+use haven_finance::{Config, Reason};
+use haven_governance::dsa::Purpose;
+use haven_governance::grant::grant;
+use haven_governance::users::Users;
+use haven_store::{Store, ZoneSession};
+use serde::Serialize;
+
+use crate::{Actor, App, AppError};
+
+/// What `iv run` does.
+#[derive(Clone, Debug, Default)]
+pub struct IvRun {
+    /// Report the invoices of this month (`YYYY-MM`); every month by default.
+    pub month: Option<String>,
+    /// A ground-truth file (synthetic data only) to score the run against.
+    pub truth: Option<String>,
+}
+
+/// The headline of a run: counts and values only.
+#[derive(Clone, Debug, Serialize)]
+pub struct IvSummary {
+    pub run: String,
+    pub invoices: usize,
+    pub lines: usize,
+    pub challenged: usize,
+    /// Pence.
+    pub value_billed: i64,
+    pub value_challenged: i64,
+    /// Lines challenged with each reason.
+    pub by_reason: BTreeMap<&'static str, usize>,
+    /// How lines matched SUS+.
+    pub matched_by: BTreeMap<&'static str, usize>,
+    pub invoice_findings: BTreeMap<&'static str, usize>,
+    /// The CSV of every line's outcome, inside the CEfF.
+    pub lines_csv: PathBuf,
+    pub quality: Option<Quality>,
+    /// Optional datasets not opened for this run: their checks did not run.
+    pub not_opened: Vec<String>,
+}
+
+fn summarise(v: &Validation, run: &str, csv: PathBuf, quality: Option<Quality>, not_opened: Vec<String>) -> IvSummary {
+    let mut by_reason = BTreeMap::new();
+    let mut matched_by = BTreeMap::new();
+    for l in &v.lines {
+        *matched_by.entry(l.matched_by.name()).or_default() += 1;
+        for r in l.reasons() {
+            *by_reason.entry(r.code()).or_default() += 1;
+        }
+    }
+    let mut invoice_findings = BTreeMap::new();
+    for f in &v.invoices {
+        *invoice_findings.entry(f.finding.reason.code()).or_default() += 1;
+    }
+    let invoices = v.lines.iter().map(|l| l.invoice_id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+    IvSummary {
+        run: run.to_owned(),
+        invoices,
+        lines: v.lines.len(),
+        challenged: v.challenged().count(),
+        value_billed: v.lines.iter().filter_map(|l| l.billed).sum(),
+        value_challenged: v.value_challenged(),
+        by_reason,
+        matched_by,
+        invoice_findings,
+        lines_csv: csv,
+        quality,
+        not_opened,
+    }
+}
+
+impl App {
+    /// Validates the loaded invoices against the CEfF copies of SUS+.
+    pub fn run_iv(&self, actor: &Actor, run: &IvRun, cfg: &Config) -> Result<IvSummary, AppError> {
+        let s = actor.session().ok_or_else(|| AppError::Refused("invoice validation needs a sign-in".into()))?;
+        if s.purpose != Some(Purpose::InvoiceValidation) {
+            return Err(AppError::Refused("invoice validation runs only under the invoice_validation purpose".into()));
+        }
+        if let Some(m) = &run.month {
+            let ok = m.len() == 7 && m.as_bytes()[4] == b'-' && haven_model::Date::parse(&format!("{m}-01")).is_ok();
+            if !ok {
+                return Err(AppError::Invalid("--period is a month, YYYY-MM".into()));
+            }
+        }
+        let dsa = self.dsa(s.dsa.as_deref().unwrap_or(""))?;
+        let audit_read = |target: &str, outcome: &str, detail: serde_json::Value| self.audit(actor.event("", "", "", "read", target, outcome, detail));
+        audit_read("ceff+reference", "attempt", serde_json::json!({"for": "iv run"}))?;
+        let read = || -> Result<_, AppError> {
+            let users = Users::open(&self.data)?;
+            let g = grant(&users, &s.user, s.role, Purpose::InvoiceValidation, &dsa, crate::today())?;
+            let zs = ZoneSession::open(&Store::open(&self.data)?, &g)?;
+            let inputs = haven_finance::read::inputs(&zs).map_err(finance)?;
+            Ok(inputs)
+        };
+        let inputs = match read() {
+            Ok(i) => i,
+            Err(e) => {
+                audit_read("ceff+reference", "failed", serde_json::json!({"for": "iv run", "reason": e.fixed_reason()}))?;
+                return Err(e);
+            }
+        };
+        let counts = serde_json::json!({"for": "iv run", "invoices": inputs.invoices.len(), "lines": inputs.lines.len(), "spells": inputs.spells.len(), "attendances": inputs.attendances.len(), "deaths": inputs.deaths.len()});
+        audit_read("ceff+reference", "ok", counts)?;
+        let v = haven_finance::run(&inputs, cfg, run.month.as_deref());
+        let quality = match &run.truth {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| AppError::Invalid(format!("cannot read the ground truth file: {e}")))?;
+                Some(evaluate(&v, &Truth::parse(&text)))
+            }
+            None => None,
+        };
+        // IV-YYYYMMDD-HHMMSS (UTC): a run's name, never a ten-digit number.
+        let now = haven_governance::session::now();
+        let day = crate::today().to_string().replace('-', "");
+        let secs = now % 86_400;
+        let id = format!("IV-{day}-{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        let csv = self.write_lines(&id, &v)?;
+        let summary = summarise(&v, &id, csv, quality, inputs.not_opened.clone());
+        let detail = serde_json::json!({
+            "month": run.month, "lines": summary.lines, "challenged": summary.challenged,
+            "value_challenged_pence": summary.value_challenged, "by_reason": summary.by_reason,
+        });
+        self.audit(actor.event("", "", "", "iv.run", &id, "ok", detail))?;
+        Ok(summary)
+    }
+
+    /// Writes every line's outcome inside the CEfF: `<data>/ceff/iv/<run>/lines.csv`, 0600.
+    fn write_lines(&self, run: &str, v: &Validation) -> Result<PathBuf, AppError> {
+        let dir = self.data.join("ceff").join("iv").join(run);
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::Invalid(format!("cannot make the CEfF run folder: {e}")))?;
+        let path = dir.join("lines.csv");
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let io = |e: csv::Error| AppError::Invalid(format!("cannot write the run's lines: {e}"));
+        w.write_record(["invoice_number", "invoice_id", "line_no", "provider", "setting", "pod", "activity_date", "outcome", "reasons", "matched_by", "sus_key", "billed_pence", "expected_pence", "evidence"]).map_err(io)?;
+        for l in &v.lines {
+            let reasons: Vec<&str> = l.reasons().into_iter().map(Reason::code).collect();
+            let evidence: Vec<String> = l.findings.iter().map(|f| format!("{}: {}", f.reason.code(), f.evidence)).collect();
+            let opt = |x: Option<i64>| x.map(|v| v.to_string()).unwrap_or_default();
+            w.write_record([
+                l.invoice_number.as_str(),
+                &l.invoice_id,
+                &l.line_no.to_string(),
+                &l.provider,
+                l.setting,
+                &l.pod,
+                &l.activity_date.map(|d| d.to_string()).unwrap_or_default(),
+                l.outcome(),
+                &reasons.join(" "),
+                l.matched_by.name(),
+                l.sus_key.as_deref().unwrap_or(""),
+                &opt(l.billed),
+                &opt(l.expected),
+                &evidence.join("; "),
+            ])
+            .map_err(io)?;
+        }
+        let mut inner = w.into_inner().map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
+        inner.flush().map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
+        Ok(path)
+    }
+}
+
+fn finance(e: haven_finance::FinanceError) -> AppError {
+    match e {
+        haven_finance::FinanceError::Store(s) => AppError::Store(s),
+        other => AppError::Invalid(other.to_string()),
+    }
+}

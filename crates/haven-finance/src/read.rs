@@ -1,0 +1,370 @@
+//! Reading a run's inputs from a zone session over the CEfF and reference
+//! zones. Episodes become spells by `haven_model::rules::spell_key` (the one
+//! spell rule); strings are read whatever Arrow string type DataFusion
+//! returns.
+
+use std::collections::{BTreeMap, HashMap};
+
+use arrow::array::{Array, Date32Array, Float64Array, Int32Array, Int64Array, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use arrow::record_batch::RecordBatch;
+use haven_model::rules::{spell_key, OrgRow, OrgTable, SpellKeyFields, TariffRow};
+use haven_model::Date;
+use haven_store::ZoneSession;
+
+use crate::error::FinanceError;
+use crate::model::{Attendance, Inputs, Invoice, Line, Prices, Setting, Spell};
+
+/// One batch's columns by name, cast to the types validation reads.
+struct Cols<'a> {
+    b: &'a RecordBatch,
+    dataset: &'a str,
+}
+
+impl<'a> Cols<'a> {
+    fn column(&self, name: &str, ty: &DataType) -> Result<arrow::array::ArrayRef, FinanceError> {
+        let shape = || FinanceError::Shape { dataset: self.dataset.into(), column: name.into() };
+        let c = self.b.column_by_name(name).ok_or_else(shape)?;
+        cast(c, ty).map_err(|_| shape())
+    }
+    fn text(&self, name: &str) -> Result<StringArray, FinanceError> {
+        Ok(self.column(name, &DataType::Utf8)?.as_any().downcast_ref::<StringArray>().expect("cast to Utf8").clone())
+    }
+    fn dates(&self, name: &str) -> Result<Date32Array, FinanceError> {
+        Ok(self.column(name, &DataType::Date32)?.as_any().downcast_ref::<Date32Array>().expect("cast to Date32").clone())
+    }
+    fn ints(&self, name: &str) -> Result<Int32Array, FinanceError> {
+        Ok(self.column(name, &DataType::Int32)?.as_any().downcast_ref::<Int32Array>().expect("cast to Int32").clone())
+    }
+    fn money(&self, name: &str) -> Result<Int64Array, FinanceError> {
+        Ok(self.column(name, &DataType::Int64)?.as_any().downcast_ref::<Int64Array>().expect("cast to Int64").clone())
+    }
+    fn floats(&self, name: &str) -> Result<Float64Array, FinanceError> {
+        Ok(self.column(name, &DataType::Float64)?.as_any().downcast_ref::<Float64Array>().expect("cast to Float64").clone())
+    }
+}
+
+/// A non-blank string value.
+fn s(a: &StringArray, i: usize) -> Option<String> {
+    a.is_valid(i).then(|| a.value(i).trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+fn t(a: &StringArray, i: usize) -> String {
+    s(a, i).unwrap_or_default()
+}
+
+fn d(a: &Date32Array, i: usize) -> Option<Date> {
+    a.is_valid(i).then(|| Date::from_days(a.value(i)))
+}
+
+fn n<T: arrow::datatypes::ArrowPrimitiveType>(a: &arrow::array::PrimitiveArray<T>, i: usize) -> Option<T::Native> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
+/// The datasets loaded in a zone of the session.
+fn tables(zs: &ZoneSession, zone: &str) -> Result<Vec<String>, FinanceError> {
+    let batches = zs.sql(&format!("SELECT table_name FROM information_schema.tables WHERE table_schema = '{zone}'"))?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let names = Cols { b, dataset: "information_schema.tables" }.text("table_name")?;
+        out.extend((0..names.len()).filter_map(|i| s(&names, i)));
+    }
+    Ok(out)
+}
+
+/// Runs `query` over `dataset` when it is loaded (else no batches), or
+/// fails when `required`.
+fn rows(zs: &ZoneSession, have: &[String], zone: &str, dataset: &str, required: bool, query: &str) -> Result<Vec<RecordBatch>, FinanceError> {
+    if !have.iter().any(|h| h == dataset) {
+        return if required { Err(FinanceError::Missing(format!("{zone}.{dataset}"))) } else { Ok(Vec::new()) };
+    }
+    Ok(zs.sql(query)?)
+}
+
+/// Reads everything a run needs.
+pub fn inputs(zs: &ZoneSession) -> Result<Inputs, FinanceError> {
+    let ceff = tables(zs, "ceff")?;
+    let reference = tables(zs, "reference")?;
+    let optional = [("ceff", "apc_episode", &ceff), ("ceff", "op_attendance", &ceff), ("ceff", "ecds_attendance", &ceff), ("ceff", "death", &ceff), ("reference", "mff", &reference), ("reference", "lsoa_lookup", &reference)];
+    let not_opened = optional.iter().filter(|(_, d, have)| !have.iter().any(|h| h == d)).map(|(z, d, _)| format!("{z}.{d}")).collect();
+    Ok(Inputs {
+        not_opened,
+        invoices: invoices(&rows(zs, &ceff, "ceff", "invoice_header", true, "SELECT * FROM ceff.invoice_header")?)?,
+        lines: lines(&rows(zs, &ceff, "ceff", "invoice_line", true, "SELECT * FROM ceff.invoice_line")?)?,
+        spells: spells(&rows(zs, &ceff, "ceff", "apc_episode", false, "SELECT * FROM ceff.apc_episode")?)?,
+        attendances: [
+            outpatients(&rows(zs, &ceff, "ceff", "op_attendance", false, "SELECT * FROM ceff.op_attendance")?)?,
+            emergency(&rows(zs, &ceff, "ceff", "ecds_attendance", false, "SELECT * FROM ceff.ecds_attendance")?)?,
+        ]
+        .concat(),
+        deaths: deaths(&rows(zs, &ceff, "ceff", "death", false, "SELECT \"TOKEN_PERSON_ID\", \"REG_DATE_OF_DEATH\" FROM ceff.death")?)?,
+        prices: prices(
+            &rows(zs, &reference, "reference", "tariff_apc", true, "SELECT * FROM reference.tariff_apc")?,
+            &rows(zs, &reference, "reference", "mff", false, "SELECT * FROM reference.mff")?,
+        )?,
+        orgs: orgs(
+            &rows(zs, &reference, "reference", "org", true, "SELECT * FROM reference.org")?,
+            &rows(zs, &reference, "reference", "lsoa_lookup", false, "SELECT \"LSOA21\", \"SUB_ICB\" FROM reference.lsoa_lookup")?,
+        )?,
+    })
+}
+
+fn invoices(batches: &[RecordBatch]) -> Result<Vec<Invoice>, FinanceError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = Cols { b, dataset: "invoice_header" };
+        let (id, number, provider, commissioner, kind) = (c.text("INVOICE_ID")?, c.text("INVOICE_NUMBER")?, c.text("PROVIDER_CODE")?, c.text("COMMISSIONER_CODE")?, c.text("CONTRACT_TYPE")?);
+        let (start, end, date, total) = (c.dates("ACTIVITY_PERIOD_START")?, c.dates("ACTIVITY_PERIOD_END")?, c.dates("INVOICE_DATE")?, c.money("TOTAL_NET")?);
+        for i in 0..b.num_rows() {
+            out.push(Invoice {
+                id: t(&id, i),
+                number: t(&number, i),
+                provider: t(&provider, i),
+                commissioner: t(&commissioner, i),
+                nca: t(&kind, i) == "NCA",
+                period_start: d(&start, i),
+                period_end: d(&end, i),
+                invoice_date: d(&date, i),
+                total_net: n(&total, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn lines(batches: &[RecordBatch]) -> Result<Vec<Line>, FinanceError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = Cols { b, dataset: "invoice_line" };
+        let text: Vec<StringArray> = ["INVOICE_ID", "ACTIVITY_TYPE", "POD", "TOKEN_PERSON_ID", "GPPRAC", "PROCODE3", "PRIOR_APPROVAL_REF", "SUS_RECORD_KEY", "PROVSPNO", "ADMIMETH", "CLASSPAT", "FIRSTATT", "TRETSPEF", "HRG"]
+            .iter()
+            .map(|name| c.text(name))
+            .collect::<Result<_, _>>()?;
+        let (line_no, activity, discharge, los, quantity, amount) = (c.ints("LINE_NO")?, c.dates("ACTIVITY_DATE")?, c.dates("DISCHARGE_DATE")?, c.ints("LOS_DAYS")?, c.floats("QUANTITY")?, c.money("LINE_AMOUNT")?);
+        for i in 0..b.num_rows() {
+            out.push(Line {
+                invoice_id: t(&text[0], i),
+                line_no: n(&line_no, i).map_or(0, i64::from),
+                setting: s(&text[1], i).map(|a| Setting::parse(&a)),
+                pod: t(&text[2], i),
+                person: s(&text[3], i),
+                gpprac: t(&text[4], i),
+                procode3: t(&text[5], i),
+                prior_approval: s(&text[6], i),
+                sus_key: s(&text[7], i),
+                provspno: s(&text[8], i),
+                activity_date: d(&activity, i),
+                discharge_date: d(&discharge, i),
+                admimeth: t(&text[9], i),
+                classpat: t(&text[10], i),
+                firstatt: t(&text[11], i),
+                tretspef: t(&text[12], i),
+                hrg: t(&text[13], i),
+                los: n(&los, i),
+                quantity: n(&quantity, i),
+                amount: n(&amount, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One episode's contribution to its spell.
+struct EpisodeRow {
+    order: (String, Option<Date>),
+    admidate: Option<Date>,
+    disdate: Option<Date>,
+    spell: Spell,
+}
+
+fn spells(batches: &[RecordBatch]) -> Result<Vec<Spell>, FinanceError> {
+    let mut by_key: BTreeMap<String, Vec<EpisodeRow>> = BTreeMap::new();
+    let diag_names: Vec<String> = (1..=20).map(|k| format!("DIAG_4_{k:02}")).collect();
+    let proc_names: Vec<String> = (1..=24).map(|k| format!("OPERTN_4_{k:02}")).collect();
+    for b in batches {
+        let c = Cols { b, dataset: "apc_episode" };
+        let text: Vec<StringArray> = ["SUSSPELLID", "PROVSPNO", "TOKEN_PERSON_ID", "PROCODE3", "EPIORDER", "ADMIMETH", "CLASSPAT", "TRETSPEF", "SUSHRG", "SEX", "GPPRAC", "LSOA21"]
+            .iter()
+            .map(|name| c.text(name))
+            .collect::<Result<_, _>>()?;
+        let diags: Vec<StringArray> = diag_names.iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
+        let procs: Vec<StringArray> = proc_names.iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
+        let (admidate, disdate, epistart, age) = (c.dates("ADMIDATE")?, c.dates("DISDATE")?, c.dates("EPISTART")?, c.ints("STARTAGE")?);
+        for i in 0..b.num_rows() {
+            let fields = SpellKeyFields {
+                susspellid: text[0].is_valid(i).then(|| text[0].value(i)),
+                procode3: text[3].is_valid(i).then(|| text[3].value(i)),
+                provspno: text[1].is_valid(i).then(|| text[1].value(i)),
+                person: text[2].is_valid(i).then(|| text[2].value(i)),
+                admidate: d(&admidate, i),
+            };
+            let Some((key, _)) = spell_key(&fields) else { continue };
+            let codes = |cols: &[StringArray]| cols.iter().filter_map(|a| s(a, i)).filter(|v| v != "-").collect::<Vec<_>>();
+            let spell = Spell {
+                sus_key: s(&text[0], i).filter(|k| k != "-1"),
+                provspno: s(&text[1], i),
+                person: s(&text[2], i),
+                provider: t(&text[3], i),
+                admidate: d(&admidate, i),
+                disdate: d(&disdate, i),
+                admimeth: t(&text[5], i),
+                classpat: t(&text[6], i),
+                tretspef: t(&text[7], i),
+                hrg: t(&text[8], i),
+                age: n(&age, i).and_then(|a| u16::try_from(a).ok()).map(|a| if a >= 7001 { 0 } else { a }),
+                sex: t(&text[9], i),
+                practice: t(&text[10], i),
+                lsoa: s(&text[11], i),
+                diagnoses: codes(&diags),
+                procedures: codes(&procs),
+            };
+            let order = (t(&text[4], i), d(&epistart, i));
+            by_key.entry(key).or_default().push(EpisodeRow { order, admidate: spell.admidate, disdate: spell.disdate, spell });
+        }
+    }
+    Ok(by_key.into_values().map(merge).collect())
+}
+
+/// A spell from its episodes: admission fields, HRG, age and practice from
+/// the first episode (EPIORDER, then episode start); admission the
+/// earliest, discharge the latest; patient class the least; every code.
+fn merge(mut eps: Vec<EpisodeRow>) -> Spell {
+    eps.sort_by(|a, b| a.order.cmp(&b.order));
+    let admidate = eps.iter().filter_map(|e| e.admidate).min();
+    let disdate = eps.iter().filter_map(|e| e.disdate).max();
+    let classpat = eps.iter().map(|e| e.spell.classpat.clone()).filter(|c| !c.is_empty()).min().unwrap_or_default();
+    let hrg = eps.iter().map(|e| e.spell.hrg.clone()).find(|h| !h.is_empty()).unwrap_or_default();
+    let (diagnoses, procedures) = eps.iter().fold((Vec::new(), Vec::new()), |(mut d, mut p), e| {
+        d.extend(e.spell.diagnoses.iter().cloned());
+        p.extend(e.spell.procedures.iter().cloned());
+        (d, p)
+    });
+    let first = eps.swap_remove(0).spell;
+    Spell { admidate, disdate, classpat, hrg, diagnoses, procedures, ..first }
+}
+
+fn outpatients(batches: &[RecordBatch]) -> Result<Vec<Attendance>, FinanceError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = Cols { b, dataset: "op_attendance" };
+        let text: Vec<StringArray> = ["ATTENDKEY", "TOKEN_PERSON_ID", "PROCODE3", "SUSHRG", "TRETSPEF", "GPPRAC", "LSOA21", "ATTENDED"].iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+        let (date, price) = (c.dates("APPTDATE")?, c.money("GRAND_TOTAL_MFF")?);
+        for i in 0..b.num_rows() {
+            // Did-not-attend and cancelled appointments (ATTENDED other than
+            // 5 or 6) are not billable activity to match.
+            if !matches!(t(&text[7], i).as_str(), "5" | "6") {
+                continue;
+            }
+            out.push(Attendance {
+                setting: Some(Setting::Op),
+                key: t(&text[0], i),
+                person: s(&text[1], i),
+                provider: t(&text[2], i),
+                date: d(&date, i),
+                hrg: t(&text[3], i),
+                tretspef: t(&text[4], i),
+                practice: t(&text[5], i),
+                lsoa: s(&text[6], i),
+                sus_price: n(&price, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn emergency(batches: &[RecordBatch]) -> Result<Vec<Attendance>, FinanceError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = Cols { b, dataset: "ecds_attendance" };
+        let text: Vec<StringArray> = ["EC_IDENT", "TOKEN_PERSON_ID", "PROVIDER_CODE", "HEALTH_RESOURCE_GROUP", "PRACTICE_CODE_PATIENT_REGISTRATION", "LSOA21"].iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+        let (date, price) = (c.dates("ARRIVAL_DATE")?, c.money("FINAL_PRICE")?);
+        for i in 0..b.num_rows() {
+            out.push(Attendance {
+                setting: Some(Setting::Ae),
+                key: t(&text[0], i),
+                person: s(&text[1], i),
+                provider: t(&text[2], i),
+                date: d(&date, i),
+                hrg: t(&text[3], i),
+                tretspef: "180".into(),
+                practice: t(&text[4], i),
+                lsoa: s(&text[5], i),
+                sus_price: n(&price, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn deaths(batches: &[RecordBatch]) -> Result<HashMap<String, Date>, FinanceError> {
+    let mut out: HashMap<String, Date> = HashMap::new();
+    for b in batches {
+        let c = Cols { b, dataset: "death" };
+        let (person, date) = (c.text("TOKEN_PERSON_ID")?, c.dates("REG_DATE_OF_DEATH")?);
+        for i in 0..b.num_rows() {
+            if let (Some(p), Some(day)) = (s(&person, i), d(&date, i)) {
+                let e = out.entry(p).or_insert(day);
+                *e = (*e).min(day);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn prices(tariff: &[RecordBatch], mff: &[RecordBatch]) -> Result<Prices, FinanceError> {
+    let mut p = Prices::default();
+    for b in tariff {
+        let c = Cols { b, dataset: "tariff_apc" };
+        let (fyear, hrg) = (c.text("FYEAR")?, c.text("HRG")?);
+        let money: Vec<Int64Array> = ["COMBINED_DC_EL_PRICE", "DC_PRICE", "EL_PRICE", "NEL_PRICE", "LONG_STAY_PER_DAY", "SSEM_PRICE"].iter().map(|name| c.money(name)).collect::<Result<_, _>>()?;
+        let (el_trim, nel_trim) = (c.ints("EL_TRIM_POINT_DAYS")?, c.ints("NEL_TRIM_POINT_DAYS")?);
+        let ssem = c.column("SSEM_APPLICABLE", &DataType::Boolean)?;
+        let ssem = ssem.as_any().downcast_ref::<arrow::array::BooleanArray>().expect("cast to Boolean");
+        for i in 0..b.num_rows() {
+            let row = TariffRow {
+                hrg: t(&hrg, i),
+                combined_dc_el_price: n(&money[0], i),
+                dc_price: n(&money[1], i),
+                el_price: n(&money[2], i),
+                el_trim_point_days: n(&el_trim, i),
+                nel_price: n(&money[3], i),
+                nel_trim_point_days: n(&nel_trim, i),
+                long_stay_per_day: n(&money[4], i).unwrap_or(0),
+                ssem_price: n(&money[5], i),
+                ssem_applicable: ssem.is_valid(i) && ssem.value(i),
+            };
+            p.apc.insert((t(&fyear, i), row.hrg.clone()), row);
+        }
+    }
+    for b in mff {
+        let c = Cols { b, dataset: "mff" };
+        let (fyear, provider, index) = (c.text("FYEAR")?, c.text("PROCODE3")?, c.floats("MFF_PAYMENT_INDEX")?);
+        for i in 0..b.num_rows() {
+            if let Some(v) = n(&index, i) {
+                p.mff.insert((t(&fyear, i), t(&provider, i)), v);
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn orgs(org: &[RecordBatch], lsoa: &[RecordBatch]) -> Result<OrgTable, FinanceError> {
+    let mut rows = Vec::new();
+    for b in org {
+        let c = Cols { b, dataset: "org" };
+        let (code, kind, parent, host) = (c.text("ORG_CODE")?, c.text("ORG_TYPE")?, c.text("PARENT_CODE")?, c.text("HOST_ICB")?);
+        let (open, close) = (c.dates("OPEN_DATE")?, c.dates("CLOSE_DATE")?);
+        for i in 0..b.num_rows() {
+            let (Some(code), Some(kind)) = (s(&code, i), s(&kind, i)) else { continue };
+            rows.push(OrgRow { code, kind, parent: t(&parent, i), open: d(&open, i), close: d(&close, i), host: s(&host, i) });
+        }
+    }
+    let mut lsoas = Vec::new();
+    for b in lsoa {
+        let c = Cols { b, dataset: "lsoa_lookup" };
+        let (l, sub) = (c.text("LSOA21")?, c.text("SUB_ICB")?);
+        lsoas.extend((0..b.num_rows()).filter_map(|i| Some((s(&l, i)?, s(&sub, i)?))));
+    }
+    Ok(OrgTable::build(rows, lsoas))
+}
