@@ -31,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-ingest", &["haven-model", "haven-store", "haven-synth"]),
     // Invoice validation: a workload beside the analytics (haven-ingest and
     // haven-synth only as dev-dependencies, for loaded synthetic fixtures).
-    ("haven-finance", &["haven-model", "haven-store", "haven-ingest", "haven-synth"]),
+    ("haven-finance", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-synth"]),
     ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics", "haven-finance"]),
     ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-app", "haven-server"]),

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use haven_finance::quality::{evaluate, Quality, Truth};
 use haven_finance::validate::Validation;
 use haven_finance::{Config, Reason};
+use haven_governance::disclosure::magnitude::MagnitudePolicy;
+use haven_governance::disclosure::Policy;
 use haven_governance::dsa::Purpose;
 use haven_governance::grant::grant;
 use haven_governance::users::Users;
@@ -28,6 +30,9 @@ pub struct IvRun {
     pub month: Option<String>,
     /// A ground-truth file (synthetic data only) to score the run against.
     pub truth: Option<String>,
+    /// Also hold the accuracy and budget reports, disclosure-controlled, as
+    /// an output for two-person release.
+    pub report: bool,
 }
 
 /// The headline of a run: counts and values only.
@@ -50,6 +55,8 @@ pub struct IvSummary {
     pub quality: Option<Quality>,
     /// Optional datasets not opened for this run: their checks did not run.
     pub not_opened: Vec<String>,
+    /// The held output of reports (`OUT-…`), when asked for.
+    pub output: Option<String>,
 }
 
 fn summarise(v: &Validation, run: &str, csv: PathBuf, quality: Option<Quality>, not_opened: Vec<String>) -> IvSummary {
@@ -79,6 +86,7 @@ fn summarise(v: &Validation, run: &str, csv: PathBuf, quality: Option<Quality>, 
         lines_csv: csv,
         quality,
         not_opened,
+        output: None,
     }
 }
 
@@ -128,10 +136,23 @@ impl App {
         let secs = now % 86_400;
         let id = format!("IV-{day}-{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60);
         let csv = self.write_lines(&id, &v)?;
-        let summary = summarise(&v, &id, csv, quality, inputs.not_opened.clone());
+        let mut summary = summarise(&v, &id, csv, quality, inputs.not_opened.clone());
+        if run.report {
+            // Aggregates only, every cell through disclosure control; they
+            // leave once two reviewers release them.
+            let reports = haven_finance::report::reports(&v, &Policy::default(), &MagnitudePolicy::default());
+            let title = format!("Invoice validation reports {}", run.month.as_deref().unwrap_or("(all months)"));
+            let (out, _) = self.hold(actor, &title, |draft| {
+                for r in &reports {
+                    draft.put(r.name, r.csv.as_bytes())?;
+                }
+                Ok(())
+            })?;
+            summary.output = Some(out);
+        }
         let detail = serde_json::json!({
             "month": run.month, "lines": summary.lines, "challenged": summary.challenged,
-            "value_challenged_pence": summary.value_challenged, "by_reason": summary.by_reason,
+            "value_challenged_pence": summary.value_challenged, "by_reason": summary.by_reason, "output": summary.output,
         });
         self.audit(actor.event("", "", "", "iv.run", &id, "ok", detail))?;
         Ok(summary)

@@ -32,7 +32,8 @@ pub enum Sus<'a> {
 }
 
 impl<'a> Sus<'a> {
-    fn practice(self) -> &'a str {
+    /// The registered practice SUS+ gives.
+    pub fn practice(self) -> &'a str {
         match self {
             Sus::Spell(s) => &s.practice,
             Sus::Attendance(a) => &a.practice,
@@ -67,13 +68,14 @@ fn money(p: i64) -> String {
 /// Who Pays? (datasets.md §6.2, `haven_model::rules::responsible_commissioner`)
 /// as at the activity date, from the SUS+ record's registered practice and
 /// residence where the line matched one (SUS+ derives them from PDS), else
-/// from the practice the provider billed. `None` when the ICB billed is
+/// from the practice and the postcode's LSOA the provider billed. `None` when the ICB billed is
 /// responsible, or when nothing decides it (no date, no organisation).
 pub fn responsibility(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup, icb: &str) -> Option<Finding> {
     let practice = sus.map(Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&line.gpprac);
     let tretspef = sus.map(Sus::tretspef).filter(|t| !t.is_empty()).unwrap_or(&line.tretspef);
     let on = sus.and_then(Sus::date).or(line.activity_date)?;
-    match responsible_commissioner(practice, sus.and_then(Sus::lsoa), &line.procode3, tretspef, on, orgs) {
+    let lsoa = sus.and_then(Sus::lsoa).or(line.lsoa.as_deref());
+    match responsible_commissioner(practice, lsoa, &line.procode3, tretspef, on, orgs) {
         Responsibility::NhsEngland(why) => Some(Finding::new(Reason::NhseCommissioned, format!("Who Pays?: NHS England ({why:?}) on {on}"))),
         Responsibility::SubIcb { sub_icb, icb: other, origin } if other != icb => Some(Finding::new(
             Reason::NotResponsibleCommissioner,

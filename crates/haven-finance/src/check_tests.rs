@@ -236,3 +236,16 @@ fn malformed_quantities_amounts_and_unknown_providers() {
     let reasons: Vec<Reason> = line(&l, false).into_iter().map(|f| f.reason).collect();
     assert_eq!(reasons, [Reason::InvalidQuantity, Reason::InvalidAmount, Reason::UnknownProvider]);
 }
+
+#[test]
+fn an_unmatched_line_without_a_practice_pays_by_the_residence_billed() {
+    let cfg = Config::for_icb("QAA");
+    let mut l = apc_line();
+    l.gpprac = "V81999".into();
+    // No residence: the provider's host, S1 of QAA, is responsible.
+    assert_eq!(responsibility(&l, None, &orgs(), &cfg.icb), None);
+    // The postcode billed lies in E01000009, sub-ICB S9 of QZZ.
+    l.lsoa = Some("E01000009".into());
+    let f = responsibility(&l, None, &orgs(), &cfg.icb).unwrap();
+    assert!(f.reason == Reason::NotResponsibleCommissioner && f.evidence.contains("Residence"), "{}", f.evidence);
+}

@@ -16,6 +16,8 @@
 //! - [`duplicate`]: lines billing activity already billed;
 //! - [`validate`]: a run — every line through every rule;
 //! - [`reason`]: the reason-code table;
+//! - [`report`]: accuracy and budget reports through disclosure control
+//!   (counts, and magnitude rules for money);
 //! - [`quality`]: precision and recall against the synthetic ground truth.
 
 pub mod check;
@@ -26,6 +28,7 @@ pub mod model;
 pub mod quality;
 pub mod read;
 pub mod reason;
+pub mod report;
 pub mod validate;
 
 pub use error::FinanceError;

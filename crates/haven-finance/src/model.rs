@@ -69,6 +69,9 @@ pub struct Line {
     /// when the provider withheld the NHS number.
     pub person: Option<String>,
     pub gpprac: String,
+    /// LSOA of the postcode billed (filled at load; the CEfF keeps no
+    /// postcode).
+    pub lsoa: Option<String>,
     pub procode3: String,
     pub prior_approval: Option<String>,
     /// SUSSPELLID, ATTENDKEY or EC_IDENT as quoted (keyed in the zone).

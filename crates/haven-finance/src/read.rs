@@ -141,6 +141,8 @@ fn lines(batches: &[RecordBatch]) -> Result<Vec<Line>, FinanceError> {
             .iter()
             .map(|name| c.text(name))
             .collect::<Result<_, _>>()?;
+        // A store loaded before LSOA21 was on invoice lines has no such column.
+        let lsoa = b.column_by_name("LSOA21").map(|_| c.text("LSOA21")).transpose()?;
         let (line_no, activity, discharge, los, quantity, amount) = (c.ints("LINE_NO")?, c.dates("ACTIVITY_DATE")?, c.dates("DISCHARGE_DATE")?, c.ints("LOS_DAYS")?, c.floats("QUANTITY")?, c.money("LINE_AMOUNT")?);
         for i in 0..b.num_rows() {
             out.push(Line {
@@ -150,6 +152,7 @@ fn lines(batches: &[RecordBatch]) -> Result<Vec<Line>, FinanceError> {
                 pod: t(&text[2], i),
                 person: s(&text[3], i),
                 gpprac: t(&text[4], i),
+                lsoa: lsoa.as_ref().and_then(|a| s(a, i)),
                 procode3: t(&text[5], i),
                 prior_approval: s(&text[6], i),
                 sus_key: s(&text[7], i),

@@ -23,6 +23,11 @@ pub struct LineOutcome {
     pub setting: &'static str,
     pub pod: String,
     pub activity_date: Option<Date>,
+    /// The patient's CEfF token: reports count contributors by it; never
+    /// written out.
+    pub person: Option<String>,
+    /// The registered practice (SUS+'s where matched, else as billed).
+    pub practice: String,
     pub matched_by: MatchedBy,
     /// The matched SUS+ record's key, as the CEfF zone holds it.
     pub sus_key: Option<String>,
@@ -128,6 +133,8 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
             setting: l.setting.map_or("", Setting::name),
             pod: l.pod.clone(),
             activity_date: l.activity_date,
+            person: l.person.clone(),
+            practice: sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac).to_owned(),
             matched_by,
             sus_key: sus.map(|s| key_of(s)),
             billed: l.amount,

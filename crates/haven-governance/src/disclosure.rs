@@ -51,6 +51,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+pub mod magnitude;
+
 /// Largest non-zero count that is suppressed by default (methods.md §1.1:
 /// "values 1-7 replaced by `*`"; OpenSAFELY raised its own limit from 5 to 7
 /// because redacting ≤ 5 and rounding to 5 let a published 5 mean 6 or 7).

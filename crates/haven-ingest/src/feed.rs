@@ -247,6 +247,7 @@ fn roles(table: Table) -> Roles {
             dob: Some("DOB"),
             postcode: Some("POSTCODE"),
             practice: Some("GPPRAC"),
+            lsoa: Some("LSOA21"),
             provider: Some("PROCODE3"),
             spell: Some("PROVSPNO"),
             required: &["LINE_AMOUNT"],

@@ -965,6 +965,10 @@ fn invoice_line() -> Vec<Field> {
             text("POD", 12),
             code("WITHHELD_IDENTITY_REASON", 2),
             code("GPPRAC", 6),
+            // Platform: 2021 LSOA of the postcode billed, filled at load
+            // from the postcode lookup, so Who Pays? can take residence for
+            // a patient with no practice once the CEfF drops the postcode.
+            code("LSOA21", 9),
             code("SEX", 1),
             code("PROCODE3", 5),
             code("SITETRET", 5),

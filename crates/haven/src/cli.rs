@@ -595,4 +595,7 @@ pub struct IvRunArgs {
     /// Score the run against the synthetic ground truth (`ground_truth/invoice_errors.psv`).
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// Also hold the accuracy and budget reports (disclosure-controlled) for two-person release.
+    #[arg(long)]
+    pub report: bool,
 }

@@ -30,7 +30,7 @@ fn pounds(pence: i64) -> String {
 fn run(cli: &Cli, a: &IvRunArgs) -> Result<()> {
     let mut cfg = Config::for_icb(a.icb.as_deref().unwrap_or(""));
     cfg.tolerance_pence = a.tolerance_pence;
-    let run = haven_app::finance::IvRun { month: a.period.clone(), truth: a.truth.as_ref().map(|p| p.display().to_string()) };
+    let run = haven_app::finance::IvRun { month: a.period.clone(), truth: a.truth.as_ref().map(|p| p.display().to_string()), report: a.report };
     let s = app(cli).run_iv(&app_actor(), &run, &cfg)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
@@ -67,6 +67,9 @@ fn run(cli: &Cli, a: &IvRunArgs) -> Result<()> {
         }
     }
     eprintln!("every line's outcome, with its evidence, is in {} (inside the CEfF)", s.lines_csv.display());
+    if let Some(out) = &s.output {
+        eprintln!("the accuracy and budget reports are held for review as {out}: `haven outputs show {out}`");
+    }
     Ok(())
 }
 
@@ -95,7 +98,7 @@ pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
         expires_at: u64::MAX,
     };
     let truth = synth.join("ground_truth/invoice_errors.psv");
-    let run = haven_app::finance::IvRun { month: None, truth: truth.is_file().then(|| truth.display().to_string()) };
+    let run = haven_app::finance::IvRun { month: None, truth: truth.is_file().then(|| truth.display().to_string()), report: true };
     let s = app(cli).run_iv(&haven_app::Actor::Signed(session), &run, &Config::for_icb(""))?;
     if !cli.json {
         let q = s.quality.as_ref().map(|q| format!("; against the ground truth precision {:.3}, recall {:.3}", q.precision, q.recall)).unwrap_or_default();
@@ -106,6 +109,9 @@ pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
             pounds(s.value_challenged),
             pounds(s.value_billed)
         );
+        if let Some(out) = &s.output {
+            println!("Invoice validation reports (accuracy, budget by practice and by point of delivery) held for review as {out}");
+        }
     }
     Ok(())
 }

@@ -18,15 +18,20 @@ fn held(h: &Haven, run: &Output) -> (String, PathBuf) {
     (id, dir)
 }
 
+/// A DSCRO's session after loading the `small` synthetic ICB into `h`.
+fn load_small(h: &Haven) -> String {
+    let dscro = h.signed("dscro");
+    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
+    let load = h.as_(&dscro, &["ingest", "--from", common::small_synth().to_str().unwrap()]);
+    assert!(load.status.success(), "{}", text(&load));
+    dscro
+}
+
 #[test]
 fn the_catalogue_runs_on_loaded_data_and_publishes_no_small_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     let h = Haven::new(tmp.path());
-    let synth = common::small_synth();
-    let dscro = h.signed("dscro");
-    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
-    let load = h.as_(&dscro, &["ingest", "--from", synth.to_str().unwrap()]);
-    assert!(load.status.success(), "{}", text(&load));
+    load_small(&h);
 
     let list = h.run(&["indicators", "list"]);
     assert!(text(&list).contains("apc.emergency_readmission_30d"));
@@ -439,10 +444,7 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
     let tmp = tempfile::tempdir().unwrap();
     let h = Haven::new(tmp.path());
     let synth = common::small_synth();
-    let dscro = h.signed("dscro");
-    assert!(h.as_(&dscro, &["keys", "init"]).status.success());
-    let load = h.as_(&dscro, &["ingest", "--from", synth.to_str().unwrap()]);
-    assert!(load.status.success(), "{}", text(&load));
+    let dscro = load_small(&h);
     let auditor = h.signed("auditor");
     for role in ["analyst", "viewer", "gp", "auditor", "dscro"] {
         let t = match role {
@@ -457,9 +459,26 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
 
     let ceff = h.signed("ceff");
     let truth = synth.join("ground_truth/invoice_errors.psv");
-    let out = h.as_(&ceff, &["--json", "iv", "run", "--truth", truth.to_str().unwrap()]);
+    let out = h.as_(&ceff, &["--json", "iv", "run", "--report", "--truth", truth.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The reports are held for release, each count rounded to 5 or `*`
+    // and each amount published only past the magnitude rules.
+    let id = s["output"].as_str().unwrap();
+    let held = h.data.join("outputs").join(id);
+    for name in ["iv_accuracy_by_provider_month.csv", "iv_budget_by_practice_month.csv", "iv_budget_by_provider_pod_month.csv"] {
+        let report = std::fs::read_to_string(held.join(name)).unwrap();
+        assert!(report.lines().count() > 2, "{name}");
+        if name.starts_with("iv_accuracy") {
+            for row in report.lines().skip(1) {
+                for n in row.split(',').skip(2).take(2) {
+                    assert!(n == "*" || n.parse::<u64>().unwrap() % 5 == 0, "{row}");
+                }
+            }
+        }
+        // Small practices' budget lines are withheld.
+        assert!(!name.contains("practice") || report.contains(",*"), "{name}: {report}");
+    }
     let (lines, challenged) = (s["lines"].as_u64().unwrap(), s["challenged"].as_u64().unwrap());
     let q = &s["quality"];
     // Every line of the file is checked (the header row is not a line).
@@ -527,4 +546,28 @@ fn issue_17_at_icb_scale() {
     let out = h.as_(&ceff, &["iv", "run", "--truth", truth.to_str().unwrap()]);
     eprintln!("{}\nvalidated in {:.1} s", text(&out), started.elapsed().as_secs_f64());
     assert!(out.status.success());
+    // The deliberate errors challenged without the reason that names them,
+    // with the reasons they were given (for the note).
+    let csv = text(&out).lines().find_map(|l| l.split_once("is in ").map(|(_, p)| p.trim_end_matches(" (inside the CEfF)").to_owned())).unwrap();
+    let rows = std::fs::read_to_string(csv).unwrap();
+    let by_line: std::collections::HashMap<(String, String), &str> = rows
+        .lines()
+        .map(|r| {
+            let c: Vec<&str> = r.splitn(4, ',').collect();
+            ((c[0].to_owned(), c[2].to_owned()), r)
+        })
+        .collect();
+    for t in std::fs::read_to_string(&truth).unwrap().lines().skip(1) {
+        let f: Vec<&str> = t.split('|').collect();
+        let reason = match f[2] {
+            "PRICE_ABOVE_TARIFF" => "PRICE_DIFFERENCE",
+            "NCA_WRONG_COMMISSIONER" => "RESPONSIBLE_COMMISSIONER",
+            other => other,
+        };
+        let row = by_line[&(f[0].to_owned(), f[1].to_owned())];
+        let reasons = row.split(',').nth(8).unwrap_or("");
+        if !reasons.contains(reason) && !reasons.contains("NHSE") {
+            eprintln!("{t}: {row}");
+        }
+    }
 }

@@ -1,0 +1,146 @@
+//! The reports that leave the CEfF, every cell through disclosure control:
+//! counts of lines by Haven's count rule (`disclosure::Policy`), amounts as
+//! magnitude tables (`disclosure::magnitude`: count, dominance and p% rules
+//! over each cell's patients), so one patient's expensive care cannot be
+//! read off a practice's budget line (issue 17 §1).
+//!
+//! - accuracy by provider and month: lines checked and challenged, value
+//!   billed and challenged;
+//! - budget by practice and month: the value of validated lines (the
+//!   agreements ask for budget reporting down to practice);
+//! - budget by provider, point of delivery and month.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use haven_governance::disclosure::magnitude::MagnitudePolicy;
+use haven_governance::disclosure::Policy;
+
+use crate::validate::{LineOutcome, Validation};
+
+/// One report as CSV, with its file name.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub name: &'static str,
+    pub csv: String,
+}
+
+/// Each patient's total in a cell (a line without a patient is its own
+/// contributor).
+fn contributors<'a>(lines: impl Iterator<Item = (&'a LineOutcome, i64)>) -> Vec<i64> {
+    let mut by: BTreeMap<String, i64> = BTreeMap::new();
+    for (n, (l, v)) in lines.enumerate() {
+        *by.entry(l.person.clone().unwrap_or_else(|| format!("#{n}"))).or_default() += v;
+    }
+    by.into_values().collect()
+}
+
+fn month(l: &LineOutcome) -> String {
+    l.activity_date.map(|d| d.to_string()[..7].to_owned()).unwrap_or_default()
+}
+
+fn pounds(v: Option<i64>) -> String {
+    v.map_or("*".into(), |p| format!("{:.2}", p as f64 / 100.0))
+}
+
+/// Every report of a run.
+pub fn reports(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Vec<Report> {
+    vec![accuracy(v, counts, money), budget_by_practice(v, money), budget_by_pod(v, money)]
+}
+
+/// Lines and value billed and challenged, by provider and month.
+pub fn accuracy(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Report {
+    let mut groups: BTreeMap<(String, String), Vec<&LineOutcome>> = BTreeMap::new();
+    for l in &v.lines {
+        groups.entry((l.provider.clone(), month(l))).or_default().push(l);
+    }
+    let mut csv = String::from("provider,month,lines,lines_challenged,value_billed,value_challenged\n");
+    for ((provider, m), ls) in &groups {
+        let challenged: Vec<&LineOutcome> = ls.iter().copied().filter(|l| l.challenged()).collect();
+        let billed = money.cell(&contributors(ls.iter().map(|l| (*l, l.billed.unwrap_or(0)))));
+        let value_challenged = money.cell(&contributors(challenged.iter().map(|l| (*l, l.billed.unwrap_or(0)))));
+        let _ = writeln!(
+            csv,
+            "{provider},{m},{},{},{},{}",
+            counts.count(ls.len() as u64),
+            counts.count(challenged.len() as u64),
+            pounds(billed.value()),
+            pounds(value_challenged.value())
+        );
+    }
+    Report { name: "iv_accuracy_by_provider_month.csv", csv }
+}
+
+/// A magnitude table of validated value by `key`, in pounds.
+fn budget(v: &Validation, money: &MagnitudePolicy, header: &str, key: impl Fn(&LineOutcome) -> String) -> String {
+    let mut groups: BTreeMap<String, Vec<&LineOutcome>> = BTreeMap::new();
+    for l in v.lines.iter().filter(|l| !l.challenged()) {
+        groups.entry(key(l)).or_default().push(l);
+    }
+    let mut csv = format!("{header},value_validated\n");
+    for (k, ls) in &groups {
+        let cell = money.cell(&contributors(ls.iter().map(|l| (*l, l.billed.unwrap_or(0)))));
+        let _ = writeln!(csv, "{k},{}", pounds(cell.value()));
+    }
+    csv
+}
+
+/// Validated value by registered practice and month.
+pub fn budget_by_practice(v: &Validation, money: &MagnitudePolicy) -> Report {
+    Report { name: "iv_budget_by_practice_month.csv", csv: budget(v, money, "practice,month", |l| format!("{},{}", l.practice, month(l))) }
+}
+
+/// Validated value by provider, point of delivery and month.
+pub fn budget_by_pod(v: &Validation, money: &MagnitudePolicy) -> Report {
+    Report { name: "iv_budget_by_provider_pod_month.csv", csv: budget(v, money, "provider,pod,month", |l| format!("{},{},{}", l.provider, l.pod, month(l))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use haven_model::Date;
+
+    use super::*;
+    use crate::matching::MatchedBy;
+
+    fn line(person: &str, practice: &str, amount: i64, challenged: bool) -> LineOutcome {
+        LineOutcome {
+            invoice_id: "I".into(),
+            invoice_number: "N".into(),
+            line_no: 1,
+            provider: "RX1".into(),
+            setting: "APC",
+            pod: "EL".into(),
+            activity_date: Some(Date::parse("2024-05-03").unwrap()),
+            person: Some(person.into()),
+            practice: practice.into(),
+            matched_by: MatchedBy::RecordKey,
+            sus_key: None,
+            billed: Some(amount),
+            expected: Some(amount),
+            findings: if challenged { vec![crate::check::Finding::new(crate::Reason::Duplicate, "")] } else { vec![] },
+        }
+    }
+
+    #[test]
+    fn a_practice_line_dominated_by_one_patient_is_withheld() {
+        // P1: ten patients at £100 (validated) → £1,000.00 published.
+        // P2: nine patients at £100 and one at £50,000 → the two largest are
+        // 5,010,000 of 5,090,000p (98.4%): withheld.
+        let mut lines: Vec<LineOutcome> = (0..10).map(|i| line(&format!("a{i}"), "P1", 10_000, false)).collect();
+        lines.extend((0..9).map(|i| line(&format!("b{i}"), "P2", 10_000, false)));
+        lines.push(line("big", "P2", 5_000_000, false));
+        let v = Validation { lines, invoices: vec![] };
+        let r = budget_by_practice(&v, &MagnitudePolicy::default());
+        assert_eq!(r.csv, "practice,month,value_validated\nP1,2024-05,1000.00\nP2,2024-05,*\n");
+    }
+
+    #[test]
+    fn one_patients_many_lines_are_one_contributor() {
+        // Twenty lines of £10, all one patient: one contributor, withheld;
+        // counts of lines (20) round to 20 under the count rule.
+        let lines: Vec<LineOutcome> = (0..20).map(|_| line("same", "P1", 1_000, true)).collect();
+        let v = Validation { lines, invoices: vec![] };
+        let r = accuracy(&v, &Policy::default(), &MagnitudePolicy::default());
+        assert_eq!(r.csv, "provider,month,lines,lines_challenged,value_billed,value_challenged\nRX1,2024-05,20,20,*,*\n");
+    }
+}
