@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+use haven_finance::challenge::{parse_responses, Challenge, Event as ChallengeEvent, Log, Raised, Status};
 use haven_finance::quality::{evaluate, Quality, Truth};
 use haven_finance::validate::Validation;
 use haven_finance::{Config, Reason};
@@ -57,6 +58,8 @@ pub struct IvSummary {
     pub not_opened: Vec<String>,
     /// The held output of reports (`OUT-…`), when asked for.
     pub output: Option<String>,
+    /// What the run did to the challenge log.
+    pub challenges: Raised,
 }
 
 fn summarise(v: &Validation, run: &str, csv: PathBuf, quality: Option<Quality>, not_opened: Vec<String>) -> IvSummary {
@@ -87,6 +90,7 @@ fn summarise(v: &Validation, run: &str, csv: PathBuf, quality: Option<Quality>, 
         quality,
         not_opened,
         output: None,
+        challenges: Raised::default(),
     }
 }
 
@@ -134,9 +138,12 @@ impl App {
         let now = haven_governance::session::now();
         let day = crate::today().to_string().replace('-', "");
         let secs = now % 86_400;
-        let id = format!("IV-{day}-{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        let stem = format!("IV-{day}-{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        // Two runs in one second get distinct names.
+        let id = (1..).map(|n| if n == 1 { stem.clone() } else { format!("{stem}-{n}") }).find(|id| !self.data.join("ceff/iv").join(id).exists()).expect("a free name");
         let csv = self.write_lines(&id, &v)?;
         let mut summary = summarise(&v, &id, csv, quality, inputs.not_opened.clone());
+        summary.challenges = self.raise_challenges(actor, &v, &id)?;
         if run.report {
             // Aggregates only, every cell through disclosure control; they
             // leave once two reviewers release them.
@@ -199,5 +206,85 @@ fn finance(e: haven_finance::FinanceError) -> AppError {
     match e {
         haven_finance::FinanceError::Store(s) => AppError::Store(s),
         other => AppError::Invalid(other.to_string()),
+    }
+}
+
+/// What importing a provider's responses did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Imported {
+    pub accepted: u64,
+    pub disputed: u64,
+    /// Rows naming no open challenge, or one not sent to the provider.
+    pub not_awaiting: u64,
+    /// Rows that could not be read: (line, reason), never their values.
+    pub unreadable: Vec<(usize, &'static str)>,
+}
+
+impl App {
+    /// The CEfF's challenge log.
+    fn challenge_log(&self) -> Result<Log, AppError> {
+        let dir = self.data.join("ceff");
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::Invalid(format!("cannot make the CEfF folder: {e}")))?;
+        Log::open(&dir.join("challenges.sqlite")).map_err(finance)
+    }
+
+    fn at() -> String {
+        let now = haven_governance::session::now();
+        let secs = now % 86_400;
+        format!("{}T{:02}:{:02}:{:02}Z", crate::today(), secs / 3600, secs / 60 % 60, secs % 60)
+    }
+
+    /// Raises the run's challenges (inside `run_iv`).
+    fn raise_challenges(&self, actor: &Actor, v: &Validation, run: &str) -> Result<Raised, AppError> {
+        let user = actor.session().map_or("host", |s| s.user.as_str());
+        let raised = self.challenge_log()?.raise(v, run, &Self::at(), user).map_err(finance)?;
+        self.audit(actor.event("", "", "", "iv.challenges.raise", run, "ok", serde_json::to_value(raised).unwrap_or_default()))?;
+        Ok(raised)
+    }
+
+    /// Challenges, newest first, optionally of one status.
+    pub fn challenges(&self, status: Option<&str>) -> Result<Vec<Challenge>, AppError> {
+        let status = status.map(|s| Status::parse(s).ok_or_else(|| AppError::Invalid(format!("no status {s}: raised, sent, accepted, disputed, upheld, withdrawn, resolved or superseded")))).transpose()?;
+        self.challenge_log()?.list(status).map_err(finance)
+    }
+
+    /// One challenge and its history.
+    pub fn challenge(&self, id: i64) -> Result<(Challenge, Vec<ChallengeEvent>), AppError> {
+        self.challenge_log()?.get(id).map_err(finance)?.ok_or_else(|| AppError::NotFound(format!("challenge {id}")))
+    }
+
+    /// Moves a challenge on (audited with both statuses).
+    pub fn update_challenge(&self, actor: &Actor, id: i64, status: &str, note: &str) -> Result<Challenge, AppError> {
+        let next = Status::parse(status).ok_or_else(|| AppError::Invalid(format!("no status {status}")))?;
+        let user = actor.session().map_or("host", |s| s.user.as_str());
+        let before = self.challenge(id)?.0.status;
+        let c = self.challenge_log()?.update(id, next, &Self::at(), user, note).map_err(finance)?;
+        self.audit(actor.event("", "", "", "iv.challenge.update", &format!("challenge:{id}"), "ok", serde_json::json!({"from": before.name(), "to": next.name()})))?;
+        Ok(c)
+    }
+
+    /// Applies a provider's response file to the challenges sent to it.
+    pub fn import_responses(&self, actor: &Actor, text: &str) -> Result<Imported, AppError> {
+        let (rows, unreadable) = parse_responses(text);
+        let user = actor.session().map_or("host", |s| s.user.as_str());
+        let mut log = self.challenge_log()?;
+        let mut out = Imported { unreadable, ..Imported::default() };
+        for r in rows {
+            match log.find(&r.invoice_number, r.line_no).map_err(finance)? {
+                Some(c) if c.status == Status::Sent => {
+                    let next = if r.accept { Status::Accepted } else { Status::Disputed };
+                    log.update(c.id, next, &Self::at(), user, &format!("provider response: {}", r.reason)).map_err(finance)?;
+                    if r.accept {
+                        out.accepted += 1;
+                    } else {
+                        out.disputed += 1;
+                    }
+                }
+                _ => out.not_awaiting += 1,
+            }
+        }
+        let detail = serde_json::json!({"accepted": out.accepted, "disputed": out.disputed, "not_awaiting": out.not_awaiting, "unreadable": out.unreadable.len()});
+        self.audit(actor.event("", "", "", "iv.responses.import", "challenges", "ok", detail))?;
+        Ok(out)
     }
 }

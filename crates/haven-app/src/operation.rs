@@ -154,6 +154,10 @@ pub const TABLE: &[Operation] = &[
     // invoice-validation purpose (issue 17); the reason table is public.
     op("iv.run", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv run"], &[]),
     op("iv.reasons", Need::Open, &["iv reasons"], &[]),
+    // The challenge log holds invoice and line numbers, reasons and
+    // amounts, never a patient: auditors read it; validators move it on.
+    op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &[]),
+    op("iv.challenges.update", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv challenges update", "iv import-responses"], &[]),
     op("bench", Need::Open, &["bench synth", "bench ingest", "bench catalogue", "bench serve"], &[]),
     // Public parts of the server: its style sheet and scripts, the API's
     // description, and a liveness probe for the reverse proxy.

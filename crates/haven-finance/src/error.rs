@@ -16,4 +16,11 @@ pub enum FinanceError {
     Shape { dataset: String, column: String },
     #[error("invalid setting: {0}")]
     Setting(String),
+    /// A request the log refuses (no such challenge, a move the process
+    /// does not allow).
+    #[error("{0}")]
+    Invalid(String),
+    /// The challenge log's database failed.
+    #[error("the challenge log failed: {0}")]
+    Log(String),
 }

@@ -15,11 +15,13 @@
 //! - [`check`]: the line rules, each a pure function with its source;
 //! - [`duplicate`]: lines billing activity already billed;
 //! - [`validate`]: a run — every line through every rule;
+//! - [`challenge`]: the challenge and dispute log, every change kept;
 //! - [`reason`]: the reason-code table;
 //! - [`report`]: accuracy and budget reports through disclosure control
 //!   (counts, and magnitude rules for money);
 //! - [`quality`]: precision and recall against the synthetic ground truth.
 
+pub mod challenge;
 pub mod check;
 pub mod duplicate;
 pub mod error;

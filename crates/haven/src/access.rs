@@ -19,7 +19,7 @@
 use haven_governance::session::Session;
 
 use crate::cli::{
-    AuditCommand, BenchCommand, Cli, Command, DsaCommand, IndicatorsCommand, IvCommand, KeysCommand, OutputsCommand, RetentionCommand,
+    AuditCommand, BenchCommand, ChallengesCommand, Cli, Command, DsaCommand, IndicatorsCommand, IvCommand, KeysCommand, OutputsCommand, RetentionCommand,
     UsersCommand,
 };
 
@@ -65,6 +65,10 @@ pub fn path(command: &Command) -> &'static str {
         Command::Benchmark(_) => "benchmark",
         Command::Iv { what: IvCommand::Run(_) } => "iv run",
         Command::Iv { what: IvCommand::Reasons } => "iv reasons",
+        Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::List { .. } } } => "iv challenges list",
+        Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::Show { .. } } } => "iv challenges show",
+        Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::Update { .. } } } => "iv challenges update",
+        Command::Iv { what: IvCommand::ImportResponses { .. } } => "iv import-responses",
         Command::Serve(_) => "serve",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",

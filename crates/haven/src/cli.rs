@@ -578,6 +578,37 @@ pub enum IvCommand {
     Run(IvRunArgs),
     /// The reason codes: code, meaning, the rule that applies it, and its source.
     Reasons,
+    /// The challenge and dispute log.
+    Challenges {
+        #[command(subcommand)]
+        what: ChallengesCommand,
+    },
+    /// Apply a provider's responses (CSV: invoice_number,line_no,accept|dispute,reason) to the challenges sent to it.
+    ImportResponses {
+        /// The response file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChallengesCommand {
+    /// Challenges, newest first.
+    List {
+        /// Only this status: raised, sent, accepted, disputed, upheld, withdrawn, resolved, superseded.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// One challenge and its history.
+    Show { id: i64 },
+    /// Move a challenge on (raised → sent → accepted/disputed → upheld/withdrawn/resolved).
+    Update {
+        id: i64,
+        #[arg(long)]
+        status: String,
+        /// Why (kept in the challenge's history).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Debug, Args)]

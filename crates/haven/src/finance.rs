@@ -4,7 +4,7 @@
 use anyhow::Result;
 use haven_finance::{Config, REASONS};
 
-use crate::cli::{Cli, IvCommand, IvRunArgs};
+use crate::cli::{ChallengesCommand, Cli, IvCommand, IvRunArgs};
 use crate::governance::{app, app_actor};
 
 pub fn iv(cli: &Cli, what: &IvCommand) -> Result<()> {
@@ -20,7 +20,54 @@ pub fn iv(cli: &Cli, what: &IvCommand) -> Result<()> {
             }
             Ok(())
         }
+        IvCommand::Challenges { what } => challenges(cli, what),
+        IvCommand::ImportResponses { file } => {
+            let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let r = app(cli).import_responses(&app_actor(), &text)?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{} accepted, {} disputed, {} naming no challenge awaiting a response", r.accepted, r.disputed, r.not_awaiting);
+                for (line, why) in &r.unreadable {
+                    println!("  line {line}: {why} (not applied)");
+                }
+            }
+            Ok(())
+        }
     }
+}
+
+fn challenges(cli: &Cli, what: &ChallengesCommand) -> Result<()> {
+    let app = app(cli);
+    let print = |c: &haven_finance::challenge::Challenge| {
+        println!("{:>6} {:<10} {:<18} line {:>5} {:<6} {:>12} {}", c.id, c.status.name(), c.invoice_number, c.line_no, c.provider, pounds(c.amount), c.reasons);
+    };
+    match what {
+        ChallengesCommand::List { status } => {
+            let list = app.challenges(status.as_deref())?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                list.iter().for_each(print);
+            }
+        }
+        ChallengesCommand::Show { id } => {
+            let (c, events) = app.challenge(*id)?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"challenge": c, "history": events}))?);
+            } else {
+                print(&c);
+                for e in events {
+                    println!("  {} {:<10} by {} {}", e.at, e.status.name(), e.by, e.note);
+                }
+            }
+        }
+        ChallengesCommand::Update { id, status, note } => {
+            let c = app.update_challenge(&app_actor(), *id, status, note)?;
+            print(&c);
+        }
+    }
+    Ok(())
 }
 
 fn pounds(pence: i64) -> String {
@@ -67,6 +114,8 @@ fn run(cli: &Cli, a: &IvRunArgs) -> Result<()> {
         }
     }
     eprintln!("every line's outcome, with its evidence, is in {} (inside the CEfF)", s.lines_csv.display());
+    let c = &s.challenges;
+    println!("challenge log: {} raised, {} already open, {} superseded (`haven iv challenges list`)", c.raised, c.kept, c.superseded);
     if let Some(out) = &s.output {
         eprintln!("the accuracy and budget reports are held for review as {out}: `haven outputs show {out}`");
     }

@@ -69,6 +69,10 @@ fn cases(out: &str) -> Vec<Case> {
         // Invoice validation: finance validators (ceff) alone.
         c("iv run", &["--period", "bogus"], Some(&["ceff"])),
         c("iv reasons", &[], None),
+        c("iv challenges list", &["--status", "bogus"], Some(&["ceff", "auditor"])),
+        c("iv challenges show", &["999"], Some(&["ceff", "auditor"])),
+        c("iv challenges update", &["999", "--status", "sent"], Some(&["ceff"])),
+        c("iv import-responses", &["@/missing.csv"], Some(&["ceff"])),
         // Open: the server itself admits each request by the same table. A
         // bad address stops it before it would serve.
         c("serve", &["--bind", "not-an-address"], None),

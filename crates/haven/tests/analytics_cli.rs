@@ -507,6 +507,31 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
     assert!(h.as_(&auditor, &["audit", "export", "--out", audit.to_str().unwrap()]).status.success());
     let audit = std::fs::read_to_string(&audit).unwrap();
     assert!(audit.contains("iv.run") && audit.contains("ceff+reference"), "{audit}");
+
+    // The challenge log: each challenged line raised once; a second run
+    // keeps what is open rather than raising it again.
+    assert_eq!(s["challenges"]["raised"].as_u64(), Some(challenged));
+    let again: serde_json::Value = serde_json::from_slice(&h.as_(&ceff, &["--json", "iv", "run"]).stdout).unwrap();
+    assert_eq!((again["challenges"]["raised"].as_u64(), again["challenges"]["kept"].as_u64()), (Some(0), Some(challenged)));
+    let list: serde_json::Value = serde_json::from_slice(&h.as_(&auditor, &["--json", "iv", "challenges", "list"]).stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len() as u64, challenged, "the auditor reads the log");
+    let c = &list[0];
+    let id = c["id"].to_string();
+    // Nothing is resolved before the provider has it; sent, then disputed by the provider's file.
+    let early = h.as_(&ceff, &["iv", "challenges", "update", &id, "--status", "resolved"]);
+    assert!(!early.status.success() && text(&early).contains("cannot become resolved"), "{}", text(&early));
+    assert!(h.as_(&ceff, &["iv", "challenges", "update", &id, "--status", "sent", "--note", "letter 12"]).status.success());
+    let responses = tmp.path().join("responses.csv");
+    let row = format!("invoice_number,line_no,response,reason\n{},{},dispute,coded correctly\nNOPE-1,1,accept,\nbad row\n", c["invoice_number"].as_str().unwrap(), c["line_no"]);
+    std::fs::write(&responses, row).unwrap();
+    let import = h.as_(&ceff, &["iv", "import-responses", responses.to_str().unwrap()]);
+    assert!(text(&import).contains("0 accepted, 1 disputed, 1 naming no challenge") && text(&import).contains("line 4: fewer than three fields"), "{}", text(&import));
+    let show: serde_json::Value = serde_json::from_slice(&h.as_(&ceff, &["--json", "iv", "challenges", "show", &id]).stdout).unwrap();
+    let history: Vec<&str> = show["history"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(history, ["Raised", "Sent", "Disputed"]);
+    // Auditors read the log but do not move it.
+    assert!(!h.as_(&auditor, &["iv", "challenges", "update", &id, "--status", "upheld"]).status.success());
 }
 
 /// What `iv run` must reach on the small synthetic ICB (issue 17 §3 asks
