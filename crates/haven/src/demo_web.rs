@@ -86,7 +86,10 @@ pub fn finish(cli: &Cli, a: &DemoArgs) -> Result<()> {
     let mut rows = Vec::new();
     for user in app.users()?.into_iter().filter(|u| creds.contains_key(&u.name)) {
         let secret = app.enrol_mfa(&host, &user.name)?.secret_base32;
-        let purpose = WEB_USERS.iter().find(|(n, ..)| *n == user.name).map_or(Some("commissioning"), |w| w.2);
+        // The analysis steps' own users: the analyst works for
+        // commissioning, the finance validator for invoice validation.
+        let own = if user.role == haven_governance::dsa::Role::Ceff { Some("invoice_validation") } else { Some("commissioning") };
+        let purpose = WEB_USERS.iter().find(|(n, ..)| *n == user.name).map_or(own, |w| w.2);
         rows.push((user.name.clone(), user.role, purpose, creds[&user.name].clone(), secret));
     }
     release_demo_outputs(&app, &creds)?;
