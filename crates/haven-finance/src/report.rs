@@ -8,7 +8,9 @@
 //!   billed and challenged;
 //! - budget by practice and month: the value of validated lines (the
 //!   agreements ask for budget reporting down to practice);
-//! - budget by provider, point of delivery and month.
+//! - budget by provider, point of delivery and month;
+//! - a summary a finance director reads: lines and value billed,
+//!   validated and challenged, and by reason.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -45,7 +47,28 @@ fn pounds(v: Option<i64>) -> String {
 
 /// Every report of a run.
 pub fn reports(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Vec<Report> {
-    vec![accuracy(v, counts, money), budget_by_practice(v, money), budget_by_pod(v, money)]
+    vec![summary(v, counts, money), accuracy(v, counts, money), budget_by_practice(v, money), budget_by_pod(v, money)]
+}
+
+/// The whole run in a few rows: everything billed, what was validated and
+/// what challenged, then each reason (a line challenged for two reasons is
+/// in both rows).
+pub fn summary(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Report {
+    let mut csv = String::from("measure,lines,value\n");
+    let mut row = |name: &str, ls: Vec<&LineOutcome>| {
+        let value = money.cell(&contributors(ls.iter().map(|l| (*l, l.billed.unwrap_or(0)))));
+        let _ = writeln!(csv, "{name},{},{}", counts.count(ls.len() as u64), pounds(value.value()));
+    };
+    row("billed", v.lines.iter().collect());
+    row("validated", v.lines.iter().filter(|l| !l.challenged()).collect());
+    row("challenged", v.challenged().collect());
+    for r in crate::REASONS {
+        let ls: Vec<&LineOutcome> = v.lines.iter().filter(|l| l.reasons().contains(&r.reason)).collect();
+        if !ls.is_empty() {
+            row(&format!("challenged: {}", r.code), ls);
+        }
+    }
+    Report { name: "iv_summary.csv", csv }
 }
 
 /// Lines and value billed and challenged, by provider and month.
@@ -132,6 +155,18 @@ mod tests {
         let v = Validation { lines, invoices: vec![] };
         let r = budget_by_practice(&v, &MagnitudePolicy::default());
         assert_eq!(r.csv, "practice,month,value_validated\nP1,2024-05,1000.00\nP2,2024-05,*\n");
+    }
+
+    #[test]
+    fn the_summary_counts_each_reason_and_protects_each_figure() {
+        // Ten patients' lines of £100, three of them duplicates: billed 10
+        // lines (10) and £1,000.00; validated 7 lines (*: 1-7 withheld) and
+        // £700 over 7 patients (withheld by the count rule); challenged 3
+        // (*) and withheld.
+        let lines: Vec<LineOutcome> = (0..10).map(|i| line(&format!("p{i}"), "P1", 10_000, i < 3)).collect();
+        let v = Validation { lines, invoices: vec![] };
+        let r = summary(&v, &Policy::default(), &MagnitudePolicy::default());
+        assert_eq!(r.csv, "measure,lines,value\nbilled,10,1000.00\nvalidated,*,*\nchallenged,*,*\nchallenged: DUPLICATE,*,*\n");
     }
 
     #[test]

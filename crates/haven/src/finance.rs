@@ -159,7 +159,7 @@ pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
             pounds(s.value_billed)
         );
         if let Some(out) = &s.output {
-            println!("Invoice validation reports (accuracy, budget by practice and by point of delivery) held for review as {out}");
+            println!("Invoice validation reports (summary, accuracy, budget by practice and by point of delivery) held for review as {out}");
         }
     }
     Ok(())

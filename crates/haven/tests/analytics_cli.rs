@@ -466,7 +466,7 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
     // and each amount published only past the magnitude rules.
     let id = s["output"].as_str().unwrap();
     let held = h.data.join("outputs").join(id);
-    for name in ["iv_accuracy_by_provider_month.csv", "iv_budget_by_practice_month.csv", "iv_budget_by_provider_pod_month.csv"] {
+    for name in ["iv_summary.csv", "iv_accuracy_by_provider_month.csv", "iv_budget_by_practice_month.csv", "iv_budget_by_provider_pod_month.csv"] {
         let report = std::fs::read_to_string(held.join(name)).unwrap();
         assert!(report.lines().count() > 2, "{name}");
         if name.starts_with("iv_accuracy") {
