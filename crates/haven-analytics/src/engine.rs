@@ -422,7 +422,7 @@ fn unfiltered_base_sql(base: Base, scope: &Scope) -> String {
     }
 }
 
-/// Index CIP spells, each with whether a readmission counts against it
+/// Index CIP spells, each with how many readmissions count against it
 /// under `scope.readmissions` (methods.md §2.1; the rule is
 /// `haven_model::rules::readmission::readmitted`, which the tests compare
 /// with this SQL). The unit is the continuous inpatient spell, so a
@@ -448,14 +448,15 @@ fn spell_pairs_sql(scope: &Scope) -> String {
         return format!("SELECT h.*, cip_disdate AS activity_date, readmitted_default AS readmitted FROM ({heads}) h WHERE {filter}");
     }
     format!(
-        "SELECT h.*, cip_disdate AS activity_date, CASE WHEN x.index_spell IS NULL THEN 0 ELSE 1 END AS readmitted \
+        "SELECT h.*, cip_disdate AS activity_date, COALESCE(x.readmissions, 0) AS readmitted \
          FROM ({heads}) h LEFT JOIN ({pairs}) x ON x.index_person = h.person AND x.index_spell = h.spell WHERE {filter}",
         pairs = readmission_pairs_sql(&heads, opts),
     )
 }
 
-/// The CIP spells (`person`, `spell`) that a qualifying readmission is
-/// paired with, once each, over the CIP heads `heads`.
+/// The CIP spells (`index_person`, `index_spell`) that a qualifying
+/// readmission is paired with, over the CIP heads `heads`, each with the
+/// number of readmissions that count against it (`readmissions`).
 ///
 /// A readmission is a CIP spell admitted as an emergency, not in an
 /// excluded main specialty and with no cancer or chemotherapy coded in any
@@ -464,7 +465,8 @@ fn spell_pairs_sql(scope: &Scope) -> String {
 /// `days - 1` days before its admission:
 /// [`ReadmissionReading::LastPreviousDischarge`] only with the one whose
 /// discharge is the last before the admission (ties: the later in order),
-/// [`ReadmissionReading::AnyAfterIndex`] with every such CIP.
+/// each pair counting; [`ReadmissionReading::AnyAfterIndex`] with every
+/// such CIP, which counts once.
 fn readmission_pairs_sql(heads: &str, opts: &ReadmissionOptions) -> String {
     let specialty = if opts.excluded_specialties.is_empty() {
         String::new()
@@ -485,12 +487,12 @@ fn readmission_pairs_sql(heads: &str, opts: &ReadmissionOptions) -> String {
         last = i32::from(opts.days) - 1,
     );
     match opts.reading {
-        ReadmissionReading::AnyAfterIndex => format!("SELECT DISTINCT index_person, index_spell FROM ({pairs}) q"),
+        ReadmissionReading::AnyAfterIndex => format!("SELECT DISTINCT index_person, index_spell, 1 AS readmissions FROM ({pairs}) q"),
         ReadmissionReading::LastPreviousDischarge => format!(
-            "SELECT DISTINCT index_person, index_spell FROM ( \
+            "SELECT index_person, index_spell, COUNT(*) AS readmissions FROM ( \
                SELECT index_person, index_spell, ROW_NUMBER() OVER (PARTITION BY r_person, r_spell \
                  ORDER BY p_dis DESC, p_adm DESC, p_first_dis DESC, index_spell DESC) AS rn FROM ({pairs}) q \
-             ) l WHERE rn = 1"
+             ) l WHERE rn = 1 GROUP BY index_person, index_spell"
         ),
     }
 }

@@ -34,8 +34,8 @@
 //!   that spell, a column cheaper to filter on than two keys), discharge (null
 //!   while a spell is open), whether any spell ended in death, and whether
 //!   any of its spells codes cancer or chemotherapy (`cip_cancer`): the
-//!   readmission fields; and, at each CIP's first spell, whether a
-//!   readmission counts against it under the default options
+//!   readmission fields; and, at each CIP's first spell, how many
+//!   readmissions count against it under the default options
 //!   (`readmitted_default`, by `haven_model::rules::readmitted`; the engine
 //!   pairs in SQL for other options);
 //! - the chronic ACSC, urgent-care-sensitive (with the default age limits)
@@ -794,7 +794,7 @@ struct Cips {
     flags: Vec<u8>,
     /// At a CIP's first spell: whether a readmission counts against the
     /// CIP under the indicator's default options ([`readmissions`]).
-    readmitted: Vec<bool>,
+    readmitted: Vec<u32>,
 }
 
 impl Cips {
@@ -831,15 +831,15 @@ impl Cips {
     }
 }
 
-/// Whether a readmission counts against each CIP, at its first spell's
+/// How many readmissions count against each CIP, at its first spell's
 /// position, under the readmission indicator's default options: the
 /// `haven_model::rules::readmitted` rule over each person's CIPs, in the
 /// output order (person, admission, discharge, spell key — the rule's own).
 /// The engine reads this when its options are the defaults, and pairs in
 /// SQL otherwise.
-fn readmissions(spells: &Spells, order: &[u32], cips: &Cips) -> Vec<bool> {
+fn readmissions(spells: &Spells, order: &[u32], cips: &Cips) -> Vec<u32> {
     let n = order.len();
-    let mut out = vec![false; n];
+    let mut out = vec![0; n];
     let opts = ReadmissionOptions::default();
     let (meth, spef) = (short_index("admimeth"), short_index("mainspef"));
     let date = |d: i32| (d != NULL).then(|| Date::from_days(d));
@@ -875,8 +875,8 @@ fn readmissions(spells: &Spells, order: &[u32], cips: &Cips) -> Vec<bool> {
                     }
                 })
                 .collect();
-            for (j, flag) in readmitted(&cip, &opts).into_iter().enumerate() {
-                out[heads[j]] = flag;
+            for (j, count) in readmitted(&cip, &opts).into_iter().enumerate() {
+                out[heads[j]] = count;
             }
         }
         start = end;
@@ -1120,7 +1120,7 @@ impl Spells {
             Arc::new(heads.iter().map(|&h| (cips.end[h] != NULL).then_some(cips.end[h])).collect::<Date32Array>()),
             Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & DIED))).collect::<Int32Array>()),
             Arc::new(heads.iter().map(|&h| Some(i32::from(cips.flags[h] & CANCER != 0))).collect::<Int32Array>()),
-            Arc::new((start..start + chunk.len()).zip(&heads).map(|(p, &h)| (p == h).then(|| i32::from(cips.readmitted[p]))).collect::<Int32Array>()),
+            Arc::new((start..start + chunk.len()).zip(&heads).map(|(p, &h)| (p == h).then(|| i32::try_from(cips.readmitted[p]).unwrap_or(i32::MAX))).collect::<Int32Array>()),
         ];
         Ok(RecordBatch::try_new(schema(), columns)?)
     }

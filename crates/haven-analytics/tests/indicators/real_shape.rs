@@ -211,7 +211,7 @@ fn by_the_rule(reading: ReadmissionReading) -> (u64, u64) {
         .collect();
     let flags = rules::readmitted(&cips, &ReadmissionOptions { reading, ..Default::default() });
     let index: Vec<usize> = (0..CIP_ROWS.len()).filter(|&i| CIP_ROWS[i].3 != "2").collect();
-    (index.iter().filter(|&&i| flags[i]).count() as u64, index.len() as u64)
+    (index.iter().map(|&i| u64::from(flags[i])).sum(), index.len() as u64)
 }
 
 #[test]
@@ -222,13 +222,17 @@ fn the_readmission_numerator_pairs_each_readmission_with_the_last_previous_disch
     //   R1 → X1 (12 May, 8 days): X1 counts, I1 not (X1 is a discharge).
     //   R2 → D2 (8 June): a day case, not an index: nothing counts.
     //   R3 → I3 (20 July, 5 days; J3's 3 July is earlier): I3 counts.
-    //   R4a → I4 (5 days); R4b → I4 too (R4a is still in): I4 counts once.
-    //   3 of 11. (Looking only at the next CIP by admission gives 2: I3's
-    //   next is J3, and I1's is X1.)
-    // Any qualifying admission after the index: I1 (R1 15 days after), X1,
-    //   I2 (R2 10 days after), I3, I4: 5 of 11. Z1 (U5) pairs with no one.
+    //   R4a → I4 (5 days); R4b → I4 too (R4a, 10–25 Aug, is still in on
+    //   15 Aug): two pairs with I4, both in the numerator (§2.1 counts
+    //   readmitting CIP spells).
+    //   X1 + I3 + 2 × I4 = 4 of 11. (Looking only at the next CIP by
+    //   admission gives 2: I3's next is J3, and I1's is X1; counting I4
+    //   once gives 3.)
+    // Any qualifying admission after the index, each index once: I1 (R1 15
+    //   days after), X1, I2 (R2 10 days after), I3, I4: 5 of 11. Z1 (U5)
+    //   pairs with no one.
     let v = |n: u64, d: u64| (Some(Cell::Value(n)), Some(Cell::Value(d)));
-    assert_eq!(by_the_rule(ReadmissionReading::LastPreviousDischarge), (3, 11));
+    assert_eq!(by_the_rule(ReadmissionReading::LastPreviousDischarge), (4, 11));
     assert_eq!(by_the_rule(ReadmissionReading::AnyAfterIndex), (5, 11));
     for f in fixtures_of(|| vec![(Dataset::ApcEpisode, cip_episodes())]) {
         for reading in [ReadmissionReading::LastPreviousDischarge, ReadmissionReading::AnyAfterIndex] {
@@ -236,10 +240,11 @@ fn the_readmission_numerator_pairs_each_readmission_with_the_last_previous_disch
             let (n, d) = by_the_rule(reading);
             assert_eq!((t.numerator, t.denominator), v(n, d), "{reading:?}");
         }
-        // By provider, under the default: X1, I3 and I4 at RAA, of its ten
-        // index CIPs (RBB has R4b and the day case J3).
+        // By provider, under the default: X1, I3 and I4 (twice: R4b is at
+        // RBB, but the pair belongs to the index's provider) at RAA = 4, of
+        // its ten index CIPs (RBB has R4b and the day case J3).
         let t = readmissions(&f, ReadmissionOptions::default(), Breakdown::Provider);
         let raa = t.rows.iter().find(|r| r.group == "RAA").unwrap();
-        assert_eq!((raa.numerator, raa.denominator), v(3, 10));
+        assert_eq!((raa.numerator, raa.denominator), v(4, 10));
     }
 }

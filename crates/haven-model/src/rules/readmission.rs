@@ -32,13 +32,16 @@ pub enum ReadmissionReading {
     /// before. A discharge in between that is not an index (a day case,
     /// say) takes the pair; an excluded readmission (obstetric, cancer)
     /// still ends the window of the index before it, since it is itself a
-    /// discharge that a later admission pairs with.
+    /// discharge that a later admission pairs with. The numerator counts
+    /// the pairs: §2.1's numerator is "CIP spells that are emergency
+    /// admissions", so two readmissions that both follow one discharge
+    /// (the second admitted elsewhere before the first ends) count twice.
     #[default]
     LastPreviousDischarge,
-    /// An index spell counts when any qualifying emergency admission
+    /// An index spell counts once when any qualifying emergency admission
     /// follows its discharge within the window, whatever lies between (the
     /// reading of indicators that ask "was this discharge followed by an
-    /// emergency readmission within 30 days").
+    /// emergency readmission within 30 days": a proportion of discharges).
     AnyAfterIndex,
 }
 
@@ -79,12 +82,15 @@ pub struct CipSpell<'a> {
     pub cancer: bool,
 }
 
-/// Whether a readmission counts against each CIP spell in `cips` under
-/// `opts` (true or false for every CIP; only index spells' flags are
-/// read: the denominator's exclusions are the caller's). CIPs are taken in
-/// each person's order of admission date, first spell's discharge date
-/// (none last) and key.
-pub fn readmitted(cips: &[CipSpell<'_>], opts: &ReadmissionOptions) -> Vec<bool> {
+/// How many readmissions count against each CIP spell in `cips` under
+/// `opts` (a number for every CIP; only index spells' numbers are read:
+/// the denominator's exclusions are the caller's). Under
+/// [`ReadmissionReading::LastPreviousDischarge`] the number of
+/// readmissions paired with the CIP; under
+/// [`ReadmissionReading::AnyAfterIndex`] 1 or 0. CIPs are taken in each
+/// person's order of admission date, first spell's discharge date (none
+/// last) and key.
+pub fn readmitted(cips: &[CipSpell<'_>], opts: &ReadmissionOptions) -> Vec<u32> {
     let last = |d: Option<Date>| (d.is_none(), d);
     let mut order: Vec<usize> = (0..cips.len()).collect();
     order.sort_by(|&i, &j| {
@@ -96,7 +102,7 @@ pub fn readmitted(cips: &[CipSpell<'_>], opts: &ReadmissionOptions) -> Vec<bool>
         let excluded_cancer = r.cancer && !opts.cancer_codes.is_empty();
         r.admimeth.starts_with('2') && !opts.excluded_specialties.iter().any(|s| s == r.mainspef) && !excluded_cancer
     };
-    let mut out = vec![false; cips.len()];
+    let mut out = vec![0u32; cips.len()];
     for (pos, &ri) in order.iter().enumerate() {
         let r = &cips[ri];
         let Some(adm) = r.admidate.filter(|_| qualifies(r)) else { continue };
@@ -106,12 +112,12 @@ pub fn readmitted(cips: &[CipSpell<'_>], opts: &ReadmissionOptions) -> Vec<bool>
             .filter_map(|&p| cips[p].disdate.filter(|d| window.contains(&adm.days_since(*d))).map(|d| (d, p)))
             .collect();
         match opts.reading {
-            ReadmissionReading::AnyAfterIndex => within.iter().for_each(|&(_, p)| out[p] = true),
+            ReadmissionReading::AnyAfterIndex => within.iter().for_each(|&(_, p)| out[p] = 1),
             // The latest discharge; among equals, the later in order (the
             // first met walking back).
             ReadmissionReading::LastPreviousDischarge => {
                 if let Some(&(_, p)) = within.iter().rev().max_by_key(|(d, _)| *d) {
-                    out[p] = true;
+                    out[p] += 1;
                 }
             }
         }
@@ -196,7 +202,7 @@ mod tests {
         CipSpell { person: "P1", key, admidate: d(adm), first_disdate: d(dis), disdate: d(dis), admimeth: meth, mainspef: spef, cancer: false }
     }
 
-    fn flags(cips: &[CipSpell<'_>], reading: ReadmissionReading) -> Vec<bool> {
+    fn flags(cips: &[CipSpell<'_>], reading: ReadmissionReading) -> Vec<u32> {
         readmitted(cips, &ReadmissionOptions { reading, ..Default::default() })
     }
 
@@ -209,29 +215,32 @@ mod tests {
         // (20 − 12 = 8 days): X is paired, I is not. Read as "any admission
         // after the index", I counts too (20 − 5 = 15 days).
         let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("X", "2024-01-10", "2024-01-12", "21", "501"), cip("R", "2024-01-20", "2024-01-22", "21", "300")];
-        assert_eq!(flags(&c, Last), [false, true, false]);
-        assert_eq!(flags(&c, Any), [true, true, false]);
+        assert_eq!(flags(&c, Last), [0, 1, 0]);
+        assert_eq!(flags(&c, Any), [1, 1, 0]);
     }
 
     #[test]
     fn a_discharge_between_that_is_not_an_index_takes_the_pair() {
         // D is an elective day case on 8 Jan between I (5 Jan) and R (15 Jan).
         let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("D", "2024-01-08", "2024-01-08", "11", "100"), cip("R", "2024-01-15", "2024-01-16", "21", "300")];
-        assert_eq!(flags(&c, Last), [false, true, false], "R pairs with D, which the caller then drops as a day case");
-        assert_eq!(flags(&c, Any), [true, true, false]);
+        assert_eq!(flags(&c, Last), [0, 1, 0], "R pairs with D, which the caller then drops as a day case");
+        assert_eq!(flags(&c, Any), [1, 1, 0]);
     }
 
     #[test]
     fn two_readmissions_after_one_index() {
         // In a row: R1 pairs with I, R2 with R1 under both readings.
         let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("R1", "2024-01-10", "2024-01-12", "21", "300"), cip("R2", "2024-01-20", "2024-01-21", "21", "300")];
-        assert_eq!(flags(&c, Last), [true, true, false]);
-        assert_eq!(flags(&c, Any), [true, true, false]);
-        // Overlapping (R2 admitted elsewhere while R1 is still in): both
-        // pair with I, which counts once (a proportion of discharges).
+        assert_eq!(flags(&c, Last), [1, 1, 0]);
+        assert_eq!(flags(&c, Any), [1, 1, 0]);
+        // Overlapping (R2 admitted elsewhere on 15 Jan while R1, 10–25 Jan,
+        // is still in): the last discharge before 15 Jan is I's (5 Jan),
+        // and before 10 Jan also I's, so both readmissions pair with I —
+        // two pairs, 2 in the numerator. Read as "was I followed by a
+        // readmission", I counts once.
         let c = [cip("I", "2024-01-01", "2024-01-05", "21", "300"), cip("R1", "2024-01-10", "2024-01-25", "21", "300"), cip("R2", "2024-01-15", "2024-01-16", "21", "300")];
-        assert_eq!(flags(&c, Last), [true, false, false]);
-        assert_eq!(flags(&c, Any), [true, false, false]);
+        assert_eq!(flags(&c, Last), [2, 0, 0]);
+        assert_eq!(flags(&c, Any), [1, 0, 0]);
     }
 
     #[test]
@@ -240,23 +249,68 @@ mod tests {
         // last previous discharge is I's (5 days); looking only at the next
         // spell by admission (J) would miss it.
         let c = [cip("I", "2024-01-01", "2024-01-20", "21", "300"), cip("J", "2024-01-03", "2024-01-04", "11", "100"), cip("R", "2024-01-25", "2024-01-26", "21", "300")];
-        assert_eq!(flags(&c, Last), [true, false, false]);
+        assert_eq!(flags(&c, Last), [1, 0, 0]);
     }
 
     #[test]
     fn the_window_is_zero_to_days_minus_one_and_other_people_do_not_pair() {
         // 29 days counts, 30 does not (0–29 inclusive); same day counts.
         let c = [cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-30", "2024-01-31", "21", "300")];
-        assert_eq!(flags(&c, Last), [true, false]);
+        assert_eq!(flags(&c, Last), [1, 0]);
         let c = [cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-31", "2024-01-31", "21", "300")];
-        assert_eq!(flags(&c, Last), [false, false]);
+        assert_eq!(flags(&c, Last), [0, 0]);
         let mut other = cip("R", "2024-01-02", "2024-01-03", "21", "300");
         other.person = "P2";
-        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), other], Any), [false, false]);
+        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), other], Any), [0, 0]);
         // Elective and cancer readmissions do not count.
         let mut cancer = cip("R", "2024-01-02", "2024-01-03", "21", "300");
         cancer.cancer = true;
-        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), cancer], Last), [false, false]);
-        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-02", "2024-01-03", "11", "300")], Last), [false, false]);
+        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), cancer], Last), [0, 0]);
+        assert_eq!(flags(&[cip("I", "2024-01-01", "2024-01-01", "21", "300"), cip("R", "2024-01-02", "2024-01-03", "11", "300")], Last), [0, 0]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A person's CIPs as (admitted day, length of stay, emergency,
+        /// obstetric), days from 1 Jan 2024.
+        fn cips() -> impl Strategy<Value = Vec<(i32, i32, bool, bool)>> {
+            prop::collection::vec((0..120i32, 0..20i32, any::<bool>(), prop::bool::weighted(0.1)), 1..12)
+        }
+
+        proptest! {
+            /// Each qualifying readmission makes at most one pair, so the
+            /// pairs never outnumber the emergency admissions that qualify;
+            /// a CIP with a pair is also "followed by a readmission" (the
+            /// pair's readmission follows it within the window), and that
+            /// reading counts each CIP at most once.
+            #[test]
+            fn pairs_are_bounded_by_readmissions_and_imply_the_other_reading(rows in cips()) {
+                let base = Date::parse("2024-01-01").unwrap().days();
+                let keys: Vec<String> = (0..rows.len()).map(|i| format!("K{i:02}")).collect();
+                let c: Vec<CipSpell<'_>> = rows
+                    .iter()
+                    .zip(&keys)
+                    .map(|(&(adm, los, emergency, obstetric), key)| CipSpell {
+                        person: "P1",
+                        key,
+                        admidate: Some(Date::from_days(base + adm)),
+                        first_disdate: Some(Date::from_days(base + adm + los)),
+                        disdate: Some(Date::from_days(base + adm + los)),
+                        admimeth: if emergency { "21" } else { "11" },
+                        mainspef: if obstetric { "501" } else { "300" },
+                        cancer: false,
+                    })
+                    .collect();
+                let (last, any) = (flags(&c, Last), flags(&c, Any));
+                let qualifying = rows.iter().filter(|r| r.2 && !r.3).count() as u32;
+                prop_assert!(last.iter().sum::<u32>() <= qualifying);
+                prop_assert!(any.iter().all(|&n| n <= 1));
+                for (l, a) in last.iter().zip(&any) {
+                    prop_assert!(*l == 0 || *a == 1);
+                }
+            }
+        }
     }
 }
