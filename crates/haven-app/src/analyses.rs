@@ -239,4 +239,38 @@ impl App {
         self.audit(actor.event("", "", "", "benchmark.run", &id, "ok", detail))?;
         Ok(Ran { result: (b, m), output: id, files })
     }
+
+    /// Queues [`App::run_indicators`] for the actor (the web app and the
+    /// API): what can be checked at once (sign-in, agreement, period,
+    /// breakdowns, indicators) is, so a mistake is answered now rather than
+    /// by a failed job.
+    pub fn queue_indicators(&self, actor: &Actor, run: &IndicatorsRun) -> Result<crate::jobs::Job, AppError> {
+        self.work(actor)?;
+        let period = Period::parse(&run.period).map_err(|e| AppError::Invalid(e.to_string()))?;
+        for b in run.by.split(',') {
+            Breakdown::parse(b.trim()).map_err(|e| AppError::Invalid(e.to_string()))?;
+        }
+        wanted(run.only.as_deref())?;
+        let what = match &run.icb {
+            Some(icb) => format!("Indicator catalogue {} for {icb}'s responsible population", period.label()),
+            None => format!("Indicator catalogue {}", period.label()),
+        };
+        let (who, run) = (actor.clone(), run.clone());
+        self.queue(actor, &what, Box::new(move |app| app.run_indicators(&who, &run).map(|r| (r.output, r.files))))
+    }
+
+    /// Queues [`App::run_benchmark`] for the actor, checked as
+    /// [`App::queue_indicators`] checks.
+    pub fn queue_benchmark(&self, actor: &Actor, run: &BenchmarkRun) -> Result<crate::jobs::Job, AppError> {
+        self.work(actor)?;
+        let period = Period::parse(&run.period).map_err(|e| AppError::Invalid(e.to_string()))?;
+        wanted(run.only.as_deref())?;
+        let icb = run.icb.trim().to_ascii_uppercase();
+        if icb.is_empty() || !icb.chars().all(|c| c.is_ascii_alphanumeric()) || icb.len() > 5 {
+            return Err(AppError::Invalid("name the ICB to benchmark by its ODS code (letters and digits, for example QMJ)".into()));
+        }
+        let what = format!("Benchmark {icb} {}", period.label());
+        let (who, run) = (actor.clone(), run.clone());
+        self.queue(actor, &what, Box::new(move |app| app.run_benchmark(&who, &run).map(|r| (r.output, r.files))))
+    }
 }

@@ -15,6 +15,9 @@ pub enum AppError {
     /// The request itself is malformed.
     #[error("{0}")]
     Invalid(String),
+    /// Too much is already queued; the same request may succeed later.
+    #[error("busy: {0}")]
+    Busy(String),
     /// A governance rule refused or failed.
     #[error(transparent)]
     Governance(#[from] GovernanceError),
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Refused(_) | AppError::Governance(GovernanceError::Refused(_)) => "refused by governance",
             AppError::NotFound(_) => "not found",
             AppError::Invalid(_) => "the request was not valid",
+            AppError::Busy(_) => "too many analyses were queued",
             AppError::Store(s) | AppError::Governance(GovernanceError::Store(s)) => store(s),
             AppError::Governance(_) => "a governance check failed",
             AppError::Analytics(A::Query { source, .. }) => store(source),

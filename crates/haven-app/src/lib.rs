@@ -39,6 +39,7 @@ pub mod admin;
 mod error;
 pub mod finance;
 pub mod insight;
+pub mod jobs;
 pub mod operation;
 pub mod outputs;
 pub mod sign_in;
@@ -61,11 +62,13 @@ pub struct App {
     keys: PathBuf,
     /// Released outputs read for the pages, shared by clones.
     cache: std::sync::Arc<insight::Cache>,
+    /// Analyses queued by the web app and the API, shared by clones.
+    jobs: std::sync::Arc<jobs::Jobs>,
 }
 
 impl App {
     pub fn new(data_dir: impl Into<PathBuf>, keys_dir: impl Into<PathBuf>) -> App {
-        App { data: data_dir.into(), keys: keys_dir.into(), cache: Default::default() }
+        App { data: data_dir.into(), keys: keys_dir.into(), cache: Default::default(), jobs: Default::default() }
     }
 
     /// The data directory.

@@ -146,10 +146,10 @@ pub const TABLE: &[Operation] = &[
     op("retention.apply", signed(&[R::Dscro, R::Admin], N::None), &["retention apply"], &[]),
     op("retention.certificates", signed(&[R::Dscro, R::Auditor, R::Admin], N::None), &["retention certificates"], &["GET /retention"]),
     op("indicators.read", Need::Open, &["indicators list", "indicators show"], &[]),
-    op("analyses", signed(&[R::Analyst], N::OneOf(ANALYSIS)), &[], &["GET /analyses"]),
-    op("indicators.run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning])), &["indicators run"], &["POST /analyses/indicators"]),
+    op("analyses", signed(&[R::Analyst], N::OneOf(ANALYSIS)), &[], &["GET /analyses", "GET /analyses/jobs/{id}", "GET /api/analyses/jobs", "GET /api/analyses/jobs/{id}"]),
+    op("indicators.run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning])), &["indicators run"], &["POST /analyses/indicators", "POST /api/analyses/indicators"]),
     // The national extract opens only under the benchmarking purpose.
-    op("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking])), &["benchmark"], &["POST /analyses/benchmark"]),
+    op("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking])), &["benchmark"], &["POST /analyses/benchmark", "POST /api/analyses/benchmark"]),
     // Invoice validation: the CEfF's finance validators only, under the
     // invoice-validation purpose (issue 17); the reason table is public.
     op("iv.run", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv run"], &[]),

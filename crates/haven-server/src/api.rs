@@ -39,12 +39,16 @@ pub fn routes() -> Router<Shared> {
         .route("/api/indicators", get(indicators))
         .route("/api/indicators/{id}", get(indicator))
         .route("/api/practices/{code}", get(practice))
+        .route("/api/analyses/indicators", post(run_indicators))
+        .route("/api/analyses/benchmark", post(run_benchmark))
+        .route("/api/analyses/jobs", get(jobs))
+        .route("/api/analyses/jobs/{id}", get(job))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Haven's operations for scripts: the same governance, audit and disclosure control as the web app. Authenticate with `Authorization: Bearer <token>` (a personal API token made on the Tokens page)."),
-    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads, dq, indicators, indicator, practice),
+    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads, dq, indicators, indicator, practice, run_indicators, run_benchmark, jobs, job),
     modifiers(&Bearer)
 )]
 struct Doc;
@@ -217,4 +221,57 @@ async fn practice(State(state): State<Shared>, signed: Signed, Path(code): Path<
         .map(|x| haven_app::insight::practice_lines(x, &code).into_iter().map(|l| serde_json::json!({"indicator": l.indicator.id, "unit": l.unit, "practice": l.practice, "icb": l.icb, "flag": l.flag})).collect())
         .unwrap_or_default();
     json(serde_json::json!({"practice": code, "area": x.as_ref().and_then(|x| x.area(&code).cloned()), "lines": lines}))
+}
+
+/// What to run: the financial year, and for the catalogue an optional ICB
+/// (its responsible population), for the benchmark the ICB and its peers.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AnalysisRequest {
+    /// Financial year, e.g. `2024-25` (the default).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// ODS code of an ICB.
+    #[serde(default)]
+    pub icb: Option<String>,
+    /// Nearest peers for the benchmark (1–41, default 10).
+    #[serde(default)]
+    pub peers: Option<usize>,
+}
+
+fn period_of(r: &AnalysisRequest) -> String {
+    r.period.clone().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "2024-25".into())
+}
+
+/// Queue the indicator catalogue (commissioning); answers with the job.
+#[utoipa::path(post, path = "/api/analyses/indicators", request_body = AnalysisRequest, responses((status = 200, description = "The queued job; follow it at /api/analyses/jobs/{id}"), (status = 400, description = "Not a valid period or ICB"), (status = 503, description = "Too many analyses queued")))]
+async fn run_indicators(State(state): State<Shared>, signed: Signed, Json(r): Json<AnalysisRequest>) -> Answer {
+    let mut run = haven_app::analyses::IndicatorsRun::catalogue(&period_of(&r));
+    run.icb = r.icb.map(|i| i.trim().to_ascii_uppercase()).filter(|i| !i.is_empty());
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.queue_indicators(&actor, &run)).await?)
+}
+
+/// Queue the benchmark against England (population health benchmarking).
+#[utoipa::path(post, path = "/api/analyses/benchmark", request_body = AnalysisRequest, responses((status = 200, description = "The queued job"), (status = 400, description = "Not a valid period, ICB or peer count"), (status = 503, description = "Too many analyses queued")))]
+async fn run_benchmark(State(state): State<Shared>, signed: Signed, Json(r): Json<AnalysisRequest>) -> Answer {
+    let peers = r.peers.unwrap_or(10);
+    if !(1..=41).contains(&peers) {
+        return Err(Refused::from(&state, &signed, haven_app::AppError::Invalid("peers is a number from 1 to 41".into())).await);
+    }
+    let run = haven_app::analyses::BenchmarkRun { icb: r.icb.clone().unwrap_or_default(), period: period_of(&r), peers, only: None, readmissions: Default::default() };
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.queue_benchmark(&actor, &run)).await?)
+}
+
+/// The caller's own analyses, newest first.
+#[utoipa::path(get, path = "/api/analyses/jobs", responses((status = 200, description = "Jobs: id, analysis, times and state (queued, running, done with the held output, failed with the reason)")))]
+async fn jobs(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(state.app.my_jobs(&signed.actor()))
+}
+
+/// One of the caller's analyses.
+#[utoipa::path(get, path = "/api/analyses/jobs/{id}", params(("id" = String, Path, description = "Job id, e.g. JOB-000001")), responses((status = 200, description = "The job"), (status = 403, description = "Another user's job"), (status = 404, description = "No such job")))]
+async fn job(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.job(&actor, &id)).await?)
 }

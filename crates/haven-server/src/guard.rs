@@ -222,6 +222,7 @@ impl Refused {
             e if e.is_refusal() => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Governance(haven_governance::GovernanceError::User(_)) => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

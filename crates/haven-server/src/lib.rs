@@ -61,6 +61,7 @@ pub fn routes() -> Router<Shared> {
         .route("/analyses", get(pages::analyses::form))
         .route("/analyses/indicators", post(pages::analyses::indicators))
         .route("/analyses/benchmark", post(pages::analyses::benchmark))
+        .route("/analyses/jobs/{id}", get(pages::analyses::job))
         .route("/dq", get(pages::dscro::data_quality))
         .route("/loads/{id}/quarantine", get(pages::dscro::quarantine))
         .route("/released", get(pages::outputs::released_list))

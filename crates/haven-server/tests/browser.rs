@@ -140,6 +140,16 @@ fn sign_in(b: &Browser, fx: &Fixture, site: &str, user: &str, purpose: Option<&s
     }
 }
 
+/// Waits until the page's source contains `text` (a form's submission may
+/// still be under way when a click returns).
+fn wait_for(b: &Browser, text: &str) {
+    let start = Instant::now();
+    while !b.source().contains(text) {
+        assert!(start.elapsed() < Duration::from_secs(10), "{text:?} never shown: {}", b.source());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn sign_out(b: &Browser) {
     b.click(".haven-sign-out button");
     // A form's submission may still be under way when the click returns.
@@ -185,6 +195,10 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     check(&b, "analyst-drill-down", "A81002");
     b.go(&format!("{site}/analyses"));
     check(&b, "analyst-analyses", "Run the catalogue");
+    // Running it queues a job and goes to the job's page at once.
+    b.click("form[action='/analyses/indicators'] button");
+    wait_for(&b, "Analysis JOB-");
+    check(&b, "analyst-job", "Your analyses");
     // The released table under the HES rule: every count rounded to the
     // nearest 5 and the cells of 1–7 (3 and 7) suppressed with their row
     // partners: the grand total 120+3+45+7+88+9 = 272 shows as 270.
@@ -196,6 +210,22 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     check(&b, "analyst-output-review", "Manifest SHA-256");
     b.go(&format!("{site}/tokens"));
     check(&b, "analyst-tokens", "Make a token");
+    // A token made on the page works for the API until it is revoked on the
+    // page; then the API refuses it.
+    b.type_into("#label", "browser test");
+    b.click("form[action='/tokens'] button");
+    wait_for(&b, "Your new token");
+    let token = b.call("GET", &format!("/element/{}/text", b.find("#new-token")), Value::Null).as_str().unwrap().trim().to_owned();
+    let whoami = || {
+        let http: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        http.get(&format!("{}/api/whoami", server.base)).header("Authorization", &format!("Bearer {token}")).call().unwrap().status().as_u16()
+    };
+    assert_eq!(whoami(), 200);
+    b.go(&format!("{site}/tokens"));
+    b.click("form[action$='/revoke'] button");
+    wait_for(&b, "revoked");
+    check(&b, "analyst-token-revoked", "revoked");
+    assert_eq!(whoami(), 401, "a revoked token is refused");
     sign_out(&b);
 
     sign_in(&b, &fx, &site, "ben", Some("commissioning"));

@@ -239,6 +239,52 @@ fn api_tokens_carry_their_makers_scope_and_stop_when_revoked() {
 }
 
 #[test]
+fn analyses_are_queued_followed_by_their_user_only_and_checked_before_queueing() {
+    let fx = Fixture::new();
+    let server = Server::start(&fx.app);
+    let http = agent();
+    let (ana, ben) = (fx.token("ana", Role::Analyst), fx.token("ben", Role::Analyst));
+    let post = |token: &str, path: &str, body: serde_json::Value| read(http.post(&format!("{}{path}", server.base)).header("Authorization", &format!("Bearer {token}")).send_json(body));
+    let get = |token: &str, path: &str| read(http.get(&format!("{}{path}", server.base)).header("Authorization", &format!("Bearer {token}")).call());
+    // A period that is not a financial year is answered at once, not queued.
+    let (status, _, body) = post(&ana, "/api/analyses/indicators", serde_json::json!({"period": "2024-99"}));
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = get(&ana, "/api/analyses/jobs");
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    // Queued: the answer is the job, which its user follows to the end.
+    let (status, _, body) = post(&ana, "/api/analyses/indicators", serde_json::json!({"period": "2024-25"}));
+    assert_eq!(status, 200, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = job["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("JOB-") && job["state"]["state"].as_str().is_some(), "{job}");
+    let start = std::time::Instant::now();
+    let end = loop {
+        let (status, _, body) = get(&ana, &format!("/api/analyses/jobs/{id}"));
+        assert_eq!(status, 200, "{body}");
+        let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if matches!(j["state"]["state"].as_str(), Some("done" | "failed")) {
+            break j;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "{j}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // This store has no loaded data: the catalogue either holds empty
+    // tables or fails with its reason; either way the job ends and says so.
+    match end["state"]["state"].as_str() {
+        Some("done") => assert!(fx.app.output(end["state"]["output"].as_str().unwrap()).is_ok(), "{end}"),
+        _ => assert!(!end["state"]["reason"].as_str().unwrap_or("").is_empty(), "{end}"),
+    }
+    // Another analyst editing the id is refused, and the refusal audited.
+    let before = fx.audited("refusal");
+    let (status, _, body) = get(&ben, &format!("/api/analyses/jobs/{id}"));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(fx.audited("refusal"), before + 1);
+    assert_eq!(get(&ben, "/api/analyses/jobs").2, "[]");
+    // The benchmark needs its own purpose: refused under commissioning.
+    assert_eq!(post(&ana, "/api/analyses/benchmark", serde_json::json!({"icb": "QMJ"})).0, 403);
+}
+
+#[test]
 fn an_administrator_revokes_another_users_token_and_no_one_else_can() {
     let fx = Fixture::new();
     let server = Server::start(&fx.app);

@@ -84,7 +84,36 @@ fn issue_16_an_analyst_runs_the_catalogue_from_the_web_and_the_dscro_sees_qualit
     let csrf = app.form_token(&analyst).unwrap();
     let (status, location, body) = web.call(&analyst, "POST", "/analyses/indicators", Some(format!("csrf={csrf}&period=2024-25&icb=")));
     assert_eq!(status, 303, "{body}");
-    let id = location.strip_prefix("/outputs/").unwrap_or_else(|| panic!("{location}")).to_owned();
+    // The form queues the run and goes to the job's page, which names the
+    // held output once the worker has run it.
+    let job = location.strip_prefix("/analyses/jobs/").unwrap_or_else(|| panic!("{location}")).to_owned();
+    let start = std::time::Instant::now();
+    let id = loop {
+        let (status, _, body) = web.call(&analyst, "GET", &location, None);
+        assert_eq!(status, 200, "{body}");
+        if let Some(at) = body.find("Held for review as <a href=\"/outputs/") {
+            let rest = &body[at + "Held for review as <a href=\"/outputs/".len()..];
+            break rest[..rest.find('"').unwrap()].to_owned();
+        }
+        assert!(!body.contains("Failed"), "{body}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(300), "{job} did not finish: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    // The job is listed on the analyst's form page, and only there: another
+    // analyst editing the id is refused, and the refusal audited.
+    assert!(web.call(&analyst, "GET", "/analyses", None).2.contains(&job));
+    // (A new analyst: the demo's own have used this 30 s step's code.)
+    let host = haven_app::Actor::host();
+    app.add_user(&host, "web.other", "analyst", None, "another long passphrase").unwrap();
+    app.enrol_mfa(&host, "web.other").unwrap();
+    let mut creds = creds.clone();
+    creds.insert("web.other".into(), "another long passphrase".into());
+    let other = sign_in(&app, &creds, "web.other", Some("commissioning"));
+    let (status, _, body) = web.call(&other, "GET", &location, None);
+    assert_eq!(status, 403, "{body}");
+    assert!(!web.call(&other, "GET", "/analyses", None).2.contains(&job));
+    let refusals = app.audit_entries(usize::MAX).unwrap().into_iter().filter(|e| e.event.actor == "web.other" && e.event.outcome == "refused").count();
+    assert!(refusals >= 1, "the refusal is audited");
     let shown = app.output(&id).unwrap();
     assert_eq!(shown.output.author, "demo.analyst");
     assert_eq!(shown.output.status, haven_governance::outputs::Status::Pending);

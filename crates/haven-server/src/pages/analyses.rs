@@ -1,12 +1,15 @@
 //! Running analyses from the web app (issue 16 §1, §3): an analyst runs the
 //! indicator catalogue (commissioning) or the benchmark against England
-//! (population health benchmarking) under the session's agreement; the
-//! result is held for review like every output, and the page goes to it.
+//! (population health benchmarking) under the session's agreement. The
+//! form queues the analysis ([`haven_app::jobs`]) and goes to the job's
+//! page, which names the held output when it is done; the result is held
+//! for review like every output.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use haven_app::analyses::{BenchmarkRun, IndicatorsRun};
+use haven_app::jobs::{Job, JobState};
 use haven_governance::dsa::Purpose;
 use maud::html;
 use serde::Deserialize;
@@ -29,6 +32,7 @@ fn text_input(id: &str, label: &str, value: &str, hint: &str) -> maud::Markup {
 pub async fn form(State(state): State<Shared>, signed: Signed) -> Page {
     let token = csrf(&state, &signed).await?;
     let purpose = signed.session.purpose;
+    let jobs = state.app.my_jobs(&signed.actor());
     let body = html! {
         p class="nhsuk-lede-text" { "Analyses read the data your agreement and purpose allow, pass every table through disclosure control, and are held for review: two other reviewers release them before anyone outside review sees them." }
         @match purpose {
@@ -52,6 +56,9 @@ pub async fn form(State(state): State<Shared>, signed: Signed) -> Page {
                 }
             }
             _ => p { "Sign in for commissioning to run the indicator catalogue, or for population health benchmarking to benchmark against England." },
+        }
+        @if !jobs.is_empty() {
+            (jobs_table(&jobs))
         }
     };
     render(&state, &signed, "Run an analysis", body).await
@@ -77,8 +84,8 @@ pub async fn indicators(State(state): State<Shared>, signed: Signed, Form(a): Fo
     let mut run = IndicatorsRun::catalogue(&period(&a));
     run.icb = Some(a.icb.trim().to_ascii_uppercase()).filter(|i| !i.is_empty());
     let actor = signed.actor();
-    let ran = call(&state, &signed, move |app| app.run_indicators(&actor, &run)).await?;
-    Ok(Redirect::to(&format!("/outputs/{}", ran.output)).into_response())
+    let job = call(&state, &signed, move |app| app.queue_indicators(&actor, &run)).await?;
+    Ok(Redirect::to(&format!("/analyses/jobs/{}", job.id)).into_response())
 }
 
 /// `POST /analyses/benchmark`.
@@ -90,11 +97,46 @@ pub async fn benchmark(State(state): State<Shared>, signed: Signed, Form(a): For
             _ => return Err(crate::guard::Refused::from(&state, &signed, haven_app::AppError::Invalid("nearest peers is a number from 1 to 41".into())).await),
         },
     };
-    if a.icb.trim().is_empty() {
-        return Err(crate::guard::Refused::from(&state, &signed, haven_app::AppError::Invalid("name the ICB to benchmark (its ODS code)".into())).await);
-    }
     let run = BenchmarkRun { icb: a.icb.clone(), period: period(&a), peers, only: None, readmissions: Default::default() };
     let actor = signed.actor();
-    let ran = call(&state, &signed, move |app| app.run_benchmark(&actor, &run)).await?;
-    Ok(Redirect::to(&format!("/outputs/{}", ran.output)).into_response())
+    let job = call(&state, &signed, move |app| app.queue_benchmark(&actor, &run)).await?;
+    Ok(Redirect::to(&format!("/analyses/jobs/{}", job.id)).into_response())
+}
+
+/// A job's state in words, with the held output's link when it is done.
+fn state_of(job: &Job) -> maud::Markup {
+    match &job.state {
+        JobState::Queued { ahead: 0 } => html! { "Queued: next to run" },
+        JobState::Queued { ahead } => html! { "Queued: " (ahead) " to run before it" },
+        JobState::Running => html! { "Running" },
+        JobState::Done { output, files } => html! { "Held for review as " a href={"/outputs/" (output)} { (output) } " (" (files) " files)" },
+        JobState::Failed { reason } => html! { "Failed: " (reason) },
+    }
+}
+
+fn jobs_table(jobs: &[Job]) -> maud::Markup {
+    let rows: Vec<Vec<maud::Markup>> = jobs
+        .iter()
+        .map(|j| vec![html! { a href={"/analyses/jobs/" (j.id)} { (j.id) } }, html! { (j.what) }, html! { (haven_store::format_timestamp(j.queued_at)) }, state_of(j)])
+        .collect();
+    layout::table("Your analyses", &["Job", "Analysis", "Queued", "State"], &rows)
+}
+
+/// `GET /analyses/jobs/{id}`: one of the user's own jobs (anyone else's is
+/// refused, and the refusal audited).
+pub async fn job(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Page {
+    let actor = signed.actor();
+    let job = call(&state, &signed, move |app| app.job(&actor, &id)).await?;
+    let body = html! {
+        dl class="nhsuk-summary-list" {
+            @for (k, v) in [("Job", html! { (job.id) }), ("Analysis", html! { (job.what) }), ("Queued", html! { (haven_store::format_timestamp(job.queued_at)) }), ("State", state_of(&job))] {
+                div class="nhsuk-summary-list__row" { dt class="nhsuk-summary-list__key" { (k) } dd class="nhsuk-summary-list__value" { (v) } }
+            }
+        }
+        @if !job.state.finished() {
+            p class="nhsuk-body" { "Analyses run one at a time. " a href={"/analyses/jobs/" (job.id)} { "Check again" } " for its state; the output waits for review when it is done." }
+        }
+        p class="nhsuk-body" { a href="/analyses" { "Your analyses" } }
+    };
+    render(&state, &signed, &format!("Analysis {}", job.id), body).await
 }
