@@ -33,7 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // haven-synth only as dev-dependencies, for loaded synthetic fixtures).
     ("haven-finance", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-synth"]),
     ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics", "haven-finance"]),
-    ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics"]),
+    ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics", "haven-finance"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-app", "haven-server"]),
 ];
 

@@ -256,7 +256,7 @@ impl App {
             None => format!("Indicator catalogue {}", period.label()),
         };
         let (who, run) = (actor.clone(), run.clone());
-        self.queue(actor, &what, Box::new(move |app| app.run_indicators(&who, &run).map(|r| (r.output, r.files))))
+        self.queue(actor, &what, Box::new(move |app| app.run_indicators(&who, &run).map(|r| crate::jobs::Made::output(r.output))))
     }
 
     /// Queues [`App::run_benchmark`] for the actor, checked as
@@ -271,6 +271,6 @@ impl App {
         }
         let what = format!("Benchmark {icb} {}", period.label());
         let (who, run) = (actor.clone(), run.clone());
-        self.queue(actor, &what, Box::new(move |app| app.run_benchmark(&who, &run).map(|r| (r.output, r.files))))
+        self.queue(actor, &what, Box::new(move |app| app.run_benchmark(&who, &run).map(|r| crate::jobs::Made::output(r.output))))
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use haven_finance::challenge::{parse_responses, Challenge, Event as ChallengeEvent, Log, Raised, Status};
@@ -36,8 +37,9 @@ pub struct IvRun {
     pub report: bool,
 }
 
-/// The headline of a run: counts and values only.
-#[derive(Clone, Debug, Serialize)]
+/// The headline of a run: counts and values only (kept beside the run's
+/// lines as `summary.json`, for the finance pages).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct IvSummary {
     pub run: String,
     pub invoices: usize,
@@ -47,10 +49,10 @@ pub struct IvSummary {
     pub value_billed: i64,
     pub value_challenged: i64,
     /// Lines challenged with each reason.
-    pub by_reason: BTreeMap<&'static str, usize>,
+    pub by_reason: BTreeMap<String, usize>,
     /// How lines matched SUS+.
-    pub matched_by: BTreeMap<&'static str, usize>,
-    pub invoice_findings: BTreeMap<&'static str, usize>,
+    pub matched_by: BTreeMap<String, usize>,
+    pub invoice_findings: BTreeMap<String, usize>,
     /// The CSV of every line's outcome, inside the CEfF.
     pub lines_csv: PathBuf,
     pub quality: Option<Quality>,
@@ -66,14 +68,14 @@ fn summarise(v: &Validation, run: &str, csv: PathBuf, quality: Option<Quality>, 
     let mut by_reason = BTreeMap::new();
     let mut matched_by = BTreeMap::new();
     for l in &v.lines {
-        *matched_by.entry(l.matched_by.name()).or_default() += 1;
+        *matched_by.entry(l.matched_by.name().to_owned()).or_default() += 1;
         for r in l.reasons() {
-            *by_reason.entry(r.code()).or_default() += 1;
+            *by_reason.entry(r.code().to_owned()).or_default() += 1;
         }
     }
     let mut invoice_findings = BTreeMap::new();
     for f in &v.invoices {
-        *invoice_findings.entry(f.finding.reason.code()).or_default() += 1;
+        *invoice_findings.entry(f.finding.reason.code().to_owned()).or_default() += 1;
     }
     let invoices = v.lines.iter().map(|l| l.invoice_id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
     IvSummary {
@@ -101,12 +103,7 @@ impl App {
         if s.purpose != Some(Purpose::InvoiceValidation) {
             return Err(AppError::Refused("invoice validation runs only under the invoice_validation purpose".into()));
         }
-        if let Some(m) = &run.month {
-            let ok = m.len() == 7 && m.as_bytes()[4] == b'-' && haven_model::Date::parse(&format!("{m}-01")).is_ok();
-            if !ok {
-                return Err(AppError::Invalid("--period is a month, YYYY-MM".into()));
-            }
-        }
+        check_month(run.month.as_deref())?;
         let dsa = self.dsa(s.dsa.as_deref().unwrap_or(""))?;
         let audit_read = |target: &str, outcome: &str, detail: serde_json::Value| self.audit(actor.event("", "", "", "read", target, outcome, detail));
         audit_read("ceff+reference", "attempt", serde_json::json!({"for": "iv run"}))?;
@@ -144,10 +141,12 @@ impl App {
         let csv = self.write_lines(&id, &v)?;
         let mut summary = summarise(&v, &id, csv, quality, inputs.not_opened.clone());
         summary.challenges = self.raise_challenges(actor, &v, &id)?;
+        // Aggregates only, every cell through disclosure control: kept with
+        // the run for the finance pages, and held for two-person release
+        // when asked for (only then do they leave the CEfF).
+        let reports = haven_finance::report::reports(&v, &Policy::default(), &MagnitudePolicy::default());
+        self.write_run_file(&id, "reports", &reports.iter().map(|r| (r.name, r.csv.as_str())).collect::<Vec<_>>())?;
         if run.report {
-            // Aggregates only, every cell through disclosure control; they
-            // leave once two reviewers release them.
-            let reports = haven_finance::report::reports(&v, &Policy::default(), &MagnitudePolicy::default());
             let title = format!("Invoice validation reports {}", run.month.as_deref().unwrap_or("(all months)"));
             let (out, _) = self.hold(actor, &title, |draft| {
                 for r in &reports {
@@ -162,7 +161,23 @@ impl App {
             "value_challenged_pence": summary.value_challenged, "by_reason": summary.by_reason, "output": summary.output,
         });
         self.audit(actor.event("", "", "", "iv.run", &id, "ok", detail))?;
+        let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+        self.write_run_file(&id, "", &[("summary.json", json.as_str())])?;
         Ok(summary)
+    }
+
+    /// Writes `files` (name, text) into the run's folder (or its `sub`
+    /// folder), owner-only like everything in the data directory.
+    fn write_run_file(&self, run: &str, sub: &str, files: &[(&str, &str)]) -> Result<(), AppError> {
+        let dir = self.data.join("ceff").join("iv").join(run).join(sub);
+        let err = |e: std::io::Error| AppError::Invalid(format!("cannot write the run's files: {e}"));
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        for (name, text) in files {
+            let path = dir.join(name);
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(err)?;
+            f.write_all(text.as_bytes()).map_err(err)?;
+        }
+        Ok(())
     }
 
     /// Writes every line's outcome inside the CEfF: `<data>/ceff/iv/<run>/lines.csv`, 0600.
@@ -170,7 +185,7 @@ impl App {
         let dir = self.data.join("ceff").join("iv").join(run);
         std::fs::create_dir_all(&dir).map_err(|e| AppError::Invalid(format!("cannot make the CEfF run folder: {e}")))?;
         let path = dir.join("lines.csv");
-        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
         let io = |e: csv::Error| AppError::Invalid(format!("cannot write the run's lines: {e}"));
         w.write_record(["invoice_number", "invoice_id", "line_no", "provider", "setting", "pod", "activity_date", "outcome", "reasons", "matched_by", "sus_key", "billed_pence", "expected_pence", "evidence"]).map_err(io)?;
@@ -199,6 +214,17 @@ impl App {
         let mut inner = w.into_inner().map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
         inner.flush().map_err(|e| AppError::Invalid(format!("cannot write the run's lines: {e}")))?;
         Ok(path)
+    }
+}
+
+/// A month to report is `YYYY-MM`.
+pub(crate) fn check_month(month: Option<&str>) -> Result<(), AppError> {
+    let Some(m) = month else { return Ok(()) };
+    let ok = m.len() == 7 && m.as_bytes()[4] == b'-' && haven_model::Date::parse(&format!("{m}-01")).is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Invalid("the period is a month, YYYY-MM".into()))
     }
 }
 

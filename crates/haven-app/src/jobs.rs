@@ -31,8 +31,10 @@ pub enum JobState {
     /// Waiting, with how many jobs run before it.
     Queued { ahead: usize },
     Running,
-    /// Held for review as `output`, with its file count.
-    Done { output: String, files: usize },
+    /// Finished with what it made: `id` (a held output `OUT-…`, a
+    /// validation run `IV-…`), where to see it, and `label` to say what
+    /// it is ("Held for review as").
+    Done { id: String, href: String, label: String },
     /// Failed or refused; `reason` is the use case's error.
     Failed { reason: String },
 }
@@ -59,8 +61,23 @@ pub struct Job {
     pub state: JobState,
 }
 
-/// What a job does: a use case that holds an output (its id, file count).
-pub type Work = Box<dyn FnOnce(&App) -> Result<(String, usize), AppError> + Send>;
+/// What a finished job made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Made {
+    pub id: String,
+    pub href: String,
+    pub label: String,
+}
+
+impl Made {
+    /// An output held for review.
+    pub fn output(id: String) -> Made {
+        Made { href: format!("/outputs/{id}"), label: "Held for review as".into(), id }
+    }
+}
+
+/// What a job does: a use case that makes something (an output, a run).
+pub type Work = Box<dyn FnOnce(&App) -> Result<Made, AppError> + Send>;
 
 /// The queue and its one worker, shared by clones of an [`App`].
 #[derive(Default)]
@@ -179,7 +196,7 @@ fn run_jobs(app: App) {
             j.started_at = Some(haven_governance::session::now());
         });
         let ended = match std::panic::catch_unwind(AssertUnwindSafe(|| work(&app))) {
-            Ok(Ok((output, files))) => JobState::Done { output, files },
+            Ok(Ok(Made { id, href, label })) => JobState::Done { id, href, label },
             Ok(Err(e)) => JobState::Failed { reason: e.to_string() },
             Err(_) => JobState::Failed { reason: "the analysis stopped unexpectedly; nothing was held".into() },
         };
@@ -230,7 +247,7 @@ mod tests {
         let (ana, ben) = (analyst("ana"), analyst("ben"));
         // The first job waits for a signal, so the others queue behind it.
         let (go, wait) = mpsc::channel::<()>();
-        let first = app.queue(&ana, "first", Box::new(move |_| wait.recv().map(|_| ("OUT-00001".into(), 3)).map_err(|_| AppError::Invalid("no signal".into())))).unwrap();
+        let first = app.queue(&ana, "first", Box::new(move |_| wait.recv().map(|_| Made::output("OUT-00001".into())).map_err(|_| AppError::Invalid("no signal".into())))).unwrap();
         wait_until(&app, &ana, &first.id, |s| *s == JobState::Running);
         let second = app.queue(&ana, "second", Box::new(|_| Err(AppError::Invalid("period 2024-99 is not a financial year".into())))).unwrap();
         let third = app.queue(&ben, "third", Box::new(|_| panic!("a bug in an analysis"))).unwrap();
@@ -238,7 +255,7 @@ mod tests {
         assert_eq!(app.job(&ana, &second.id).unwrap().state, JobState::Queued { ahead: 1 });
         assert_eq!(app.job(&ben, &third.id).unwrap().state, JobState::Queued { ahead: 2 });
         // ana has two unfinished jobs: a third is turned away, busy.
-        let refused = app.queue(&ana, "too many", Box::new(|_| Ok(("OUT-9".into(), 1)))).unwrap_err();
+        let refused = app.queue(&ana, "too many", Box::new(|_| Ok(Made::output("OUT-9".into())))).unwrap_err();
         assert!(matches!(refused, AppError::Busy(_)), "{refused}");
         // Another user's job is refused, not shown; an unknown one is not found.
         assert!(app.job(&ben, &first.id).unwrap_err().is_refusal());
@@ -246,21 +263,21 @@ mod tests {
         assert!(matches!(app.job(&ana, "../etc"), Err(AppError::NotFound(_))));
         go.send(()).unwrap();
         let done = wait_until(&app, &ana, &first.id, JobState::finished);
-        assert_eq!(done.state, JobState::Done { output: "OUT-00001".into(), files: 3 });
+        assert_eq!(done.state, JobState::Done { id: "OUT-00001".into(), href: "/outputs/OUT-00001".into(), label: "Held for review as".into() });
         assert!(done.started_at.is_some() && done.finished_at.is_some());
         let failed = wait_until(&app, &ana, &second.id, JobState::finished);
         assert_eq!(failed.state, JobState::Failed { reason: "period 2024-99 is not a financial year".into() });
         // A panic fails its job and the worker goes on to the next.
         let panicked = wait_until(&app, &ben, &third.id, JobState::finished);
         assert!(matches!(panicked.state, JobState::Failed { .. }), "{:?}", panicked.state);
-        let after = app.queue(&ben, "after", Box::new(|_| Ok(("OUT-00002".into(), 1)))).unwrap();
-        assert_eq!(wait_until(&app, &ben, &after.id, JobState::finished).state, JobState::Done { output: "OUT-00002".into(), files: 1 });
+        let after = app.queue(&ben, "after", Box::new(|_| Ok(Made::output("OUT-00002".into())))).unwrap();
+        assert_eq!(wait_until(&app, &ben, &after.id, JobState::finished).state, JobState::Done { id: "OUT-00002".into(), href: "/outputs/OUT-00002".into(), label: "Held for review as".into() });
         // Each sees only their own, newest first.
         let mine: Vec<String> = app.my_jobs(&ana).into_iter().map(|j| j.what).collect();
         assert_eq!(mine, ["second", "first"]);
         assert_eq!(app.my_jobs(&ben).len(), 2);
         // An unsigned caller queues nothing.
-        assert!(app.queue(&Actor::host(), "x", Box::new(|_| Ok(("OUT-1".into(), 1)))).unwrap_err().is_refusal());
+        assert!(app.queue(&Actor::host(), "x", Box::new(|_| Ok(Made::output("OUT-1".into())))).unwrap_err().is_refusal());
     }
 
     #[test]
@@ -269,12 +286,12 @@ mod tests {
         let app = App::new(dir.path().join("data"), dir.path().join("keys"));
         let (go, wait) = mpsc::channel::<()>();
         let blocker = analyst("blocker");
-        let first = app.queue(&blocker, "hold", Box::new(move |_| wait.recv().map(|_| ("OUT-1".into(), 1)).map_err(|_| AppError::Invalid("x".into())))).unwrap();
+        let first = app.queue(&blocker, "hold", Box::new(move |_| wait.recv().map(|_| Made::output("OUT-1".into())).map_err(|_| AppError::Invalid("x".into())))).unwrap();
         wait_until(&app, &blocker, &first.id, |s| *s == JobState::Running);
         for i in 0..QUEUE_LIMIT {
-            app.queue(&analyst(&format!("u{i}")), "waits", Box::new(|_| Ok(("OUT-2".into(), 1)))).unwrap();
+            app.queue(&analyst(&format!("u{i}")), "waits", Box::new(|_| Ok(Made::output("OUT-2".into())))).unwrap();
         }
-        let full = app.queue(&analyst("late"), "one too many", Box::new(|_| Ok(("OUT-3".into(), 1)))).unwrap_err();
+        let full = app.queue(&analyst("late"), "one too many", Box::new(|_| Ok(Made::output("OUT-3".into())))).unwrap_err();
         assert!(matches!(full, AppError::Busy(_)), "{full}");
         go.send(()).unwrap();
         wait_until(&app, &blocker, &first.id, JobState::finished);

@@ -39,6 +39,7 @@ pub mod admin;
 mod error;
 pub mod finance;
 pub mod insight;
+pub mod iv_results;
 pub mod jobs;
 pub mod operation;
 pub mod outputs;

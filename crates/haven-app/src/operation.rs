@@ -146,18 +146,36 @@ pub const TABLE: &[Operation] = &[
     op("retention.apply", signed(&[R::Dscro, R::Admin], N::None), &["retention apply"], &[]),
     op("retention.certificates", signed(&[R::Dscro, R::Auditor, R::Admin], N::None), &["retention certificates"], &["GET /retention"]),
     op("indicators.read", Need::Open, &["indicators list", "indicators show"], &[]),
-    op("analyses", signed(&[R::Analyst], N::OneOf(ANALYSIS)), &[], &["GET /analyses", "GET /analyses/jobs/{id}", "GET /api/analyses/jobs", "GET /api/analyses/jobs/{id}"]),
+    op("analyses", signed(&[R::Analyst], N::OneOf(ANALYSIS)), &[], &["GET /analyses"]),
+    // Queued analyses and validation runs: each user sees only their own
+    // (`App::job` refuses anyone else's).
+    op("jobs", signed(&[R::Analyst, R::Ceff], N::None), &[], &["GET /jobs/{id}", "GET /api/jobs", "GET /api/jobs/{id}"]),
     op("indicators.run", signed(&[R::Analyst], N::OneOf(&[P::Commissioning])), &["indicators run"], &["POST /analyses/indicators", "POST /api/analyses/indicators"]),
     // The national extract opens only under the benchmarking purpose.
     op("benchmark", signed(&[R::Analyst], N::OneOf(&[P::PopulationHealthBenchmarking])), &["benchmark"], &["POST /analyses/benchmark", "POST /api/analyses/benchmark"]),
     // Invoice validation: the CEfF's finance validators only, under the
     // invoice-validation purpose (issue 17); the reason table is public.
-    op("iv.run", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv run"], &[]),
+    op("iv.run", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv run"], &["POST /finance/run", "POST /api/finance/runs"]),
+    // A run's lines are record-level CEfF data: the CEfF only.
+    op(
+        "iv.results",
+        signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])),
+        &["iv report"],
+        &[
+            "GET /finance",
+            "GET /finance/runs/{id}",
+            "GET /finance/runs/{id}/invoices/{invoice}",
+            "GET /finance/runs/{id}/reports",
+            "GET /api/finance/runs",
+            "GET /api/finance/runs/{id}",
+            "GET /api/finance/runs/{id}/invoices/{invoice}",
+        ],
+    ),
     op("iv.reasons", Need::Open, &["iv reasons"], &[]),
     // The challenge log holds invoice and line numbers, reasons and
     // amounts, never a patient: auditors read it; validators move it on.
-    op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &[]),
-    op("iv.challenges.update", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv challenges update", "iv import-responses"], &[]),
+    op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &["GET /finance/challenges", "GET /finance/challenges/{id}", "GET /api/finance/challenges", "GET /api/finance/challenges/{id}"]),
+    op("iv.challenges.update", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv challenges update", "iv import-responses"], &["POST /finance/challenges/{id}", "POST /finance/responses", "POST /api/finance/challenges/{id}", "POST /api/finance/responses"]),
     op("bench", Need::Open, &["bench synth", "bench ingest", "bench catalogue", "bench serve"], &[]),
     // Public parts of the server: its style sheet and scripts, the API's
     // description, and a liveness probe for the reverse proxy.

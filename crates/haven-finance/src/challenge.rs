@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::FinanceError;
 use crate::validate::Validation;
@@ -31,6 +31,11 @@ pub enum Status {
 const ALL: [Status; 8] = [Status::Raised, Status::Sent, Status::Accepted, Status::Disputed, Status::Upheld, Status::Withdrawn, Status::Resolved, Status::Superseded];
 
 impl Status {
+    /// Every status, in the order of the process.
+    pub fn all() -> &'static [Status] {
+        &ALL
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Raised => "raised",
@@ -97,7 +102,7 @@ pub struct Event {
 }
 
 /// What raising a run's challenges did.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Raised {
     pub raised: u64,
     /// Already open for the same line: kept as they are.

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::reason::Reason;
 use crate::validate::Validation;
@@ -68,7 +68,7 @@ pub fn reason_for(kind: &str) -> Option<Reason> {
 }
 
 /// One error kind's detection.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct KindScore {
     pub kind: String,
     pub lines: u64,
@@ -79,7 +79,7 @@ pub struct KindScore {
 }
 
 /// Precision and recall of a run against the truth.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Quality {
     pub lines: u64,
     pub challenged: u64,

@@ -41,14 +41,20 @@ pub fn routes() -> Router<Shared> {
         .route("/api/practices/{code}", get(practice))
         .route("/api/analyses/indicators", post(run_indicators))
         .route("/api/analyses/benchmark", post(run_benchmark))
-        .route("/api/analyses/jobs", get(jobs))
-        .route("/api/analyses/jobs/{id}", get(job))
+        .route("/api/jobs", get(jobs))
+        .route("/api/jobs/{id}", get(job))
+        .route("/api/finance/runs", get(iv_runs).post(iv_run))
+        .route("/api/finance/runs/{id}", get(iv_run_one))
+        .route("/api/finance/runs/{id}/invoices/{invoice}", get(iv_invoice))
+        .route("/api/finance/challenges", get(iv_challenges))
+        .route("/api/finance/challenges/{id}", get(iv_challenge).post(iv_challenge_update))
+        .route("/api/finance/responses", post(iv_responses))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Haven's operations for scripts: the same governance, audit and disclosure control as the web app. Authenticate with `Authorization: Bearer <token>` (a personal API token made on the Tokens page)."),
-    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads, dq, indicators, indicator, practice, run_indicators, run_benchmark, jobs, job),
+    paths(whoami, outputs, output, review, released, released_one, audit, agreements, users, loads, dq, indicators, indicator, practice, run_indicators, run_benchmark, jobs, job, iv_runs, iv_run, iv_run_one, iv_invoice, iv_challenges, iv_challenge, iv_challenge_update, iv_responses),
     modifiers(&Bearer)
 )]
 struct Doc;
@@ -243,7 +249,7 @@ fn period_of(r: &AnalysisRequest) -> String {
 }
 
 /// Queue the indicator catalogue (commissioning); answers with the job.
-#[utoipa::path(post, path = "/api/analyses/indicators", request_body = AnalysisRequest, responses((status = 200, description = "The queued job; follow it at /api/analyses/jobs/{id}"), (status = 400, description = "Not a valid period or ICB"), (status = 503, description = "Too many analyses queued")))]
+#[utoipa::path(post, path = "/api/analyses/indicators", request_body = AnalysisRequest, responses((status = 200, description = "The queued job; follow it at /api/jobs/{id}"), (status = 400, description = "Not a valid period or ICB"), (status = 503, description = "Too many analyses queued")))]
 async fn run_indicators(State(state): State<Shared>, signed: Signed, Json(r): Json<AnalysisRequest>) -> Answer {
     let mut run = haven_app::analyses::IndicatorsRun::catalogue(&period_of(&r));
     run.icb = r.icb.map(|i| i.trim().to_ascii_uppercase()).filter(|i| !i.is_empty());
@@ -264,14 +270,98 @@ async fn run_benchmark(State(state): State<Shared>, signed: Signed, Json(r): Jso
 }
 
 /// The caller's own analyses, newest first.
-#[utoipa::path(get, path = "/api/analyses/jobs", responses((status = 200, description = "Jobs: id, analysis, times and state (queued, running, done with the held output, failed with the reason)")))]
+#[utoipa::path(get, path = "/api/jobs", responses((status = 200, description = "Jobs: id, analysis, times and state (queued, running, done with the held output, failed with the reason)")))]
 async fn jobs(State(state): State<Shared>, signed: Signed) -> Answer {
     json(state.app.my_jobs(&signed.actor()))
 }
 
 /// One of the caller's analyses.
-#[utoipa::path(get, path = "/api/analyses/jobs/{id}", params(("id" = String, Path, description = "Job id, e.g. JOB-000001")), responses((status = 200, description = "The job"), (status = 403, description = "Another user's job"), (status = 404, description = "No such job")))]
+#[utoipa::path(get, path = "/api/jobs/{id}", params(("id" = String, Path, description = "Job id, e.g. JOB-000001")), responses((status = 200, description = "The job"), (status = 403, description = "Another user's job"), (status = 404, description = "No such job")))]
 async fn job(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
     let actor = signed.actor();
     json(call(&state, &signed, move |app| app.job(&actor, &id)).await?)
+}
+
+/// Every invoice-validation run's headline (counts and values), newest first.
+#[utoipa::path(get, path = "/api/finance/runs", responses((status = 200, description = "Runs: lines, challenged, values, by reason, how lines matched"), (status = 403, description = "Not the CEfF under invoice validation")))]
+async fn iv_runs(State(state): State<Shared>, signed: Signed) -> Answer {
+    json(call(&state, &signed, |app| app.iv_runs()).await?)
+}
+
+/// What to validate: a month (`YYYY-MM`, else every month), and whether to
+/// hold the reports for release.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct IvRequest {
+    #[serde(default)]
+    pub month: Option<String>,
+    #[serde(default)]
+    pub report: bool,
+}
+
+/// Queue invoice validation; answers with the job.
+#[utoipa::path(post, path = "/api/finance/runs", request_body = IvRequest, responses((status = 200, description = "The queued job; follow it at /api/jobs/{id}"), (status = 400, description = "Not a month"), (status = 503, description = "Too many jobs queued")))]
+async fn iv_run(State(state): State<Shared>, signed: Signed, Json(r): Json<IvRequest>) -> Answer {
+    let run = haven_app::finance::IvRun { month: r.month.filter(|m| !m.trim().is_empty()), truth: None, report: r.report };
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.queue_iv(&actor, run, haven_finance::Config::for_icb(""))).await?)
+}
+
+/// One run's headline and its invoices.
+#[utoipa::path(get, path = "/api/finance/runs/{id}", params(("id" = String, Path, description = "Run id, e.g. IV-20261207-101500")), responses((status = 200, description = "The run's summary and invoices"), (status = 404, description = "No such run")))]
+async fn iv_run_one(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+    let (summary, invoices) = call(&state, &signed, move |app| Ok((app.iv_run(&id)?, app.iv_invoices(&id)?))).await?;
+    json(serde_json::json!({"summary": summary, "invoices": invoices}))
+}
+
+/// One invoice's lines: outcome, reasons, matched SUS+ record, billed and
+/// expected amounts, evidence.
+#[utoipa::path(get, path = "/api/finance/runs/{id}/invoices/{invoice}", params(("id" = String, Path, description = "Run id"), ("invoice" = String, Path, description = "Invoice id")), responses((status = 200, description = "The invoice's lines"), (status = 404, description = "No such run or invoice")))]
+async fn iv_invoice(State(state): State<Shared>, signed: Signed, Path((id, invoice)): Path<(String, String)>) -> Answer {
+    json(call(&state, &signed, move |app| app.iv_lines(&id, Some(&invoice))).await?)
+}
+
+/// The challenge log (the CEfF and the auditor), optionally of one status.
+#[utoipa::path(get, path = "/api/finance/challenges", params(("status" = Option<String>, Query, description = "raised, sent, accepted, disputed, upheld, withdrawn, resolved or superseded")), responses((status = 200, description = "Challenges, newest first")))]
+async fn iv_challenges(State(state): State<Shared>, signed: Signed, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Answer {
+    let status = q.get("status").cloned().filter(|s| !s.is_empty());
+    json(call(&state, &signed, move |app| app.challenges(status.as_deref())).await?)
+}
+
+/// One challenge and its history.
+#[utoipa::path(get, path = "/api/finance/challenges/{id}", params(("id" = i64, Path, description = "Challenge number")), responses((status = 200, description = "The challenge and its history"), (status = 404, description = "No such challenge")))]
+async fn iv_challenge(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+    let n: i64 = id.parse().unwrap_or(-1);
+    let (c, history) = call(&state, &signed, move |app| app.challenge(n)).await?;
+    json(serde_json::json!({"challenge": c, "history": history}))
+}
+
+/// A status change.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChallengeMove {
+    /// The new status (the process decides which moves are allowed).
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Move a challenge on (audited).
+#[utoipa::path(post, path = "/api/finance/challenges/{id}", params(("id" = i64, Path, description = "Challenge number")), request_body = ChallengeMove, responses((status = 200, description = "The challenge after the move"), (status = 400, description = "A move the process does not allow")))]
+async fn iv_challenge_update(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Json(m): Json<ChallengeMove>) -> Answer {
+    let n: i64 = id.parse().unwrap_or(-1);
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.update_challenge(&actor, n, &m.status, &m.note)).await?)
+}
+
+/// A provider's response file.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ResponseFile {
+    /// CSV with a header: invoice_number,line_no,response,reason.
+    pub csv: String,
+}
+
+/// Import a provider's responses to the challenges sent to it (audited).
+#[utoipa::path(post, path = "/api/finance/responses", request_body = ResponseFile, responses((status = 200, description = "Accepted, disputed, not awaiting a response, unreadable rows (line and reason)")))]
+async fn iv_responses(State(state): State<Shared>, signed: Signed, Json(r): Json<ResponseFile>) -> Answer {
+    let actor = signed.actor();
+    json(call(&state, &signed, move |app| app.import_responses(&actor, &r.csv)).await?)
 }

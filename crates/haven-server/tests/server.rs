@@ -17,6 +17,7 @@ fn fill(path: &str, fx: &Fixture) -> String {
         .replace("{*path}", "haven.css")
         .replace("{code}", "A81001")
         .replace("{level}", "sub_icb")
+        .replace("{invoice}", "INV-1")
 }
 
 /// Every `.route("…")` in the server's source: the routes it serves.
@@ -249,7 +250,7 @@ fn analyses_are_queued_followed_by_their_user_only_and_checked_before_queueing()
     // A period that is not a financial year is answered at once, not queued.
     let (status, _, body) = post(&ana, "/api/analyses/indicators", serde_json::json!({"period": "2024-99"}));
     assert_eq!(status, 400, "{body}");
-    let (status, _, body) = get(&ana, "/api/analyses/jobs");
+    let (status, _, body) = get(&ana, "/api/jobs");
     assert_eq!((status, body.as_str()), (200, "[]"));
     // Queued: the answer is the job, which its user follows to the end.
     let (status, _, body) = post(&ana, "/api/analyses/indicators", serde_json::json!({"period": "2024-25"}));
@@ -259,7 +260,7 @@ fn analyses_are_queued_followed_by_their_user_only_and_checked_before_queueing()
     assert!(id.starts_with("JOB-") && job["state"]["state"].as_str().is_some(), "{job}");
     let start = std::time::Instant::now();
     let end = loop {
-        let (status, _, body) = get(&ana, &format!("/api/analyses/jobs/{id}"));
+        let (status, _, body) = get(&ana, &format!("/api/jobs/{id}"));
         assert_eq!(status, 200, "{body}");
         let j: serde_json::Value = serde_json::from_str(&body).unwrap();
         if matches!(j["state"]["state"].as_str(), Some("done" | "failed")) {
@@ -271,15 +272,15 @@ fn analyses_are_queued_followed_by_their_user_only_and_checked_before_queueing()
     // This store has no loaded data: the catalogue either holds empty
     // tables or fails with its reason; either way the job ends and says so.
     match end["state"]["state"].as_str() {
-        Some("done") => assert!(fx.app.output(end["state"]["output"].as_str().unwrap()).is_ok(), "{end}"),
+        Some("done") => assert!(fx.app.output(end["state"]["id"].as_str().unwrap()).is_ok(), "{end}"),
         _ => assert!(!end["state"]["reason"].as_str().unwrap_or("").is_empty(), "{end}"),
     }
     // Another analyst editing the id is refused, and the refusal audited.
     let before = fx.audited("refusal");
-    let (status, _, body) = get(&ben, &format!("/api/analyses/jobs/{id}"));
+    let (status, _, body) = get(&ben, &format!("/api/jobs/{id}"));
     assert_eq!(status, 403, "{body}");
     assert_eq!(fx.audited("refusal"), before + 1);
-    assert_eq!(get(&ben, "/api/analyses/jobs").2, "[]");
+    assert_eq!(get(&ben, "/api/jobs").2, "[]");
     // The benchmark needs its own purpose: refused under commissioning.
     assert_eq!(post(&ana, "/api/analyses/benchmark", serde_json::json!({"icb": "QMJ"})).0, 403);
 }

@@ -69,6 +69,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::Show { .. } } } => "iv challenges show",
         Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::Update { .. } } } => "iv challenges update",
         Command::Iv { what: IvCommand::ImportResponses { .. } } => "iv import-responses",
+        Command::Iv { what: IvCommand::Report { .. } } => "iv report",
         Command::Serve(_) => "serve",
         Command::Bench { what: BenchCommand::Synth(_) } => "bench synth",
         Command::Bench { what: BenchCommand::Ingest(_) } => "bench ingest",

@@ -120,7 +120,15 @@ fn sign_in_clients(app: &App, clients: usize) -> Result<Vec<String>> {
 
 fn targets(app: &App) -> Result<Vec<Target>> {
     app.released_indicators()?.ok_or_else(|| anyhow!("the demo released no indicators output"))?;
-    let held = app.outputs()?.into_iter().rev().find(|o| o.status == Status::Pending).ok_or_else(|| anyhow!("the demo held no output"))?;
+    // The newest output the clients (analysts signed in for commissioning)
+    // may review: the demo also holds invoice-validation reports, which are
+    // for the finance validators' purpose.
+    let held = app
+        .outputs()?
+        .into_iter()
+        .rev()
+        .find(|o| o.status == Status::Pending && o.purpose == "commissioning")
+        .ok_or_else(|| anyhow!("the demo held no commissioning output"))?;
     let indicator = "apc.emergency_readmission_30d";
     Ok(vec![
         Target { name: "overview", path: "/overview".into(), api: false },

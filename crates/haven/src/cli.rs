@@ -588,6 +588,12 @@ pub enum IvCommand {
         /// The response file.
         file: PathBuf,
     },
+    /// A run's accuracy, budget and summary reports, each cell through disclosure control.
+    Report {
+        /// The run (IV-…); the newest by default.
+        #[arg(long)]
+        run: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,23 @@ pub fn iv(cli: &Cli, what: &IvCommand) -> Result<()> {
             Ok(())
         }
         IvCommand::Challenges { what } => challenges(cli, what),
+        IvCommand::Report { run } => {
+            let app = app(cli);
+            let run = match run {
+                Some(r) => r.clone(),
+                None => app.iv_runs()?.first().map(|s| s.run.clone()).ok_or_else(|| anyhow::anyhow!("no validation run yet: `haven iv run` first"))?,
+            };
+            let reports = app.iv_reports(&run)?;
+            if cli.json {
+                let v: serde_json::Map<String, serde_json::Value> = reports.into_iter().map(|(n, csv)| (n, csv.into())).collect();
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"run": run, "reports": v}))?);
+            } else {
+                for (name, csv) in reports {
+                    println!("# {run} {name}\n{csv}");
+                }
+            }
+            Ok(())
+        }
         IvCommand::ImportResponses { file } => {
             let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let r = app(cli).import_responses(&app_actor(), &text)?;

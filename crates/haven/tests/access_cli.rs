@@ -73,6 +73,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("iv challenges show", &["999"], Some(&["ceff", "auditor"])),
         c("iv challenges update", &["999", "--status", "sent"], Some(&["ceff"])),
         c("iv import-responses", &["@/missing.csv"], Some(&["ceff"])),
+        c("iv report", &["--run", "IV-0"], Some(&["ceff"])),
         // Open: the server itself admits each request by the same table. A
         // bad address stops it before it would serve.
         c("serve", &["--bind", "not-an-address"], None),

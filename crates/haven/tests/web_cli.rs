@@ -86,7 +86,7 @@ fn issue_16_an_analyst_runs_the_catalogue_from_the_web_and_the_dscro_sees_qualit
     assert_eq!(status, 303, "{body}");
     // The form queues the run and goes to the job's page, which names the
     // held output once the worker has run it.
-    let job = location.strip_prefix("/analyses/jobs/").unwrap_or_else(|| panic!("{location}")).to_owned();
+    let job = location.strip_prefix("/jobs/").unwrap_or_else(|| panic!("{location}")).to_owned();
     let start = std::time::Instant::now();
     let id = loop {
         let (status, _, body) = web.call(&analyst, "GET", &location, None);
@@ -153,4 +153,121 @@ fn issue_16_an_analyst_runs_the_catalogue_from_the_web_and_the_dscro_sees_qualit
 /// HTML-escapes as maud does (`&`, `<`, `>`, `"`).
 fn maud_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A new user of `role`, enrolled, signed in over the application layer
+/// (the demo's own users may have used this 30 s step's code).
+fn new_user(app: &App, name: &str, role: &str, practice: Option<&str>, purpose: Option<&str>) -> String {
+    let host = haven_app::Actor::host();
+    app.add_user(&host, name, role, practice, "another long passphrase").unwrap();
+    app.enrol_mfa(&host, name).unwrap();
+    let creds = BTreeMap::from([(name.to_owned(), "another long passphrase".to_owned())]);
+    sign_in(app, &creds, name, purpose)
+}
+
+#[test]
+fn issue_17_the_finance_pages_show_runs_invoices_and_challenges_to_the_ceff_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let demo = h.run(&["demo", "--scale", "small", "--no-serve"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let creds: BTreeMap<String, String> = std::fs::read_to_string(h.data.join("demo-credentials.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(u, p)| (u.to_owned(), p.to_owned())))
+        .collect();
+    let app = App::new(&h.data, &h.keys);
+    let web = Web::start(&app);
+    let ceff = sign_in(&app, &creds, "demo.finance", Some("invoice_validation"));
+
+    // The demo's run: its headline on the finance home and its own page,
+    // each reason with its count as the run recorded them.
+    let runs = app.iv_runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = runs[0].clone();
+    let (status, _, body) = web.call(&ceff, "GET", "/finance", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&run.run) && body.contains(&format!("<td class=\"nhsuk-table__cell\">{}</td>", run.lines)), "{body}");
+    let (status, _, body) = web.call(&ceff, "GET", &format!("/finance/runs/{}", run.run), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(!run.by_reason.is_empty());
+    for (code, n) in &run.by_reason {
+        assert!(body.contains(&format!("<code>{code}</code></td><td class=\"nhsuk-table__cell\">{n}</td>")), "{code} {n}: {body}");
+    }
+    // An invoice with a challenged line: every line shown, with its evidence.
+    let invoices = app.iv_invoices(&run.run).unwrap();
+    assert_eq!(invoices.iter().map(|i| i.lines).sum::<usize>(), run.lines);
+    let inv = invoices.iter().find(|i| i.challenged > 0).expect("a challenged invoice");
+    let (status, _, body) = web.call(&ceff, "GET", &format!("/finance/runs/{}/invoices/{}", run.run, inv.invoice_id), None);
+    assert_eq!(status, 200, "{body}");
+    let lines = app.iv_lines(&run.run, Some(&inv.invoice_id)).unwrap();
+    assert_eq!(lines.len(), inv.lines);
+    for l in lines.iter().filter(|l| l.outcome == "challenged") {
+        assert!(body.contains(&maud_escape(&l.evidence)), "{}: {body}", l.evidence);
+    }
+    let (status, _, body) = web.call(&ceff, "GET", &format!("/finance/runs/{}/reports", run.run), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("iv_summary.csv") && body.contains("iv_budget_by_practice_month.csv"), "{body}");
+
+    // The challenge log: a raised challenge sent to the provider from its
+    // page, then the provider's accepting response imported.
+    let all = app.challenges(None).unwrap();
+    let (status, _, body) = web.call(&ceff, "GET", "/finance/challenges", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&format!("{} challenges", all.len())), "{body}");
+    let c = all.iter().find(|c| c.status == haven_finance::challenge::Status::Raised).expect("a raised challenge").clone();
+    let csrf = app.form_token(&ceff).unwrap();
+    let (status, location, body) = web.call(&ceff, "POST", &format!("/finance/challenges/{}", c.id), Some(format!("csrf={csrf}&status=sent&note=by+email")));
+    assert_eq!((status, location.as_str()), (303, format!("/finance/challenges/{}", c.id).as_str()), "{body}");
+    assert_eq!(app.challenge(c.id).unwrap().0.status, haven_finance::challenge::Status::Sent);
+    // A move the process does not allow (sent → resolved) is refused.
+    let (status, _, _) = web.call(&ceff, "POST", &format!("/finance/challenges/{}", c.id), Some(format!("csrf={csrf}&status=resolved")));
+    assert!(status == 400 || status == 403, "{status}");
+    let file = format!("invoice_number,line_no,response,reason\n{},{},accept,agreed\nnot,a,row\n", c.invoice_number, c.line_no);
+    let form = format!("csrf={csrf}&responses={}", file.replace(' ', "+").replace(',', "%2C").replace('\n', "%0A"));
+    let (status, _, body) = web.call(&ceff, "POST", "/finance/responses", Some(form));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Accepted</dt><dd class=\"nhsuk-summary-list__value\">1<") && body.contains("Line 3: "), "{body}");
+    assert_eq!(app.challenge(c.id).unwrap().0.status, haven_finance::challenge::Status::Accepted);
+
+    // Validation from the page: queued, and the job names the new run.
+    let (status, location, body) = web.call(&ceff, "POST", "/finance/run", Some(format!("csrf={csrf}&month=")));
+    assert_eq!(status, 303, "{body}");
+    assert!(location.starts_with("/jobs/JOB-"), "{location}");
+    let start = std::time::Instant::now();
+    loop {
+        let (_, _, body) = web.call(&ceff, "GET", &location, None);
+        if body.contains("Validated as <a href=\"/finance/runs/IV-") {
+            break;
+        }
+        assert!(!body.contains("Failed"), "{body}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(120), "{body}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(app.iv_runs().unwrap().len(), 2);
+    let (status, _, _) = web.call(&ceff, "POST", "/finance/run", Some(format!("csrf={csrf}&month=2024-13")));
+    assert_eq!(status, 400);
+
+    // No one else reaches a run's lines; the auditor reads the challenge
+    // log but no invoice; each refusal is audited.
+    let auditor = new_user(&app, "web.auditor", "auditor", None, None);
+    assert_eq!(web.call(&auditor, "GET", "/finance/challenges", None).0, 200);
+    let invoice_page = format!("/finance/runs/{}/invoices/{}", run.run, inv.invoice_id);
+    let refused_before = app.audit_entries(usize::MAX).unwrap().iter().filter(|e| e.event.action == "refusal").count();
+    let others = [
+        ("web.analyst", "analyst", None, Some("commissioning")),
+        ("web.viewer", "viewer", None, None),
+        ("web.gp", "gp", Some("A81001"), Some("direct_care")),
+    ];
+    let mut refusals = 0;
+    for token in others.iter().map(|(n, r, p, purpose)| new_user(&app, n, r, *p, *purpose)).chain([auditor]) {
+        for page in ["/finance", &format!("/finance/runs/{}", run.run), &invoice_page, &format!("/finance/runs/{}/reports", run.run)] {
+            let (status, _, body) = web.call(&token, "GET", page, None);
+            assert_eq!(status, 403, "{page}: {body}");
+            assert!(!body.contains(&inv.invoice_number), "{body}");
+            refusals += 1;
+        }
+    }
+    let refused_after = app.audit_entries(usize::MAX).unwrap().iter().filter(|e| e.event.action == "refusal").count();
+    assert_eq!(refused_after, refused_before + refusals);
 }

@@ -85,7 +85,7 @@ pub async fn indicators(State(state): State<Shared>, signed: Signed, Form(a): Fo
     run.icb = Some(a.icb.trim().to_ascii_uppercase()).filter(|i| !i.is_empty());
     let actor = signed.actor();
     let job = call(&state, &signed, move |app| app.queue_indicators(&actor, &run)).await?;
-    Ok(Redirect::to(&format!("/analyses/jobs/{}", job.id)).into_response())
+    Ok(Redirect::to(&format!("/jobs/{}", job.id)).into_response())
 }
 
 /// `POST /analyses/benchmark`.
@@ -100,7 +100,7 @@ pub async fn benchmark(State(state): State<Shared>, signed: Signed, Form(a): For
     let run = BenchmarkRun { icb: a.icb.clone(), period: period(&a), peers, only: None, readmissions: Default::default() };
     let actor = signed.actor();
     let job = call(&state, &signed, move |app| app.queue_benchmark(&actor, &run)).await?;
-    Ok(Redirect::to(&format!("/analyses/jobs/{}", job.id)).into_response())
+    Ok(Redirect::to(&format!("/jobs/{}", job.id)).into_response())
 }
 
 /// A job's state in words, with the held output's link when it is done.
@@ -109,20 +109,20 @@ fn state_of(job: &Job) -> maud::Markup {
         JobState::Queued { ahead: 0 } => html! { "Queued: next to run" },
         JobState::Queued { ahead } => html! { "Queued: " (ahead) " to run before it" },
         JobState::Running => html! { "Running" },
-        JobState::Done { output, files } => html! { "Held for review as " a href={"/outputs/" (output)} { (output) } " (" (files) " files)" },
+        JobState::Done { id, href, label } => html! { (label) " " a href=(href) { (id) } },
         JobState::Failed { reason } => html! { "Failed: " (reason) },
     }
 }
 
-fn jobs_table(jobs: &[Job]) -> maud::Markup {
+pub(crate) fn jobs_table(jobs: &[Job]) -> maud::Markup {
     let rows: Vec<Vec<maud::Markup>> = jobs
         .iter()
-        .map(|j| vec![html! { a href={"/analyses/jobs/" (j.id)} { (j.id) } }, html! { (j.what) }, html! { (haven_store::format_timestamp(j.queued_at)) }, state_of(j)])
+        .map(|j| vec![html! { a href={"/jobs/" (j.id)} { (j.id) } }, html! { (j.what) }, html! { (haven_store::format_timestamp(j.queued_at)) }, state_of(j)])
         .collect();
     layout::table("Your analyses", &["Job", "Analysis", "Queued", "State"], &rows)
 }
 
-/// `GET /analyses/jobs/{id}`: one of the user's own jobs (anyone else's is
+/// `GET /jobs/{id}`: one of the user's own jobs (anyone else's is
 /// refused, and the refusal audited).
 pub async fn job(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Page {
     let actor = signed.actor();
@@ -134,9 +134,9 @@ pub async fn job(State(state): State<Shared>, signed: Signed, Path(id): Path<Str
             }
         }
         @if !job.state.finished() {
-            p class="nhsuk-body" { "Analyses run one at a time. " a href={"/analyses/jobs/" (job.id)} { "Check again" } " for its state; the output waits for review when it is done." }
+            p class="nhsuk-body" { "Analyses run one at a time. " a href={"/jobs/" (job.id)} { "Check again" } " for its state." }
         }
-        p class="nhsuk-body" { a href="/analyses" { "Your analyses" } }
+        p class="nhsuk-body" { a href=(if job.what.starts_with("Invoice") { "/finance" } else { "/analyses" }) { "Your jobs" } }
     };
     render(&state, &signed, &format!("Analysis {}", job.id), body).await
 }

@@ -18,6 +18,8 @@ const NAV: &[(&str, &str, &str)] = &[
     ("Benchmarking", "GET /benchmarking", "/benchmarking"),
     ("Areas", "GET /areas", "/areas"),
     ("Analyses", "GET /analyses", "/analyses"),
+    ("Invoice validation", "GET /finance", "/finance"),
+    ("Challenges", "GET /finance/challenges", "/finance/challenges"),
     ("Data quality", "GET /dq", "/dq"),
     ("Outputs for review", "GET /outputs", "/outputs"),
     ("Loads", "GET /loads", "/loads"),

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod analyses;
 pub mod audit;
 pub mod dscro;
+pub mod finance;
 pub mod insight;
 pub mod layout;
 pub mod outputs;

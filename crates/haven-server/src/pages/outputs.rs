@@ -43,7 +43,7 @@ fn list_table(caption: &str, outputs: &[Output], href: impl Fn(&Output) -> Strin
 }
 
 /// A CSV file as an accessible table (first row the header).
-fn csv_table(caption: &str, bytes: &[u8]) -> Markup {
+pub(crate) fn csv_table(caption: &str, bytes: &[u8]) -> Markup {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let rows: Vec<Vec<String>> = reader.records().filter_map(Result::ok).map(|r| r.iter().map(str::to_owned).collect()).collect();
     let Some((head, body)) = rows.split_first() else { return html! { p { "(empty table)" } } };

@@ -1,0 +1,95 @@
+//! The finance (CEfF) pages in headless Chromium over the store the demo
+//! made (issue 17 §2): the demo's finance validator signs in through the
+//! form with their second factor, reads the run, an invoice's lines with
+//! their evidence, the reports and the challenge log, moves a challenge on
+//! through its form, and runs validation again from the page; axe-core finds
+//! no WCAG 2.2 AA violation on any of them, and each page's screenshot goes
+//! to `target/screenshots/`.
+
+mod common;
+#[path = "../../haven-server/tests/driver/mod.rs"]
+mod driver;
+
+use std::collections::BTreeMap;
+
+use common::{text, Haven};
+use driver::{wait_for, Browser};
+use haven_app::App;
+use haven_finance::challenge::Status;
+
+#[test]
+fn issue_17_a_finance_validator_works_a_run_and_its_challenges_in_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let demo = h.run(&["demo", "--scale", "small", "--no-serve"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let creds: BTreeMap<String, String> = std::fs::read_to_string(h.data.join("demo-credentials.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(u, p)| (u.to_owned(), p.to_owned())))
+        .collect();
+    let app = App::new(&h.data, &h.keys);
+    haven_server::check_ready(&app).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    // `localhost`, a secure context, so the browser keeps the Secure cookie.
+    let site = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let served = app.clone();
+    runtime.spawn(async move { haven_server::serve(served, listener).await.unwrap() });
+
+    let b = Browser::start();
+    let mut violations = Vec::new();
+    let mut check = |b: &Browser, name: &str, expect: &str| {
+        assert!(b.source().contains(expect), "{name}: expected {expect:?} in {}", b.source());
+        b.screenshot(name);
+        violations.extend(b.axe().into_iter().map(|v| format!("{name}: {v}")));
+    };
+    b.go(&format!("{site}/sign-in"));
+    b.type_into("#user", "demo.finance");
+    b.type_into("#password", &creds["demo.finance"]);
+    b.type_into("#dsa", "DSA-HAVEN-DEMO");
+    b.click("#purpose option[value='invoice_validation']");
+    let code = haven_governance::mfa::Mfa::open(app.data_dir()).unwrap().code_for("demo.finance", haven_governance::session::now()).unwrap().unwrap();
+    b.type_into("#code", &code);
+    b.click("button[type=submit]");
+    wait_for(&b, "Signed in as");
+
+    let run = app.iv_runs().unwrap().remove(0);
+    b.click("a[href='/finance']");
+    wait_for(&b, "Validation runs");
+    check(&b, "finance-home", &run.run);
+    b.click(&format!("a[href='/finance/runs/{}']", run.run));
+    wait_for(&b, "Lines challenged, by reason");
+    check(&b, "finance-run", &format!("{}", run.challenged));
+    let inv = app.iv_invoices(&run.run).unwrap().into_iter().find(|i| i.challenged > 0).unwrap();
+    b.click(&format!("a[href='/finance/runs/{}/invoices/{}']", run.run, inv.invoice_id));
+    wait_for(&b, "Evidence");
+    check(&b, "finance-invoice", "challenged");
+    b.go(&format!("{site}/finance/runs/{}/reports", run.run));
+    check(&b, "finance-reports", "iv_accuracy_by_provider_month.csv");
+
+    // A raised challenge, sent through its form.
+    let c = app.challenges(Some("raised")).unwrap().remove(0);
+    b.go(&format!("{site}/finance/challenges"));
+    check(&b, "finance-challenges", "Import a provider");
+    b.go(&format!("{site}/finance/challenges/{}", c.id));
+    check(&b, "finance-challenge", "Move it on");
+    b.click("#status option[value='sent']");
+    b.type_into("#note", "sent to the provider by email");
+    b.click(&format!("form[action='/finance/challenges/{}'] button", c.id));
+    wait_for(&b, "sent to the provider by email");
+    assert_eq!(app.challenge(c.id).unwrap().0.status, Status::Sent);
+
+    // Validation again from the page: queued, then named on the job page.
+    b.go(&format!("{site}/finance"));
+    b.click("form[action='/finance/run'] button");
+    wait_for(&b, "Analysis JOB-");
+    let start = std::time::Instant::now();
+    while !b.source().contains("Validated as") {
+        assert!(start.elapsed() < std::time::Duration::from_secs(120), "{}", b.source());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        b.click("a[href^='/jobs/']");
+    }
+    check(&b, "finance-job", "Validated as");
+    assert!(violations.is_empty(), "axe-core found WCAG violations:\n{}", violations.join("\n"));
+}
