@@ -71,17 +71,34 @@ fn money(p: i64) -> String {
 /// from the practice and the postcode's LSOA the provider billed. `None` when the ICB billed is
 /// responsible, or when nothing decides it (no date, no organisation).
 pub fn responsibility(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup, icb: &str) -> Option<Finding> {
-    let practice = sus.map(Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&line.gpprac);
-    let tretspef = sus.map(Sus::tretspef).filter(|t| !t.is_empty()).unwrap_or(&line.tretspef);
-    let on = sus.and_then(Sus::date).or(line.activity_date)?;
-    let lsoa = sus.and_then(Sus::lsoa).or(line.lsoa.as_deref());
-    match responsible_commissioner(practice, lsoa, &line.procode3, tretspef, on, orgs) {
+    let (who, on) = who_pays(line, sus, orgs)?;
+    match who {
         Responsibility::NhsEngland(why) => Some(Finding::new(Reason::NhseCommissioned, format!("Who Pays?: NHS England ({why:?}) on {on}"))),
         Responsibility::SubIcb { sub_icb, icb: other, origin } if other != icb => Some(Finding::new(
             Reason::NotResponsibleCommissioner,
             format!("Who Pays?: sub-ICB {sub_icb} of ICB {other} (by {origin:?}) on {on}, not {icb}"),
         )),
         _ => None,
+    }
+}
+
+/// Who Pays? for a line as at its activity date, with that date (the
+/// inputs [`responsibility`] reads); `None` without a date.
+pub fn who_pays(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup) -> Option<(Responsibility, Date)> {
+    let practice = sus.map(Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&line.gpprac);
+    let tretspef = sus.map(Sus::tretspef).filter(|t| !t.is_empty()).unwrap_or(&line.tretspef);
+    let on = sus.and_then(Sus::date).or(line.activity_date)?;
+    let lsoa = sus.and_then(Sus::lsoa).or(line.lsoa.as_deref());
+    Some((responsible_commissioner(practice, lsoa, &line.procode3, tretspef, on, orgs), on))
+}
+
+/// The responsible commissioner in a report's words: the ICB's code, "NHS
+/// England", or "unknown".
+pub fn commissioner_name(who: Option<&Responsibility>) -> String {
+    match who {
+        Some(Responsibility::SubIcb { icb, .. }) => icb.clone(),
+        Some(Responsibility::NhsEngland(_)) => "NHS England".into(),
+        _ => "unknown".into(),
     }
 }
 

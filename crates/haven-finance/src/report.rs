@@ -47,7 +47,7 @@ fn pounds(v: Option<i64>) -> String {
 
 /// Every report of a run.
 pub fn reports(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Vec<Report> {
-    vec![summary(v, counts, money), accuracy(v, counts, money), budget_by_practice(v, money), budget_by_pod(v, money)]
+    vec![summary(v, counts, money), accuracy(v, counts, money), budget_by_practice(v, money), budget_by_pod(v, money), nca_by_commissioner(v, counts, money)]
 }
 
 /// The whole run in a few rows: everything billed, what was validated and
@@ -113,6 +113,25 @@ pub fn budget_by_practice(v: &Validation, money: &MagnitudePolicy) -> Report {
     Report { name: "iv_budget_by_practice_month.csv", csv: budget(v, money, "practice,month", |l| format!("{},{}", l.practice, month(l))) }
 }
 
+/// Non-contracted activity by the commissioner Who Pays? makes responsible
+/// (datasets.md §6.2): lines and value billed, and of them challenged —
+/// what the ICB was billed for other commissioners' patients is the NCA
+/// team's recovery list. Counts by the count rule, values by the magnitude
+/// rules.
+pub fn nca_by_commissioner(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Report {
+    let mut groups: BTreeMap<&str, Vec<&LineOutcome>> = BTreeMap::new();
+    for l in v.lines.iter().filter(|l| l.nca) {
+        groups.entry(l.commissioner.as_str()).or_default().push(l);
+    }
+    let mut csv = String::from("commissioner,lines,value,lines_challenged,value_challenged\n");
+    for (who, ls) in &groups {
+        let challenged: Vec<&LineOutcome> = ls.iter().copied().filter(|l| l.challenged()).collect();
+        let value = |ls: &[&LineOutcome]| pounds(money.cell(&contributors(ls.iter().map(|l| (*l, l.billed.unwrap_or(0))))).value());
+        let _ = writeln!(csv, "{who},{},{},{},{}", counts.count(ls.len() as u64), value(ls), counts.count(challenged.len() as u64), value(&challenged));
+    }
+    Report { name: "iv_nca_by_commissioner.csv", csv }
+}
+
 /// Validated value by provider, point of delivery and month.
 pub fn budget_by_pod(v: &Validation, money: &MagnitudePolicy) -> Report {
     Report { name: "iv_budget_by_provider_pod_month.csv", csv: budget(v, money, "provider,pod,month", |l| format!("{},{},{}", l.provider, l.pod, month(l))) }
@@ -136,6 +155,8 @@ mod tests {
             activity_date: Some(Date::parse("2024-05-03").unwrap()),
             person: Some(person.into()),
             practice: practice.into(),
+            nca: false,
+            commissioner: "QMJ".into(),
             matched_by: MatchedBy::RecordKey,
             sus_key: None,
             billed: Some(amount),
@@ -177,5 +198,27 @@ mod tests {
         let v = Validation { lines, invoices: vec![] };
         let r = accuracy(&v, &Policy::default(), &MagnitudePolicy::default());
         assert_eq!(r.csv, "provider,month,lines,lines_challenged,value_billed,value_challenged\nRX1,2024-05,20,20,*,*\n");
+    }
+
+    #[test]
+    fn nca_lines_are_reported_by_their_responsible_commissioner() {
+        // Twelve NCA lines of £100 for QMJ's patients, two challenged; ten
+        // NCA lines for QKK's patients, all challenged (another ICB pays);
+        // five contracted lines, not in the report.
+        // QKK: 10 lines → 10, £1,000.00 over ten patients → 1000.00; all
+        //   ten challenged → 10, 1000.00.
+        // QMJ: 12 lines → 10 (nearest 5), £1,200.00; 2 challenged → *
+        //   (1–7), and £200 over two patients → * (fewer than 8).
+        let mut lines = Vec::new();
+        for i in 0..12 {
+            lines.push(LineOutcome { nca: true, ..line(&format!("q{i}"), "P1", 10_000, i < 2) });
+        }
+        for i in 0..10 {
+            lines.push(LineOutcome { nca: true, commissioner: "QKK".into(), ..line(&format!("k{i}"), "P9", 10_000, true) });
+        }
+        lines.extend((0..5).map(|i| line(&format!("c{i}"), "P1", 10_000, false)));
+        let v = Validation { lines, invoices: vec![] };
+        let r = nca_by_commissioner(&v, &Policy::default(), &MagnitudePolicy::default());
+        assert_eq!(r.csv, "commissioner,lines,value,lines_challenged,value_challenged\nQKK,10,1000.00,10,1000.00\nQMJ,10,1200.00,*,*\n");
     }
 }

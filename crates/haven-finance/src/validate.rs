@@ -28,6 +28,11 @@ pub struct LineOutcome {
     pub person: Option<String>,
     /// The registered practice (SUS+'s where matched, else as billed).
     pub practice: String,
+    /// Billed as non-contracted activity (the invoice's CONTRACT_TYPE).
+    pub nca: bool,
+    /// The responsible commissioner by Who Pays? as at the activity date
+    /// (`check::commissioner_name`).
+    pub commissioner: String,
     pub matched_by: MatchedBy,
     /// The matched SUS+ record's key, as the CEfF zone holds it.
     pub sus_key: Option<String>,
@@ -135,6 +140,8 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
             activity_date: l.activity_date,
             person: l.person.clone(),
             practice: sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac).to_owned(),
+            nca: h.is_some_and(|h| h.nca),
+            commissioner: check::commissioner_name(check::who_pays(l, sus, &inputs.orgs).map(|w| w.0).as_ref()),
             matched_by,
             sus_key: sus.map(|s| key_of(s)),
             billed: l.amount,
