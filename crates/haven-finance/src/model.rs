@@ -184,6 +184,9 @@ pub struct Inputs {
     pub deaths: HashMap<String, Date>,
     pub prices: Prices,
     pub orgs: OrgTable,
+    /// ACM value by (provider, commissioner, first day of the activity
+    /// month), pence; `None` when no ACM is loaded (the check does not run).
+    pub acm: Option<HashMap<(String, String, Date), i64>>,
     /// Optional datasets the session did not open (never loaded, or not
     /// linked for invoice validation by the agreement): the checks that
     /// need them could not run.

@@ -86,7 +86,7 @@ fn rows(zs: &ZoneSession, have: &[String], zone: &str, dataset: &str, required: 
 pub fn inputs(zs: &ZoneSession) -> Result<Inputs, FinanceError> {
     let ceff = tables(zs, "ceff")?;
     let reference = tables(zs, "reference")?;
-    let optional = [("ceff", "apc_episode", &ceff), ("ceff", "op_attendance", &ceff), ("ceff", "ecds_attendance", &ceff), ("ceff", "death", &ceff), ("reference", "mff", &reference), ("reference", "lsoa_lookup", &reference)];
+    let optional = [("ceff", "apc_episode", &ceff), ("ceff", "op_attendance", &ceff), ("ceff", "ecds_attendance", &ceff), ("ceff", "death", &ceff), ("reference", "mff", &reference), ("reference", "lsoa_lookup", &reference), ("ceff", "acm_total", &ceff)];
     let not_opened = optional.iter().filter(|(_, d, have)| !have.iter().any(|h| h == d)).map(|(z, d, _)| format!("{z}.{d}")).collect();
     Ok(Inputs {
         not_opened,
@@ -98,6 +98,11 @@ pub fn inputs(zs: &ZoneSession) -> Result<Inputs, FinanceError> {
             emergency(&rows(zs, &ceff, "ceff", "ecds_attendance", false, "SELECT * FROM ceff.ecds_attendance")?)?,
         ]
         .concat(),
+        acm: if ceff.iter().any(|t| t == "acm_total") {
+            Some(acm(&zs.sql("SELECT \"PROVIDER_CODE\", \"COMMISSIONER_CODE\", \"ACTIVITY_MONTH\", \"PRICE_ACTUAL\" FROM ceff.acm_total")?)?)
+        } else {
+            None
+        },
         deaths: deaths(&rows(zs, &ceff, "ceff", "death", false, "SELECT \"TOKEN_PERSON_ID\", \"REG_DATE_OF_DEATH\" FROM ceff.death")?)?,
         prices: prices(
             &rows(zs, &reference, "reference", "tariff_apc", true, "SELECT * FROM reference.tariff_apc")?,
@@ -108,6 +113,22 @@ pub fn inputs(zs: &ZoneSession) -> Result<Inputs, FinanceError> {
             &rows(zs, &reference, "reference", "lsoa_lookup", false, "SELECT \"LSOA21\", \"SUB_ICB\" FROM reference.lsoa_lookup")?,
         )?,
     })
+}
+
+/// ACM value by provider, commissioner and month (rows without a month
+/// or value add nothing).
+fn acm(batches: &[RecordBatch]) -> Result<HashMap<(String, String, Date), i64>, FinanceError> {
+    let mut out: HashMap<(String, String, Date), i64> = HashMap::new();
+    for b in batches {
+        let c = Cols { b, dataset: "acm_total" };
+        let (provider, commissioner, month, value) = (c.text("PROVIDER_CODE")?, c.text("COMMISSIONER_CODE")?, c.dates("ACTIVITY_MONTH")?, c.money("PRICE_ACTUAL")?);
+        for i in 0..b.num_rows() {
+            if let (Some(m), Some(v)) = (d(&month, i), n(&value, i)) {
+                *out.entry((t(&provider, i), t(&commissioner, i), m.first_of_month())).or_default() += v;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn invoices(batches: &[RecordBatch]) -> Result<Vec<Invoice>, FinanceError> {

@@ -28,6 +28,12 @@ pub enum Reason {
     /// Invoice level: the invoice number is used by another invoice of
     /// the same provider.
     DuplicateInvoiceNumber,
+    /// Invoice level: the contracted invoices of a provider, commissioner
+    /// and month do not add up to the provider's ACM total.
+    AcmTotalMismatch,
+    /// Invoice level: a contracted invoice with no ACM rows for its
+    /// provider, commissioner and month (when ACM is loaded).
+    NoAcmTotal,
 }
 
 /// One row of the reason table.
@@ -42,7 +48,7 @@ pub struct ReasonRow {
 }
 
 /// Every reason, documented once (`haven iv reasons` prints it).
-pub const REASONS: [ReasonRow; 17] = [
+pub const REASONS: [ReasonRow; 19] = [
     row(Reason::NotResponsibleCommissioner, "NOT_RESPONSIBLE_COMMISSIONER", "Another ICB is responsible for the patient on the activity date", "check::responsibility", "Who Pays? v3 (NHS England, 2024); CAM v5.3 order, datasets.md §6.2"),
     row(Reason::NhseCommissioned, "NHSE_COMMISSIONED", "NHS England commissions the activity (armed forces 13Q practice, health and justice, secondary dental)", "check::responsibility", "CAM v5.3 steps D, E, J; datasets.md §6.2"),
     row(Reason::NoSusRecord, "NO_SUS_RECORD", "No SUS+ spell or attendance matches the line by its record key or by patient, provider, date and setting", "matching::find", "NHS England invoice validation guidance: backing data must match SUS+ (datasets.md §6.1)"),
@@ -60,6 +66,8 @@ pub const REASONS: [ReasonRow; 17] = [
     row(Reason::InvalidAmount, "INVALID_AMOUNT", "LINE_AMOUNT is missing or negative", "check::line", "datasets.md §10.11 LINE_AMOUNT"),
     row(Reason::InvoiceTotalMismatch, "INVOICE_TOTAL_MISMATCH", "The invoice's TOTAL_NET is not the sum of its lines", "validate::invoice_findings", "datasets.md §10.11 TOTAL_NET = Σ line amounts"),
     row(Reason::DuplicateInvoiceNumber, "DUPLICATE_INVOICE_NUMBER", "Another invoice of the same provider has the same invoice number", "validate::invoice_findings", "datasets.md §10.11 INVOICE_NUMBER unique per supplier"),
+    row(Reason::AcmTotalMismatch, "ACM_TOTAL_MISMATCH", "The provider's contracted invoices for the commissioner and month do not total its aggregate contract monitoring (ACM) return", "validate::acm_findings", "datasets.md §6.1: the ACM total must equal the invoice value (NHS Standard Contract, Schedule 6)"),
+    row(Reason::NoAcmTotal, "NO_ACM_TOTAL", "A contracted invoice with no ACM return for its provider, commissioner and month", "validate::acm_findings", "datasets.md §6.1 (NHS Standard Contract, Schedule 6: monthly ACM)"),
 ];
 
 const fn row(reason: Reason, code: &'static str, meaning: &'static str, rule: &'static str, source: &'static str) -> ReasonRow {

@@ -226,6 +226,34 @@ fn invoice_findings(inputs: &Inputs, month: Option<&str>) -> Vec<InvoiceFinding>
             out.push(finding(inv, Finding::new(Reason::DuplicateInvoiceNumber, format!("{} invoices of this provider share the number", invs.len()))));
         }
     }
+    if let Some(acm) = &inputs.acm {
+        out.extend(acm_findings(inputs, acm, month).into_iter().map(|(inv, f)| finding(inv, f)));
+    }
+    out
+}
+
+/// The ACM check (datasets.md §6.1: "its total must equal the invoice
+/// value"): ACM is returned for contracted activity, monthly, per provider
+/// and commissioner, so the contracted invoices of a provider, commissioner
+/// and activity month together must total the ACM rows of that month, to
+/// the penny. NCA invoices have no ACM and are not checked.
+fn acm_findings<'a>(inputs: &'a Inputs, acm: &HashMap<(String, String, Date), i64>, month: Option<&str>) -> Vec<(&'a Invoice, Finding)> {
+    let mut groups: BTreeMap<(&str, &str, Date), Vec<&Invoice>> = BTreeMap::new();
+    for inv in inputs.invoices.iter().filter(|i| !i.nca && in_month(Some(i), month)) {
+        if let Some(start) = inv.period_start {
+            groups.entry((inv.provider.as_str(), inv.commissioner.as_str(), start.first_of_month())).or_default().push(inv);
+        }
+    }
+    let mut out = Vec::new();
+    for ((provider, commissioner, m), invs) in groups {
+        let billed: i64 = invs.iter().map(|i| i.total_net.unwrap_or(0)).sum();
+        let f = match acm.get(&(provider.to_owned(), commissioner.to_owned(), m)) {
+            None => Finding::new(Reason::NoAcmTotal, format!("no ACM rows for provider {provider}, commissioner {commissioner}, {}", &m.to_string()[..7])),
+            Some(&total) if total != billed => Finding::new(Reason::AcmTotalMismatch, format!("contracted invoices total {billed}p, ACM {total}p for {}", &m.to_string()[..7])),
+            Some(_) => continue,
+        };
+        out.extend(invs.into_iter().map(|i| (i, f.clone())));
+    }
     out
 }
 

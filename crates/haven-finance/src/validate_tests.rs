@@ -98,6 +98,7 @@ fn inputs() -> Inputs {
         deaths: Default::default(),
         prices,
         orgs,
+        acm: None,
         not_opened: Vec::new(),
     }
 }
@@ -128,6 +129,31 @@ fn each_line_ends_validated_or_challenged_with_its_reasons() {
     assert_eq!(challenged, [("I1", 3), ("I2", 1), ("I2", 2), ("I9", 1)]);
     // Value challenged: four lines of £2,000.
     assert_eq!(v.value_challenged(), 800_000);
+}
+
+#[test]
+fn contracted_invoices_must_total_the_providers_acm_return() {
+    let mut i = inputs();
+    let key = |m: &str| ("RX1".to_owned(), "QAA".to_owned(), day(&format!("{m}-01")));
+    // ACM for May: EL £5,000 + NEL £1,000 = £6,000, I1's TOTAL_NET: agrees.
+    // ACM for June: £4,000 against I2's TOTAL_NET of £4,160 (16,000p more):
+    // ACM_TOTAL_MISMATCH on I2, June's only contracted invoice.
+    i.acm = Some([(key("2024-05"), 500_000 + 100_000), (key("2024-06"), 400_000)].into_iter().collect());
+    let v = run(&i, &Config::for_icb("QAA"), None);
+    let found: Vec<(&str, Reason)> = v.invoices.iter().map(|f| (f.invoice_id.as_str(), f.finding.reason)).collect();
+    assert_eq!(found, [("I2", Reason::AcmTotalMismatch)]);
+    assert!(v.invoices[0].finding.evidence.contains("416000p, ACM 400000p"), "{}", v.invoices[0].finding.evidence);
+    // No ACM row for June at all: NO_ACM_TOTAL. An NCA invoice is never
+    // checked (ACM covers contracted activity).
+    i.acm = Some([(key("2024-05"), 600_000)].into_iter().collect());
+    let v = run(&i, &Config::for_icb("QAA"), None);
+    assert_eq!(v.invoices.iter().map(|f| f.finding.reason).collect::<Vec<_>>(), [Reason::NoAcmTotal]);
+    i.invoices[1].nca = true;
+    assert!(run(&i, &Config::for_icb("QAA"), None).invoices.is_empty());
+    // Without an ACM feed the check does not run.
+    i.invoices[1].nca = false;
+    i.acm = None;
+    assert!(run(&i, &Config::for_icb("QAA"), None).invoices.is_empty());
 }
 
 #[test]

@@ -102,7 +102,7 @@ pub fn dsa_dataset(zone: Zone, dataset: &str) -> Option<&'static str> {
         (false, "ecds_attendance" | "ae_attendance") => "ecds",
         (false, "death") => "deaths",
         (false, "gp_patient" | "gp_registration" | "gp_event" | "gp_medication" | "gp_register") => "gp_extract",
-        (false, "invoice_header" | "invoice_line") => "invoices",
+        (false, "invoice_header" | "invoice_line" | "acm_total") => "invoices",
         (false, "mhsds_summary") => "mhsds",
         (false, _) => return None,
     };

@@ -14,7 +14,7 @@ use crate::error::IngestError;
 use crate::feed::{Feed, Origin};
 
 /// Order of local tables within a DSCRO drop.
-const LOCAL_ORDER: [Table; 14] = [
+const LOCAL_ORDER: [Table; 15] = [
     Table::OptoutCleanList,
     Table::GpPatient,
     Table::GpRegistration,
@@ -29,6 +29,7 @@ const LOCAL_ORDER: [Table; 14] = [
     Table::MhsdsSummary,
     Table::InvoiceHeader,
     Table::InvoiceLine,
+    Table::AcmTotal,
 ];
 
 const REFERENCE_ORDER: [Table; 6] = [

@@ -110,7 +110,7 @@ impl Feed {
             (Origin::Reference, _) => vec![Zone::Reference],
             (Origin::National, _) => vec![Zone::National],
             (Origin::Local, OptoutCleanList) => vec![Zone::Staging],
-            (Origin::Local, InvoiceHeader | InvoiceLine) => vec![Zone::Staging, Zone::Ceff],
+            (Origin::Local, InvoiceHeader | InvoiceLine | AcmTotal) => vec![Zone::Staging, Zone::Ceff],
             (Origin::Local, ApcEpisode | OpAttendance | EcdsAttendance | AeAttendance | CcPeriod | Death) => {
                 vec![Zone::Staging, Zone::Ceff, Zone::Pseudonymised]
             }
@@ -240,6 +240,11 @@ fn roles(table: Table) -> Roles {
             provider: Some("PROVIDER_CODE"),
             required: &["PROVIDER_CODE", "TOTAL_NET"],
             date_order: &[("ACTIVITY_PERIOD_START", "ACTIVITY_PERIOD_END")],
+            ..Roles::default()
+        },
+        AcmTotal => Roles {
+            provider: Some("PROVIDER_CODE"),
+            required: &["PROVIDER_CODE", "COMMISSIONER_CODE", "ACTIVITY_MONTH", "PRICE_ACTUAL"],
             ..Roles::default()
         },
         InvoiceLine => Roles {

@@ -52,6 +52,12 @@ impl Date {
         civil_from_days(self.0)
     }
 
+    /// The first day of this date's month.
+    pub fn first_of_month(self) -> Date {
+        let (_, _, d) = self.ymd();
+        self.add_days(1 - d as i32)
+    }
+
     pub fn year(self) -> i32 {
         self.ymd().0
     }

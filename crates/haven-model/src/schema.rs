@@ -117,6 +117,10 @@ pub enum Table {
     InvoiceHeader,
     /// Patient-level backing-data line of an invoice (§10.11).
     InvoiceLine,
+    /// Aggregate contract monitoring (ACM): a provider's monthly totals by
+    /// commissioner and point of delivery, whose sum an invoice must equal
+    /// (§6.1).
+    AcmTotal,
     /// Organisations, time-versioned (§10.10).
     Org,
     /// LSOA 2021 ↔ 2011, commissioner and deprivation lookup (§10.10).
@@ -133,7 +137,7 @@ pub enum Table {
     OptoutCleanList,
 }
 
-const TABLE_COUNT: usize = 22;
+const TABLE_COUNT: usize = 23;
 
 impl Table {
     /// Every table, in declaration order (`Table::ALL[t as usize] == t`).
@@ -153,6 +157,7 @@ impl Table {
         Table::MhsdsSummary,
         Table::InvoiceHeader,
         Table::InvoiceLine,
+        Table::AcmTotal,
         Table::Org,
         Table::LsoaLookup,
         Table::PostcodeLookup,
@@ -180,6 +185,7 @@ impl Table {
             Table::MhsdsSummary => "mhsds_summary",
             Table::InvoiceHeader => "invoice_header",
             Table::InvoiceLine => "invoice_line",
+            Table::AcmTotal => "acm_total",
             Table::Org => "org",
             Table::LsoaLookup => "lsoa_lookup",
             Table::PostcodeLookup => "postcode_lookup",
@@ -257,6 +263,7 @@ impl Table {
             ],
             Table::InvoiceHeader => &["INVOICE_ID"],
             Table::InvoiceLine => &["INVOICE_ID", "LINE_NO"],
+            Table::AcmTotal => &["PROVIDER_CODE", "COMMISSIONER_CODE", "COMMISSIONING_SERIAL_NO", "ACTIVITY_MONTH", "NATIONAL_POD"],
             // One row per version of an organisation; OPEN_DATE starts the version.
             Table::Org => &["ORG_CODE", "OPEN_DATE"],
             // 2011 → 2021 LSOAs split and merge, so a row is a (2021, 2011) pair.
@@ -288,6 +295,7 @@ impl Table {
             Table::MhsdsSummary => "REPORTING_PERIOD_START",
             Table::InvoiceHeader => "INVOICE_DATE",
             Table::InvoiceLine => "ACTIVITY_DATE",
+            Table::AcmTotal => "ACTIVITY_MONTH",
             _ => return None,
         })
     }
@@ -344,6 +352,7 @@ fn columns(table: Table) -> Vec<Field> {
         Table::MhsdsSummary => mhsds_summary(),
         Table::InvoiceHeader => invoice_header(),
         Table::InvoiceLine => invoice_line(),
+        Table::AcmTotal => acm_total(),
         Table::Org => org(),
         Table::LsoaLookup => lsoa_lookup(),
         Table::PostcodeLookup => postcode_lookup(),
@@ -950,6 +959,23 @@ fn invoice_header() -> Vec<Field> {
         money("VAT"),
         text("BACKING_DATA_REF", 100),
         datetime("RECEIVED_AT"),
+    ]
+}
+
+/// ACM (datasets.md §6.1: "aggregate; its total must equal the invoice
+/// value"; NHS Data Dictionary "Aggregate Contract Monitoring"): one row per
+/// provider, commissioner, contract, month and national point of delivery.
+/// No patient in it.
+fn acm_total() -> Vec<Field> {
+    vec![
+        code("PROVIDER_CODE", 5),
+        code("COMMISSIONER_CODE", 5),
+        text("COMMISSIONING_SERIAL_NO", 6),
+        // The first day of the activity month.
+        date("ACTIVITY_MONTH"),
+        text("NATIONAL_POD", 12),
+        int("ACTIVITY"),
+        money("PRICE_ACTUAL"),
     ]
 }
 

@@ -207,7 +207,13 @@ struct Header {
     total: i64,
     provider: String,
     month: i32,
+    /// Lines and amount by point of delivery: the provider's ACM rows.
+    by_pod: BTreeMap<&'static str, (i64, i64)>,
 }
+
+/// Of contracted invoices, the share whose ACM total the provider reports
+/// differently from the invoice (a POD row short by one line's amount).
+const P_ACM_MISMATCH: f64 = 0.02;
 
 /// Error shares (of eligible lines); about 4% of lines carry an error.
 const P_DUPLICATE: f64 = 0.010;
@@ -361,10 +367,13 @@ impl Assembler {
         let focus = self.focus_icb;
         let header = self.invoices.entry(key).or_insert_with(|| {
             let number = format!("{}-{}{:02}-{}", c.procode3, month / 12, month % 12 + 1, if contracted { "C" } else { "N" });
-            Header { id: invoice_id(&number, focus), number, lines: 0, total: 0, provider: c.procode3.clone(), month }
+            Header { id: invoice_id(&number, focus), number, lines: 0, total: 0, provider: c.procode3.clone(), month, by_pod: BTreeMap::new() }
         });
         header.lines += 1;
         header.total += amount;
+        let at = header.by_pod.entry(pod(c)).or_default();
+        at.0 += 1;
+        at.1 += amount;
         let line_no = header.lines;
         let (number, id) = (header.number.clone(), header.id.clone());
         let priced = price(c);
@@ -391,6 +400,35 @@ impl Assembler {
             *self.error_counts.entry(e.code()).or_default() += 1;
             self.truth.extend_from_slice(format!("{number}|{line_no}|{}\n", e.code()).as_bytes());
         }
+    }
+
+    /// Aggregate contract monitoring (datasets.md §6.1), once every line is
+    /// in: per contracted invoice, one row per point of delivery with its
+    /// activity and value, summing to the invoice's total — except on a few
+    /// invoices (their own random stream, so nothing else moves), where the
+    /// largest POD row is short by its mean line amount. Returns the rows
+    /// and the ground truth of those invoices.
+    pub fn acm(&self, seed: u64) -> ((Vec<u8>, u64), (Vec<u8>, u64)) {
+        let mut rng = Rng::stream(seed, &[0xAC3]);
+        let mut out = crate::sink::header(|s| acm_row(s, "", "", 0, "", 0, 0));
+        let mut truth = b"INVOICE_NUMBER|ERROR_KIND\n".to_vec();
+        let (mut rows, mut wrong) = (0, 0);
+        for h in self.invoices.values().filter(|h| h.number.ends_with('C')) {
+            let short = rng.chance(P_ACM_MISMATCH);
+            let largest = h.by_pod.iter().max_by_key(|(_, v)| v.1).map(|(p, _)| *p);
+            for (pod, (n, amount)) in &h.by_pod {
+                let amount = if short && Some(*pod) == largest { amount - amount / n.max(&1) } else { *amount };
+                let mut sink = RowSink::new(&mut out);
+                acm_row(&mut sink, &h.provider, self.focus_icb, h.month, pod, *n, amount);
+                sink.end();
+                rows += 1;
+            }
+            if short {
+                truth.extend_from_slice(format!("{}|ACM_TOTAL_MISMATCH\n", h.number).as_bytes());
+                wrong += 1;
+            }
+        }
+        ((out, rows), (truth, wrong))
     }
 
     /// Header rows, once every line is in.
@@ -450,6 +488,17 @@ fn header_row<S: Sink>(s: &mut S, h: Option<&Header>, icb: &str) {
     s.int("VAT", h.map(|_| 0));
     s.str("BACKING_DATA_REF", &h.map(|h| format!("PLCM-{}", h.number)).unwrap_or_default());
     s.str("RECEIVED_AT", &end.map(|d| format!("{}T09:00:00", d.add_days(12))).unwrap_or_default());
+}
+
+fn acm_row<S: Sink>(s: &mut S, provider: &str, icb: &str, month: i32, pod: &str, activity: i64, amount: i64) {
+    let start = (!provider.is_empty()).then(|| Date::from_ymd(month / 12, (month % 12) as u32 + 1, 1).ok()).flatten();
+    s.str("PROVIDER_CODE", provider);
+    s.str("COMMISSIONER_CODE", icb);
+    s.str("COMMISSIONING_SERIAL_NO", if provider.is_empty() { "" } else { "000001" });
+    s.date("ACTIVITY_MONTH", start);
+    s.str("NATIONAL_POD", pod);
+    s.int("ACTIVITY", (!provider.is_empty()).then_some(activity));
+    s.int("PRICE_ACTUAL", (!provider.is_empty()).then_some(amount));
 }
 
 #[derive(Default)]

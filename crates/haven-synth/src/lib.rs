@@ -397,6 +397,9 @@ fn write_tail(
     put("reference/tariff_apc.psv".into(), reference::tariff(fyears))?;
     put("reference/mff.psv".into(), reference::mff(geo, fyears))?;
     put(format!("{local}/invoice_header.psv"), assembler.headers())?;
+    let (acm, acm_truth) = assembler.acm(cfg.seed);
+    put(format!("{local}/acm_total.psv"), acm)?;
+    put("ground_truth/acm_errors.psv".into(), acm_truth)?;
     let mut lines = Assembler::header_row();
     lines.extend_from_slice(&assembler.lines);
     put(format!("{local}/invoice_line.psv"), (lines, assembler.line_count))?;

@@ -466,7 +466,7 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
     // and each amount published only past the magnitude rules.
     let id = s["output"].as_str().unwrap();
     let held = h.data.join("outputs").join(id);
-    for name in ["iv_summary.csv", "iv_accuracy_by_provider_month.csv", "iv_budget_by_practice_month.csv", "iv_budget_by_provider_pod_month.csv"] {
+    for name in ["iv_summary.csv", "iv_accuracy_by_provider_month.csv", "iv_budget_by_practice_month.csv", "iv_budget_by_provider_pod_month.csv", "iv_nca_by_commissioner.csv"] {
         let report = std::fs::read_to_string(held.join(name)).unwrap();
         assert!(report.lines().count() > 2, "{name}");
         if name.starts_with("iv_accuracy") {
@@ -480,6 +480,13 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
         assert!(!name.contains("practice") || report.contains(",*"), "{name}: {report}");
     }
     let (lines, challenged) = (s["lines"].as_u64().unwrap(), s["challenged"].as_u64().unwrap());
+    // ACM: each contracted invoice whose ACM return the generator made
+    // short is found, and no other (one contracted invoice per provider
+    // and month, so one finding each); every other one agrees.
+    let acm_wrong = std::fs::read_to_string(synth.join("ground_truth/acm_errors.psv")).unwrap().lines().count() as u64 - 1;
+    assert!(acm_wrong > 0);
+    assert_eq!(s["invoice_findings"]["ACM_TOTAL_MISMATCH"].as_u64(), Some(acm_wrong), "{}", s["invoice_findings"]);
+    assert!(s["invoice_findings"].get("NO_ACM_TOTAL").is_none(), "{}", s["invoice_findings"]);
     let q = &s["quality"];
     // Every line of the file is checked (the header row is not a line).
     let file_lines = std::fs::read_to_string(synth.join("dscro/QMJ/invoice_line.psv")).unwrap().lines().count() as u64 - 1;
