@@ -57,6 +57,9 @@ pub struct Cache {
     /// The newest released outputs found at an audit head (see
     /// [`App::released_insight`]).
     newest: Mutex<Option<(String, Insight)>>,
+    /// Held files already hashed as written, by their stamp (the review
+    /// page reads and hashes only what changed).
+    pub(crate) verified: haven_governance::outputs::Verified,
 }
 
 /// Renderings of held files keyed by (output, name, SHA-256), for the

@@ -34,10 +34,16 @@ impl App {
     pub fn output(&self, id: &str) -> Result<Shown, AppError> {
         let outputs = Outputs::open(&self.data)?;
         let output = outputs.get(id)?.ok_or_else(|| AppError::NotFound(format!("no output {id}")))?;
-        // Every file is read and checked against the manifest on each call;
-        // only the rendering of bytes already seen (same output, name and
-        // SHA-256) is reused.
-        let (files, bytes) = outputs.inspect_rendered_by(id, |sha, name, b, names| self.cache.rendering(id, name, sha, || Outputs::render(name, b, names)))?.into_iter().unzip();
+        // Every file is checked against the manifest on each call: read and
+        // hashed unless its stamp (device, inode, size, mtime, ctime) is the
+        // one it had when it last hashed as written; the rendering of bytes
+        // already seen (same output, name and SHA-256) is reused. Export
+        // hashes everything afresh.
+        let verified = Some(&self.cache.verified);
+        let (files, bytes) = outputs
+            .inspect_verified_by(id, verified, |sha, name, b, names| self.cache.rendering(id, name, sha, || Outputs::render(name, b, names)))?
+            .into_iter()
+            .unzip();
         Ok(Shown { output, files, bytes })
     }
 

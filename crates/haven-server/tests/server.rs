@@ -412,3 +412,39 @@ fn given_a_certificate_it_serves_tls_and_refuses_a_readable_key() {
     // Without trusting it, the handshake fails: it is TLS, not plain HTTP.
     assert!(!curl(&[]).status.success());
 }
+
+#[test]
+fn a_large_output_is_reviewed_page_by_page_and_a_changed_file_is_named_on_every_page() {
+    let fx = Fixture::new();
+    let server = Server::start(&fx.app);
+    let http = agent();
+    let ana = haven_app::Actor::Signed(Fixture::session("ana", Role::Analyst));
+    // 45 tables: pages of 40, so 1–40 then 41–45.
+    let (id, files) = fx
+        .app
+        .hold(&ana, "Many tables", |draft| {
+            for i in 0..45 {
+                draft.put(&format!("t{i:02}.csv"), format!("area,count\nA{i:02},{}\n", 100 + i).as_bytes())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(files, 45);
+    let ben = fx.token("ben", Role::Analyst);
+    let page = |q: &str| read(http.get(&format!("{}/outputs/{id}{q}", server.base)).header("Cookie", &format!("haven_session={ben}")).call());
+    let (status, _, first) = page("");
+    assert_eq!(status, 200, "{first}");
+    assert!(first.contains("Files 1–40 of 45, page 1 of 2") && first.contains("45 files, every one as its manifest records it"), "{first}");
+    assert!(first.contains(">A00<") && first.contains(">A39<") && !first.contains(">A40<"), "{first}");
+    assert!(first.contains("Your decision"), "the decision form is on every page");
+    let (_, _, second) = page("?page=2");
+    assert!(second.contains(">A40<") && second.contains(">A44<") && !second.contains(">A39<"), "{second}");
+    // Past the end: the last page.
+    assert!(page("?page=99").2.contains("page 2 of 2"));
+    // A file changed on disk is named at the top of every page.
+    std::fs::write(fx.data_dir().join("outputs").join(&id).join("t44.csv"), "area,count\nA44,3\n").unwrap();
+    for q in ["", "?page=2"] {
+        let (_, _, body) = page(q);
+        assert!(body.contains("1 of 45 files are not as written") && body.contains("t44.csv: CHANGED"), "{body}");
+    }
+}

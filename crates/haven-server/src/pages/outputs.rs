@@ -4,7 +4,7 @@
 //! [`crate::pages::insight`]). Nothing else reaches these pages: every figure has passed
 //! disclosure control before it was held, and two reviewers released it.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -58,11 +58,58 @@ pub(crate) fn csv_table(caption: &str, bytes: &[u8]) -> Markup {
     }
 }
 
-/// Every file of a shown output: tables as tables, charts as images with
-/// their title and description as alternative text.
-fn files(shown: &haven_app::outputs::Shown, file_href: impl Fn(&str) -> String) -> Markup {
+/// Files one page of an output shows: an `icb`-scale output holds ~700
+/// tables and charts, several megabytes as one page. Every file is still
+/// checked on every view, and any file not as written is named at the top
+/// of every page.
+const PER_PAGE: usize = 40;
+
+/// Which page of an output's files (`?page=N`, from 1).
+#[derive(Deserialize, Default)]
+pub struct Paging {
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+impl Paging {
+    fn index(&self, files: usize) -> usize {
+        let last = files.saturating_sub(1) / PER_PAGE;
+        self.page.unwrap_or(1).clamp(1, last + 1) - 1
+    }
+}
+
+/// The files' check at a glance, and the links between pages.
+fn overview(shown: &haven_app::outputs::Shown, page: usize, href: impl Fn(usize) -> String) -> Markup {
+    let bad: Vec<&haven_governance::outputs::Inspected> = shown.files.iter().filter(|f| f.state != FileState::Held).collect();
+    let pages = shown.files.len().div_ceil(PER_PAGE).max(1);
+    let (from, to) = (page * PER_PAGE + 1, ((page + 1) * PER_PAGE).min(shown.files.len()));
+    html! {
+        @if bad.is_empty() {
+            p class="nhsuk-body" { (shown.files.len()) " files, every one as its manifest records it." }
+        } @else {
+            div class="nhsuk-warning-callout" {
+                h2 class="nhsuk-warning-callout__label" { (bad.len()) " of " (shown.files.len()) " files are not as written" }
+                ul { @for f in &bad { li { (f.name) ": " (f.state.describe()) } } }
+            }
+        }
+        @if pages > 1 {
+            nav class="nhsuk-pagination" role="navigation" aria-label="Pages of files" {
+                p class="nhsuk-body" { "Files " (from) "–" (to) " of " (shown.files.len()) ", page " (page + 1) " of " (pages) "." }
+                ul class="nhsuk-list haven-pages" {
+                    @for p in 0..pages {
+                        li { @if p == page { strong { (p + 1) } } @else { a href=(href(p + 1)) { "Page " (p + 1) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One page of a shown output's files: tables as tables, charts as images
+/// with their title and description as alternative text.
+fn files(shown: &haven_app::outputs::Shown, page: usize, file_href: impl Fn(&str) -> String) -> Markup {
     let mut parts = Vec::new();
-    for (f, bytes) in shown.files.iter().zip(&shown.bytes) {
+    for (f, bytes) in shown.files.iter().zip(&shown.bytes).skip(page * PER_PAGE).take(PER_PAGE) {
         let r = f.rendering.as_ref();
         let part = if f.state != FileState::Held {
             html! { div class="nhsuk-warning-callout" { h3 class="nhsuk-warning-callout__label" { (f.name) } p { (f.state.describe()) } } }
@@ -105,10 +152,15 @@ pub async fn released_list(State(state): State<Shared>, signed: Signed) -> Page 
 }
 
 /// `GET /released/{id}`: refused (and audited) for anything not released.
-pub async fn released_one(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Page {
+pub async fn released_one(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Query(paging): Query<Paging>) -> Page {
     let shown = call(&state, &signed, move |app| app.released_output(&id)).await?;
     let id = shown.output.id.clone();
-    let body = html! { (header(&shown.output)) (files(&shown, |n| format!("/released/{id}/{n}"))) };
+    let page = paging.index(shown.files.len());
+    let body = html! {
+        (header(&shown.output))
+        (overview(&shown, page, |p| format!("/released/{id}?page={p}")))
+        (files(&shown, page, |n| format!("/released/{id}/{n}")))
+    };
     render(&state, &signed, &shown.output.title.clone(), body).await
 }
 
@@ -146,14 +198,16 @@ pub async fn list(State(state): State<Shared>, signed: Signed) -> Page {
 }
 
 /// `GET /outputs/{id}`: every file rendered, and the decision form.
-pub async fn show(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Page {
+pub async fn show(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Query(paging): Query<Paging>) -> Page {
     let shown = call(&state, &signed, move |app| app.output(&id)).await?;
     let token = csrf(&state, &signed).await?;
     let id = shown.output.id.clone();
     let own = shown.output.author == signed.session.user;
+    let page = paging.index(shown.files.len());
     let body = html! {
         (header(&shown.output))
-        (files(&shown, |n| format!("/outputs/{id}/view/{n}")))
+        (overview(&shown, page, |p| format!("/outputs/{id}?page={p}")))
+        (files(&shown, page, |n| format!("/outputs/{id}/view/{n}")))
         @if shown.output.status == Status::Pending && !own {
             h2 class="nhsuk-heading-m" { "Your decision" }
             form method="post" action={"/outputs/" (id) "/review"} {
