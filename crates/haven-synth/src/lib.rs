@@ -79,6 +79,12 @@ pub enum Scale {
     Quarter,
     /// Everyone: about 20 million APC episodes a year.
     National,
+    /// Everyone who lives in the focus ICB (about 1.5 million people for
+    /// QMJ), and one person in 1,000 elsewhere (so other commissioners'
+    /// patients still appear on its invoices): the full-size ICB year that
+    /// `haven bench iv` validates. The national extract is not meant for
+    /// benchmarking at this scale.
+    FullIcb,
 }
 
 impl Scale {
@@ -87,7 +93,16 @@ impl Scale {
             Scale::Small => 0.001,
             Scale::Icb => 0.02,
             Scale::Quarter => 0.25,
-            Scale::National => 1.0,
+            Scale::National | Scale::FullIcb => 1.0,
+        }
+    }
+
+    /// The share of ICB `icb`'s residents generated when `focus` is the
+    /// focus ICB.
+    pub fn fraction_of(self, icb: usize, focus: usize) -> f64 {
+        match self {
+            Scale::FullIcb if icb != focus => Scale::Small.fraction(),
+            s => s.fraction(),
         }
     }
 
@@ -97,6 +112,7 @@ impl Scale {
             "icb" => Some(Scale::Icb),
             "quarter" => Some(Scale::Quarter),
             "national" => Some(Scale::National),
+            "full-icb" => Some(Scale::FullIcb),
             _ => None,
         }
     }
@@ -317,7 +333,7 @@ pub fn generate_with_progress(cfg: &SynthConfig, out_dir: &Path, progress: &mut 
         writers[*o as usize] = Some(w);
     }
 
-    let chunks = plan_chunks(cfg.scale.fraction());
+    let chunks = plan_chunks(|icb| cfg.scale.fraction_of(icb, focus));
     let people: u64 = chunks.iter().map(|c| c.len).sum();
     let postcode_geo = Geography::build(cfg.seed);
     let hosted_geo = Geography::build(cfg.seed);
@@ -412,11 +428,11 @@ fn write_tail(
 }
 
 /// People per ICB at the scale, then chunks of at most `CHUNK`.
-fn plan_chunks(fraction: f64) -> Vec<Chunk> {
+fn plan_chunks(fraction: impl Fn(usize) -> f64) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     let mut idx = 0;
     for (icb, profile) in ICBS.iter().enumerate() {
-        let n = (f64::from(profile.pop_k) * 1000.0 * fraction).round() as u64;
+        let n = (f64::from(profile.pop_k) * 1000.0 * fraction(icb)).round() as u64;
         let mut no = 0;
         let mut off = 0;
         while off < n {

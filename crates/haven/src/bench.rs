@@ -36,7 +36,7 @@ const DATASETS: [&str; 3] = ["apc_episode", "op_attendance", "ecds_attendance"];
 
 /// Resets this process's peak-RSS mark so a phase's peak is its own
 /// (Linux `clear_refs` 5).
-fn reset_peak() {
+pub(crate) fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
@@ -277,6 +277,12 @@ fn duck_answers((parquet, csv, derived): &(Duck, Duck, Option<Duck>)) -> [Option
 /// own) and derives the spells; returns the seconds taken in all and
 /// deriving spells.
 fn ingest(plan: dir::Plan, data: &Path, keys: &Path) -> Result<(f64, f64)> {
+    let wanted = |name: &str| DATASETS.iter().any(|d| name == format!("national.{d}"));
+    ingest_where(plan, data, keys, |f| f.origin == Origin::Reference || wanted(&f.name()))
+}
+
+/// Loads the planned files `keep` accepts (see [`ingest`]).
+pub(crate) fn ingest_where(plan: dir::Plan, data: &Path, keys: &Path, keep: impl Fn(&haven_ingest::feed::Feed) -> bool) -> Result<(f64, f64)> {
     Keys::init(keys)?;
     let mut store = Store::open_for_write(data)?;
     // Loaded under the demo agreement (imported, audited), so the benchmark
@@ -286,10 +292,9 @@ fn ingest(plan: dir::Plan, data: &Path, keys: &Path) -> Result<(f64, f64)> {
     let mut policy = IngestPolicy::for_icb("QMJ");
     policy.dsa = Some(demo.agreement().dsa.id.clone());
     policy.dsa_version = Some(demo.agreement().version.version);
-    let wanted = |name: &str| DATASETS.iter().any(|d| name == format!("national.{d}"));
     let t = Instant::now();
     let mut spells = Vec::new();
-    for (feed, path) in plan.files.into_iter().filter(|(f, _)| f.origin == Origin::Reference || wanted(&f.name())) {
+    for (feed, path) in plan.files.into_iter().filter(|(f, _)| keep(f)) {
         let report = crate::ingest::load_one(&mut store, &IngestRequest::new(feed, &path, policy.clone(), keys), true)?;
         spells.extend(report.spells);
     }

@@ -166,6 +166,24 @@ pub enum BenchCommand {
     Catalogue(BenchCatalogueArgs),
     /// Latency and throughput of the web app and API under concurrent signed-in clients, on the demo's store.
     Serve(BenchServeArgs),
+    /// Invoice validation over a full-size ICB year, beside DuckDB's core line-to-SUS matching and repricing join.
+    Iv(BenchIvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIvArgs {
+    /// Scale of the generated year: full-icb (every resident of the ICB), icb or small.
+    #[arg(long, default_value = "full-icb")]
+    pub scale: String,
+    /// Scratch folder, created by the bench (it must not exist) and kept for --reuse [default: a new temporary folder, deleted after].
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+    /// Reuse the store an earlier run loaded in --scratch (skips generating and loading).
+    #[arg(long)]
+    pub reuse: bool,
+    /// Also run DuckDB (Python package) on the core matching and repricing join over the same Parquet files.
+    #[arg(long)]
+    pub duckdb: bool,
 }
 
 #[derive(Debug, Args)]

@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
         Command::Bench { what: BenchCommand::Catalogue(a) } => crate::bench::bench_catalogue(&cli, a),
         Command::Bench { what: BenchCommand::Serve(a) } => crate::bench_serve::bench_serve(&cli, a),
+        Command::Bench { what: BenchCommand::Iv(a) } => crate::bench_iv::bench_iv(&cli, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

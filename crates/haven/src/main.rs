@@ -3,6 +3,7 @@
 mod access;
 mod analytics;
 mod bench;
+mod bench_iv;
 mod bench_serve;
 mod cli;
 mod commands;

@@ -338,6 +338,28 @@ fn the_catalogue_benchmark_gets_duckdbs_answers_from_the_same_definitions() {
     assert_eq!(v["answers_agree"], true);
 }
 
+/// `haven bench iv` compares Haven's whole validation with DuckDB's core
+/// join on the same CEfF Parquet: the two must agree on the work before
+/// their times mean anything — DuckDB's repricing finds exactly the APC
+/// lines Haven challenges for their price, and matches by key no more APC
+/// lines than there are.
+#[test]
+fn the_invoice_validation_benchmark_and_duckdbs_repricing_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let scratch = tmp.path().join("bench");
+    let run = h.run(&["--json", "bench", "iv", "--scale", "small", "--duckdb", "--scratch", scratch.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let (apc, matched) = (v["apc_lines"].as_u64().unwrap(), v["duckdb_matched"].as_u64().unwrap());
+    assert!(apc > 100 && v["lines"].as_u64().unwrap() > apc, "{v}");
+    assert_eq!(v["duckdb_apc_lines"].as_u64(), Some(apc), "{v}");
+    assert!(matched > apc * 9 / 10 && matched <= apc, "{v}");
+    assert!(v["apc_price_challenged"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["duckdb_price_differs"], v["apc_price_challenged"], "{v}");
+    assert!(v["haven_validate_seconds"].as_f64().unwrap() > 0.0 && v["duckdb_core_join_seconds"].as_f64().unwrap() > 0.0);
+}
+
 /// Issue 14 item 2: record-level data cannot leave through the output
 /// release. An analysis has no folder to write to (the old `--out
 /// <data-dir>/zones` is refused); a zone Parquet file copied into a held
