@@ -32,8 +32,19 @@ impl App {
     /// One output, its files checked against the manifest and rendered:
     /// reviewing needs no access to the data directory.
     pub fn output(&self, id: &str) -> Result<Shown, AppError> {
+        Ok(self.output_page(id, None, usize::MAX)?.0)
+    }
+
+    /// One page of an output (`page` from 1, `per` files a page; past the
+    /// end, the last): every file checked, only the page's files with
+    /// their bytes and rendering. Returns the page shown, from 0.
+    pub fn output_page(&self, id: &str, page: Option<usize>, per: usize) -> Result<(Shown, usize), AppError> {
         let outputs = Outputs::open(&self.data)?;
         let output = outputs.get(id)?.ok_or_else(|| AppError::NotFound(format!("no output {id}")))?;
+        let per = per.max(1);
+        let last = outputs.files(id)?.len().saturating_sub(1) / per;
+        let index = page.unwrap_or(1).clamp(1, last + 1) - 1;
+        let on_page = |i: usize| i / per == index;
         // Every file is checked against the manifest on each call: read and
         // hashed unless its stamp (device, inode, size, mtime, ctime) is the
         // one it had when it last hashed as written; the rendering of bytes
@@ -41,10 +52,10 @@ impl App {
         // hashes everything afresh.
         let verified = Some(&self.cache.verified);
         let (files, bytes) = outputs
-            .inspect_verified_by(id, verified, |sha, name, b, names| self.cache.rendering(id, name, sha, || Outputs::render(name, b, names)))?
+            .inspect_verified_by(id, verified, on_page, |sha, name, b, names| self.cache.rendering(id, name, sha, || Outputs::render(name, b, names)))?
             .into_iter()
             .unzip();
-        Ok(Shown { output, files, bytes })
+        Ok((Shown { output, files, bytes }, index))
     }
 
     /// Holds a disclosure-controlled table for review under the actor's
@@ -104,11 +115,16 @@ impl App {
     /// (held, rejected, unattested) is refused as if it did not exist to
     /// this role.
     pub fn released_output(&self, id: &str) -> Result<Shown, AppError> {
+        Ok(self.released_page(id, None, usize::MAX)?.0)
+    }
+
+    /// One page of a released output ([`App::output_page`]).
+    pub fn released_page(&self, id: &str, page: Option<usize>, per: usize) -> Result<(Shown, usize), AppError> {
         let o = self.attested(id)?;
         if o.status != Status::Released {
             return Err(AppError::Refused(format!("output {id} is not released")));
         }
-        self.output(id)
+        self.output_page(id, page, per)
     }
 
     /// The bytes of one file of a held output, for its reviewers' page (a

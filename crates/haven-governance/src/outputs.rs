@@ -460,19 +460,23 @@ impl Outputs {
     /// its bytes and the manifest's names, so a caller may keep renderings
     /// by content (the bytes are still read and checked on every call).
     pub fn inspect_rendered_by(&self, id: &str, render: impl FnMut(&str, &str, &[u8], &[String]) -> Rendering) -> Result<Vec<Checked>, GovernanceError> {
-        self.inspect_verified_by(id, None, render)
+        self.inspect_verified_by(id, None, |_| true, render)
     }
 
     /// [`Outputs::inspect_rendered_by`], skipping the read and hash of a
     /// file `verified` saw hash as written and whose stamp (device, inode,
-    /// size, mtime, ctime) has not changed since (see [`Verified`]).
+    /// size, mtime, ctime) has not changed since (see [`Verified`]); only
+    /// the manifest's files at the positions `shown` accepts come with their
+    /// bytes and rendering (a page of a large output), though every file is
+    /// checked.
     pub fn inspect_verified_by(
         &self,
         id: &str,
         verified: Option<&Verified>,
+        shown: impl Fn(usize) -> bool,
         mut render: impl FnMut(&str, &str, &[u8], &[String]) -> Rendering,
     ) -> Result<Vec<Checked>, GovernanceError> {
-        let checked = self.check_with(id, verified)?;
+        let checked = self.check_with(id, verified, shown)?;
         let names: Vec<String> = checked.iter().filter(|(i, _)| i.sha256.is_some()).map(|(i, _)| i.name.clone()).collect();
         Ok(checked
             .into_iter()
@@ -508,7 +512,7 @@ impl Outputs {
         let folder = self.dir.join(id);
         let mut out = Vec::new();
         for f in self.files(id)?.iter().filter(|f| keep(&f.name)) {
-            match check_file(&folder, f, None)? {
+            match check_file(&folder, f, None, true)? {
                 (_, Some(bytes)) => out.push((f.name.clone(), bytes)),
                 (state, None) => return Err(GovernanceError::Refused(format!("output {id}: {} is {}", f.name, state.describe()))),
             }
@@ -519,15 +523,15 @@ impl Outputs {
     /// The folder against the manifest, with the bytes of each file that
     /// is as written.
     fn check(&self, id: &str) -> Result<Vec<Checked>, GovernanceError> {
-        self.check_with(id, None)
+        self.check_with(id, None, |_| true)
     }
 
-    fn check_with(&self, id: &str, verified: Option<&Verified>) -> Result<Vec<Checked>, GovernanceError> {
+    fn check_with(&self, id: &str, verified: Option<&Verified>, with_bytes: impl Fn(usize) -> bool) -> Result<Vec<Checked>, GovernanceError> {
         let manifest = self.files(id)?;
         let folder = self.dir.join(id);
         let mut out = Vec::new();
-        for f in &manifest {
-            let (state, bytes) = check_file(&folder, f, verified)?;
+        for (i, f) in manifest.iter().enumerate() {
+            let (state, bytes) = check_file(&folder, f, verified, with_bytes(i))?;
             out.push((Inspected { name: f.name.clone(), sha256: Some(f.sha256.clone()), bytes: Some(f.bytes), state, rendering: None }, bytes));
         }
         if folder.is_dir() {
@@ -632,7 +636,7 @@ fn manifest(files: &[HeldFile]) -> String {
 
 /// One manifest file of `folder`: its state, and its bytes when it is as
 /// written (read once, never through a link, hashed from the same bytes).
-fn check_file(folder: &Path, f: &HeldFile, verified: Option<&Verified>) -> Result<(FileState, Option<Vec<u8>>), GovernanceError> {
+fn check_file(folder: &Path, f: &HeldFile, verified: Option<&Verified>, want_bytes: bool) -> Result<(FileState, Option<Vec<u8>>), GovernanceError> {
     let path = folder.join(&f.name);
     Ok(match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileState::Missing, None),
@@ -640,15 +644,15 @@ fn check_file(folder: &Path, f: &HeldFile, verified: Option<&Verified>) -> Resul
         Ok(m) if m.file_type().is_symlink() => (FileState::Symlink, None),
         Ok(m) if !m.is_file() => (FileState::NotAFile, None),
         Ok(m) => {
-            if let Some(bytes) = verified.and_then(|v| v.get(&path, &m, &f.sha256)) {
-                return Ok((FileState::Held, Some(bytes)));
+            if let Some(v) = verified.filter(|v| v.holds(&path, &m, &f.sha256)) {
+                return Ok((FileState::Held, if want_bytes { v.get(&path, &m, &f.sha256) } else { None }));
             }
             let bytes = read_nofollow(&path)?;
             if haven_store::hex(&Sha256::digest(&bytes)) == f.sha256 {
                 if let Some(v) = verified {
                     v.put(&path, &m, &f.sha256, &bytes);
                 }
-                (FileState::Held, Some(bytes))
+                (FileState::Held, want_bytes.then_some(bytes))
             } else {
                 (FileState::Changed, None)
             }

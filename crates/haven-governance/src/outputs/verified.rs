@@ -50,6 +50,13 @@ impl Verified {
         (*stamp == Stamp::of(m) && sha == sha256).then(|| bytes.as_ref().clone())
     }
 
+    /// Whether `path`, with metadata `m`, is the version that last hashed
+    /// to `sha256` (without copying its bytes).
+    pub(super) fn holds(&self, path: &Path, m: &std::fs::Metadata, sha256: &str) -> bool {
+        let files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        files.get(path).is_some_and(|(stamp, sha, _)| *stamp == Stamp::of(m) && sha == sha256)
+    }
+
     /// Remembers that `path`, with metadata `m` read before its bytes,
     /// hashed to `sha256`. (Had it changed after `m` was read, its ctime
     /// moved on and the stamp no longer matches: it is read again.)
@@ -71,7 +78,7 @@ mod tests {
     use super::*;
 
     fn states(outputs: &Outputs, id: &str, v: &Verified) -> Vec<(String, FileState, Option<Vec<u8>>)> {
-        let checked = outputs.inspect_verified_by(id, Some(v), |_, name, bytes, names| Outputs::render(name, bytes, names)).unwrap();
+        let checked = outputs.inspect_verified_by(id, Some(v), |_| true, |_, name, bytes, names| Outputs::render(name, bytes, names)).unwrap();
         checked.into_iter().map(|(i, b)| (i.name, i.state, b)).collect()
     }
 

@@ -71,12 +71,6 @@ pub struct Paging {
     page: Option<usize>,
 }
 
-impl Paging {
-    fn index(&self, files: usize) -> usize {
-        let last = files.saturating_sub(1) / PER_PAGE;
-        self.page.unwrap_or(1).clamp(1, last + 1) - 1
-    }
-}
 
 /// The files' check at a glance, and the links between pages.
 fn overview(shown: &haven_app::outputs::Shown, page: usize, href: impl Fn(usize) -> String) -> Markup {
@@ -153,9 +147,8 @@ pub async fn released_list(State(state): State<Shared>, signed: Signed) -> Page 
 
 /// `GET /released/{id}`: refused (and audited) for anything not released.
 pub async fn released_one(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Query(paging): Query<Paging>) -> Page {
-    let shown = call(&state, &signed, move |app| app.released_output(&id)).await?;
+    let (shown, page) = call(&state, &signed, move |app| app.released_page(&id, paging.page, PER_PAGE)).await?;
     let id = shown.output.id.clone();
-    let page = paging.index(shown.files.len());
     let body = html! {
         (header(&shown.output))
         (overview(&shown, page, |p| format!("/released/{id}?page={p}")))
@@ -199,11 +192,10 @@ pub async fn list(State(state): State<Shared>, signed: Signed) -> Page {
 
 /// `GET /outputs/{id}`: every file rendered, and the decision form.
 pub async fn show(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Query(paging): Query<Paging>) -> Page {
-    let shown = call(&state, &signed, move |app| app.output(&id)).await?;
+    let (shown, page) = call(&state, &signed, move |app| app.output_page(&id, paging.page, PER_PAGE)).await?;
     let token = csrf(&state, &signed).await?;
     let id = shown.output.id.clone();
     let own = shown.output.author == signed.session.user;
-    let page = paging.index(shown.files.len());
     let body = html! {
         (header(&shown.output))
         (overview(&shown, page, |p| format!("/outputs/{id}?page={p}")))
