@@ -10,9 +10,6 @@ mod common;
 #[path = "../../haven-server/tests/driver/mod.rs"]
 mod driver;
 
-use std::collections::BTreeMap;
-
-use common::{text, Haven};
 use driver::{wait_for, Browser};
 use haven_app::App;
 use haven_finance::challenge::Status;
@@ -20,14 +17,7 @@ use haven_finance::challenge::Status;
 #[test]
 fn issue_17_a_finance_validator_works_a_run_and_its_challenges_in_the_browser() {
     let tmp = tempfile::tempdir().unwrap();
-    let h = Haven::new(tmp.path());
-    let demo = h.run(&["demo", "--scale", "small", "--no-serve"]);
-    assert!(demo.status.success(), "{}", text(&demo));
-    let creds: BTreeMap<String, String> = std::fs::read_to_string(h.data.join("demo-credentials.txt"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(u, p)| (u.to_owned(), p.to_owned())))
-        .collect();
+    let (h, creds) = common::demo_store(tmp.path());
     let app = App::new(&h.data, &h.keys);
     haven_server::check_ready(&app).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{text, Haven};
 use haven_app::sign_in::{Channel, Request};
 use haven_app::App;
 
@@ -53,14 +52,7 @@ fn sign_in(app: &App, creds: &BTreeMap<String, String>, user: &str, purpose: Opt
 #[test]
 fn issue_16_an_analyst_runs_the_catalogue_from_the_web_and_the_dscro_sees_quality_and_quarantine() {
     let tmp = tempfile::tempdir().unwrap();
-    let h = Haven::new(tmp.path());
-    let demo = h.run(&["demo", "--scale", "small", "--no-serve"]);
-    assert!(demo.status.success(), "{}", text(&demo));
-    let creds: BTreeMap<String, String> = std::fs::read_to_string(h.data.join("demo-credentials.txt"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(u, p)| (u.to_owned(), p.to_owned())))
-        .collect();
+    let (h, creds) = common::demo_store(tmp.path());
     let app = App::new(&h.data, &h.keys);
     let web = Web::start(&app);
 
@@ -168,14 +160,7 @@ fn new_user(app: &App, name: &str, role: &str, practice: Option<&str>, purpose: 
 #[test]
 fn issue_17_the_finance_pages_show_runs_invoices_and_challenges_to_the_ceff_only() {
     let tmp = tempfile::tempdir().unwrap();
-    let h = Haven::new(tmp.path());
-    let demo = h.run(&["demo", "--scale", "small", "--no-serve"]);
-    assert!(demo.status.success(), "{}", text(&demo));
-    let creds: BTreeMap<String, String> = std::fs::read_to_string(h.data.join("demo-credentials.txt"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(u, p)| (u.to_owned(), p.to_owned())))
-        .collect();
+    let (h, creds) = common::demo_store(tmp.path());
     let app = App::new(&h.data, &h.keys);
     let web = Web::start(&app);
     let ceff = sign_in(&app, &creds, "demo.finance", Some("invoice_validation"));

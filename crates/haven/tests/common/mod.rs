@@ -194,3 +194,17 @@ pub fn small_synth() -> &'static Path {
         haven_synth::generate_shared(&cfg, &root, &key).unwrap()
     })
 }
+
+/// A demo store at the small scale (`haven demo --scale small --no-serve`)
+/// and the demo users' passwords, from `demo-credentials.txt`.
+pub fn demo_store(root: &Path) -> (Haven, std::collections::BTreeMap<String, String>) {
+    let h = Haven::new(root);
+    let demo = h.run(&["demo", "--scale", "small", "--no-serve"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let creds = std::fs::read_to_string(h.data.join("demo-credentials.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(u, p)| (u.to_owned(), p.to_owned())))
+        .collect();
+    (h, creds)
+}
