@@ -11,7 +11,7 @@ mod driver;
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Server, PASSWORD};
-use driver::{wait_for, Browser};
+use driver::{wait_for, Browser, Checked};
 use serde_json::{json, Value};
 
 /// Signs in through the form (user, password, the current code, and the
@@ -51,12 +51,8 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     // `localhost`, a secure context, so the browser keeps the Secure cookie.
     let site = server.base.replace("127.0.0.1", "localhost");
     let b = Browser::start();
-    let mut violations = Vec::new();
-    let mut check = |b: &Browser, name: &str, expect: &str| {
-        assert!(b.source().contains(expect), "{name}: expected {expect:?} in {}", b.source());
-        b.screenshot(name);
-        violations.extend(b.axe().into_iter().map(|v| format!("{name}: {v}")));
-    };
+    let mut pages = Checked::default();
+    let mut check = |b: &Browser, name: &str, expect: &str| pages.page(b, name, expect);
     b.go(&format!("{site}/sign-in"));
     check(&b, "sign-in", "Sign in");
     // axe-core does find violations here: an image without alternative text.
@@ -187,5 +183,5 @@ fn each_roles_pages_render_with_real_figures_and_no_accessibility_violations() {
     attempt(PASSWORD);
     check(&b, "account-locked", "locked");
 
-    assert!(violations.is_empty(), "axe-core found WCAG violations:\n{}", violations.join("\n"));
+    pages.assert_accessible();
 }

@@ -10,7 +10,7 @@ mod common;
 #[path = "../../haven-server/tests/driver/mod.rs"]
 mod driver;
 
-use driver::{wait_for, Browser};
+use driver::{wait_for, Browser, Checked};
 use haven_app::App;
 use haven_finance::challenge::Status;
 
@@ -28,12 +28,8 @@ fn issue_17_a_finance_validator_works_a_run_and_its_challenges_in_the_browser() 
     runtime.spawn(async move { haven_server::serve(served, listener).await.unwrap() });
 
     let b = Browser::start();
-    let mut violations = Vec::new();
-    let mut check = |b: &Browser, name: &str, expect: &str| {
-        assert!(b.source().contains(expect), "{name}: expected {expect:?} in {}", b.source());
-        b.screenshot(name);
-        violations.extend(b.axe().into_iter().map(|v| format!("{name}: {v}")));
-    };
+    let mut pages = Checked::default();
+    let mut check = |b: &Browser, name: &str, expect: &str| pages.page(b, name, expect);
     b.go(&format!("{site}/sign-in"));
     b.type_into("#user", "demo.finance");
     b.type_into("#password", &creds["demo.finance"]);
@@ -81,5 +77,5 @@ fn issue_17_a_finance_validator_works_a_run_and_its_challenges_in_the_browser() 
         b.click("a[href^='/jobs/']");
     }
     check(&b, "finance-job", "Validated as");
-    assert!(violations.is_empty(), "axe-core found WCAG violations:\n{}", violations.join("\n"));
+    pages.assert_accessible();
 }

@@ -126,3 +126,23 @@ pub fn wait_for(b: &Browser, text: &str) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The pages one test checks: each must show its text, and each gets a
+/// screenshot and an axe-core run whose violations are gathered.
+#[derive(Default)]
+pub struct Checked {
+    violations: Vec<String>,
+}
+
+impl Checked {
+    pub fn page(&mut self, b: &Browser, name: &str, expect: &str) {
+        assert!(b.source().contains(expect), "{name}: expected {expect:?} in {}", b.source());
+        b.screenshot(name);
+        self.violations.extend(b.axe().into_iter().map(|v| format!("{name}: {v}")));
+    }
+
+    /// Fails with every violation found on any page checked.
+    pub fn assert_accessible(&self) {
+        assert!(self.violations.is_empty(), "axe-core found WCAG violations:\n{}", self.violations.join("\n"));
+    }
+}
