@@ -5,7 +5,10 @@
 //! order (activity period, invoice date, invoice number, line number) is the
 //! one paid; each later one is a duplicate of it.
 
-use std::collections::HashMap;
+// hashbrown's default hasher (foldhash): these maps take a lookup or two
+// per invoice line, millions in a full ICB's year, and need no defence
+// against chosen keys (the keys are the ICB's own data).
+use hashbrown::HashMap;
 
 use haven_model::Date;
 

@@ -4,7 +4,10 @@
 //! A key that names another patient's record, another provider's or
 //! another day's is wrong, not a match.
 
-use std::collections::HashMap;
+// hashbrown's default hasher (foldhash): these maps take a lookup or two
+// per invoice line, millions in a full ICB's year, and need no defence
+// against chosen keys (the keys are the ICB's own data).
+use hashbrown::HashMap;
 
 use haven_model::Date;
 use serde::Serialize;

@@ -11,7 +11,7 @@ use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use haven_model::rules::{spell_key, OrgRow, OrgTable, SpellKeyFields, TariffRow};
 use haven_model::Date;
-use haven_store::ZoneSession;
+use haven_store::{Zone, ZoneSession};
 
 use crate::error::FinanceError;
 use crate::model::{Attendance, Inputs, Invoice, Line, Prices, Setting, Spell};
@@ -82,22 +82,60 @@ fn rows(zs: &ZoneSession, have: &[String], zone: &str, dataset: &str, required: 
     Ok(zs.sql(query)?)
 }
 
+/// Hands each batch of the `wanted` columns of `zone.dataset` to `f` as the
+/// query makes it (a full ICB's year is millions of rows: neither every
+/// column nor every batch is held at once). A column the table lacks is
+/// left out of the query, so a required one fails in [`Cols`] with the
+/// dataset and column named. A dataset not loaded gives no batches, or
+/// fails when `required`.
+fn each(zs: &ZoneSession, have: &[String], zone: &str, dataset: &str, required: bool, wanted: &[&str], mut f: impl FnMut(&RecordBatch) -> Result<(), FinanceError>) -> Result<(), FinanceError> {
+    if !have.iter().any(|h| h == dataset) {
+        return if required { Err(FinanceError::Missing(format!("{zone}.{dataset}"))) } else { Ok(()) };
+    }
+    let present = Zone::from_name(zone).map(|z| zs.columns(z, dataset)).unwrap_or_default();
+    let cols: Vec<String> = wanted.iter().filter(|w| present.iter().any(|p| p == *w)).map(|w| format!("\"{w}\"")).collect();
+    if cols.is_empty() {
+        return Err(FinanceError::Shape { dataset: dataset.into(), column: wanted.first().copied().unwrap_or_default().into() });
+    }
+    zs.sql_each(&format!("SELECT {} FROM {zone}.{dataset}", cols.join(", ")), |b| f(&b))
+}
+
+const LINE_TEXT: [&str; 14] = ["INVOICE_ID", "ACTIVITY_TYPE", "POD", "TOKEN_PERSON_ID", "GPPRAC", "PROCODE3", "PRIOR_APPROVAL_REF", "SUS_RECORD_KEY", "PROVSPNO", "ADMIMETH", "CLASSPAT", "FIRSTATT", "TRETSPEF", "HRG"];
+const LINE_OTHER: [&str; 7] = ["LSOA21", "LINE_NO", "ACTIVITY_DATE", "DISCHARGE_DATE", "LOS_DAYS", "QUANTITY", "LINE_AMOUNT"];
+const EPISODE_TEXT: [&str; 12] = ["SUSSPELLID", "PROVSPNO", "TOKEN_PERSON_ID", "PROCODE3", "EPIORDER", "ADMIMETH", "CLASSPAT", "TRETSPEF", "SUSHRG", "SEX", "GPPRAC", "LSOA21"];
+const EPISODE_OTHER: [&str; 4] = ["ADMIDATE", "DISDATE", "EPISTART", "STARTAGE"];
+const OP_TEXT: [&str; 8] = ["ATTENDKEY", "TOKEN_PERSON_ID", "PROCODE3", "SUSHRG", "TRETSPEF", "GPPRAC", "LSOA21", "ATTENDED"];
+const ECDS_TEXT: [&str; 6] = ["EC_IDENT", "TOKEN_PERSON_ID", "PROVIDER_CODE", "HEALTH_RESOURCE_GROUP", "PRACTICE_CODE_PATIENT_REGISTRATION", "LSOA21"];
+
+fn diag_names() -> Vec<String> {
+    (1..=20).map(|k| format!("DIAG_4_{k:02}")).collect()
+}
+
+fn proc_names() -> Vec<String> {
+    (1..=24).map(|k| format!("OPERTN_4_{k:02}")).collect()
+}
+
 /// Reads everything a run needs.
 pub fn inputs(zs: &ZoneSession) -> Result<Inputs, FinanceError> {
     let ceff = tables(zs, "ceff")?;
     let reference = tables(zs, "reference")?;
     let optional = [("ceff", "apc_episode", &ceff), ("ceff", "op_attendance", &ceff), ("ceff", "ecds_attendance", &ceff), ("ceff", "death", &ceff), ("reference", "mff", &reference), ("reference", "lsoa_lookup", &reference), ("ceff", "acm_total", &ceff)];
     let not_opened = optional.iter().filter(|(_, d, have)| !have.iter().any(|h| h == d)).map(|(z, d, _)| format!("{z}.{d}")).collect();
+    let mut lines = Vec::new();
+    each(zs, &ceff, "ceff", "invoice_line", true, &[&LINE_TEXT[..], &LINE_OTHER[..]].concat(), |b| read_lines(b, &mut lines))?;
+    let mut episodes = BTreeMap::new();
+    let (diags, procs) = (diag_names(), proc_names());
+    let wanted: Vec<&str> = EPISODE_TEXT.iter().chain(&EPISODE_OTHER).copied().chain(diags.iter().map(String::as_str)).chain(procs.iter().map(String::as_str)).collect();
+    each(zs, &ceff, "ceff", "apc_episode", false, &wanted, |b| read_episodes(b, &mut episodes))?;
+    let mut attendances = Vec::new();
+    each(zs, &ceff, "ceff", "op_attendance", false, &[&OP_TEXT[..], &["APPTDATE", "GRAND_TOTAL_MFF"]].concat(), |b| read_outpatients(b, &mut attendances))?;
+    each(zs, &ceff, "ceff", "ecds_attendance", false, &[&ECDS_TEXT[..], &["ARRIVAL_DATE", "FINAL_PRICE"]].concat(), |b| read_emergency(b, &mut attendances))?;
     Ok(Inputs {
         not_opened,
         invoices: invoices(&rows(zs, &ceff, "ceff", "invoice_header", true, "SELECT * FROM ceff.invoice_header")?)?,
-        lines: lines(&rows(zs, &ceff, "ceff", "invoice_line", true, "SELECT * FROM ceff.invoice_line")?)?,
-        spells: spells(&rows(zs, &ceff, "ceff", "apc_episode", false, "SELECT * FROM ceff.apc_episode")?)?,
-        attendances: [
-            outpatients(&rows(zs, &ceff, "ceff", "op_attendance", false, "SELECT * FROM ceff.op_attendance")?)?,
-            emergency(&rows(zs, &ceff, "ceff", "ecds_attendance", false, "SELECT * FROM ceff.ecds_attendance")?)?,
-        ]
-        .concat(),
+        lines,
+        spells: episodes.into_values().map(merge).collect(),
+        attendances,
         acm: if ceff.iter().any(|t| t == "acm_total") {
             Some(acm(&zs.sql("SELECT \"PROVIDER_CODE\", \"COMMISSIONER_CODE\", \"ACTIVITY_MONTH\", \"PRICE_ACTUAL\" FROM ceff.acm_total")?)?)
         } else {
@@ -154,44 +192,38 @@ fn invoices(batches: &[RecordBatch]) -> Result<Vec<Invoice>, FinanceError> {
     Ok(out)
 }
 
-fn lines(batches: &[RecordBatch]) -> Result<Vec<Line>, FinanceError> {
-    let mut out = Vec::new();
-    for b in batches {
-        let c = Cols { b, dataset: "invoice_line" };
-        let text: Vec<StringArray> = ["INVOICE_ID", "ACTIVITY_TYPE", "POD", "TOKEN_PERSON_ID", "GPPRAC", "PROCODE3", "PRIOR_APPROVAL_REF", "SUS_RECORD_KEY", "PROVSPNO", "ADMIMETH", "CLASSPAT", "FIRSTATT", "TRETSPEF", "HRG"]
-            .iter()
-            .map(|name| c.text(name))
-            .collect::<Result<_, _>>()?;
-        // A store loaded before LSOA21 was on invoice lines has no such column.
-        let lsoa = b.column_by_name("LSOA21").map(|_| c.text("LSOA21")).transpose()?;
-        let (line_no, activity, discharge, los, quantity, amount) = (c.ints("LINE_NO")?, c.dates("ACTIVITY_DATE")?, c.dates("DISCHARGE_DATE")?, c.ints("LOS_DAYS")?, c.floats("QUANTITY")?, c.money("LINE_AMOUNT")?);
-        for i in 0..b.num_rows() {
-            out.push(Line {
-                invoice_id: t(&text[0], i),
-                line_no: n(&line_no, i).map_or(0, i64::from),
-                setting: s(&text[1], i).map(|a| Setting::parse(&a)),
-                pod: t(&text[2], i),
-                person: s(&text[3], i),
-                gpprac: t(&text[4], i),
-                lsoa: lsoa.as_ref().and_then(|a| s(a, i)),
-                procode3: t(&text[5], i),
-                prior_approval: s(&text[6], i),
-                sus_key: s(&text[7], i),
-                provspno: s(&text[8], i),
-                activity_date: d(&activity, i),
-                discharge_date: d(&discharge, i),
-                admimeth: t(&text[9], i),
-                classpat: t(&text[10], i),
-                firstatt: t(&text[11], i),
-                tretspef: t(&text[12], i),
-                hrg: t(&text[13], i),
-                los: n(&los, i),
-                quantity: n(&quantity, i),
-                amount: n(&amount, i),
-            });
-        }
+fn read_lines(b: &RecordBatch, out: &mut Vec<Line>) -> Result<(), FinanceError> {
+    let c = Cols { b, dataset: "invoice_line" };
+    let text: Vec<StringArray> = LINE_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    // A store loaded before LSOA21 was on invoice lines has no such column.
+    let lsoa = b.column_by_name("LSOA21").map(|_| c.text("LSOA21")).transpose()?;
+    let (line_no, activity, discharge, los, quantity, amount) = (c.ints("LINE_NO")?, c.dates("ACTIVITY_DATE")?, c.dates("DISCHARGE_DATE")?, c.ints("LOS_DAYS")?, c.floats("QUANTITY")?, c.money("LINE_AMOUNT")?);
+    for i in 0..b.num_rows() {
+        out.push(Line {
+            invoice_id: t(&text[0], i),
+            line_no: n(&line_no, i).map_or(0, i64::from),
+            setting: s(&text[1], i).map(|a| Setting::parse(&a)),
+            pod: t(&text[2], i),
+            person: s(&text[3], i),
+            gpprac: t(&text[4], i),
+            lsoa: lsoa.as_ref().and_then(|a| s(a, i)),
+            procode3: t(&text[5], i),
+            prior_approval: s(&text[6], i),
+            sus_key: s(&text[7], i),
+            provspno: s(&text[8], i),
+            activity_date: d(&activity, i),
+            discharge_date: d(&discharge, i),
+            admimeth: t(&text[9], i),
+            classpat: t(&text[10], i),
+            firstatt: t(&text[11], i),
+            tretspef: t(&text[12], i),
+            hrg: t(&text[13], i),
+            los: n(&los, i),
+            quantity: n(&quantity, i),
+            amount: n(&amount, i),
+        });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One episode's contribution to its spell.
@@ -202,52 +234,46 @@ struct EpisodeRow {
     spell: Spell,
 }
 
-fn spells(batches: &[RecordBatch]) -> Result<Vec<Spell>, FinanceError> {
-    let mut by_key: BTreeMap<String, Vec<EpisodeRow>> = BTreeMap::new();
-    let diag_names: Vec<String> = (1..=20).map(|k| format!("DIAG_4_{k:02}")).collect();
-    let proc_names: Vec<String> = (1..=24).map(|k| format!("OPERTN_4_{k:02}")).collect();
-    for b in batches {
-        let c = Cols { b, dataset: "apc_episode" };
-        let text: Vec<StringArray> = ["SUSSPELLID", "PROVSPNO", "TOKEN_PERSON_ID", "PROCODE3", "EPIORDER", "ADMIMETH", "CLASSPAT", "TRETSPEF", "SUSHRG", "SEX", "GPPRAC", "LSOA21"]
-            .iter()
-            .map(|name| c.text(name))
-            .collect::<Result<_, _>>()?;
-        let diags: Vec<StringArray> = diag_names.iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
-        let procs: Vec<StringArray> = proc_names.iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
-        let (admidate, disdate, epistart, age) = (c.dates("ADMIDATE")?, c.dates("DISDATE")?, c.dates("EPISTART")?, c.ints("STARTAGE")?);
-        for i in 0..b.num_rows() {
-            let fields = SpellKeyFields {
-                susspellid: text[0].is_valid(i).then(|| text[0].value(i)),
-                procode3: text[3].is_valid(i).then(|| text[3].value(i)),
-                provspno: text[1].is_valid(i).then(|| text[1].value(i)),
-                person: text[2].is_valid(i).then(|| text[2].value(i)),
-                admidate: d(&admidate, i),
-            };
-            let Some((key, _)) = spell_key(&fields) else { continue };
-            let codes = |cols: &[StringArray]| cols.iter().filter_map(|a| s(a, i)).filter(|v| v != "-").collect::<Vec<_>>();
-            let spell = Spell {
-                sus_key: s(&text[0], i).filter(|k| k != "-1"),
-                provspno: s(&text[1], i),
-                person: s(&text[2], i),
-                provider: t(&text[3], i),
-                admidate: d(&admidate, i),
-                disdate: d(&disdate, i),
-                admimeth: t(&text[5], i),
-                classpat: t(&text[6], i),
-                tretspef: t(&text[7], i),
-                hrg: t(&text[8], i),
-                age: n(&age, i).and_then(|a| u16::try_from(a).ok()).map(|a| if a >= 7001 { 0 } else { a }),
-                sex: t(&text[9], i),
-                practice: t(&text[10], i),
-                lsoa: s(&text[11], i),
-                diagnoses: codes(&diags),
-                procedures: codes(&procs),
-            };
-            let order = (t(&text[4], i), d(&epistart, i));
-            by_key.entry(key).or_default().push(EpisodeRow { order, admidate: spell.admidate, disdate: spell.disdate, spell });
-        }
+/// Adds one batch of APC episodes to their spells (keyed by
+/// `haven_model::rules::spell_key`).
+fn read_episodes(b: &RecordBatch, by_key: &mut BTreeMap<String, Vec<EpisodeRow>>) -> Result<(), FinanceError> {
+    let c = Cols { b, dataset: "apc_episode" };
+    let text: Vec<StringArray> = EPISODE_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let diags: Vec<StringArray> = diag_names().iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
+    let procs: Vec<StringArray> = proc_names().iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
+    let (admidate, disdate, epistart, age) = (c.dates("ADMIDATE")?, c.dates("DISDATE")?, c.dates("EPISTART")?, c.ints("STARTAGE")?);
+    for i in 0..b.num_rows() {
+        let fields = SpellKeyFields {
+            susspellid: text[0].is_valid(i).then(|| text[0].value(i)),
+            procode3: text[3].is_valid(i).then(|| text[3].value(i)),
+            provspno: text[1].is_valid(i).then(|| text[1].value(i)),
+            person: text[2].is_valid(i).then(|| text[2].value(i)),
+            admidate: d(&admidate, i),
+        };
+        let Some((key, _)) = spell_key(&fields) else { continue };
+        let codes = |cols: &[StringArray]| cols.iter().filter_map(|a| s(a, i)).filter(|v| v != "-").collect::<Vec<_>>();
+        let spell = Spell {
+            sus_key: s(&text[0], i).filter(|k| k != "-1"),
+            provspno: s(&text[1], i),
+            person: s(&text[2], i),
+            provider: t(&text[3], i),
+            admidate: d(&admidate, i),
+            disdate: d(&disdate, i),
+            admimeth: t(&text[5], i),
+            classpat: t(&text[6], i),
+            tretspef: t(&text[7], i),
+            hrg: t(&text[8], i),
+            age: n(&age, i).and_then(|a| u16::try_from(a).ok()).map(|a| if a >= 7001 { 0 } else { a }),
+            sex: t(&text[9], i),
+            practice: t(&text[10], i),
+            lsoa: s(&text[11], i),
+            diagnoses: codes(&diags),
+            procedures: codes(&procs),
+        };
+        let order = (t(&text[4], i), d(&epistart, i));
+        by_key.entry(key).or_default().push(EpisodeRow { order, admidate: spell.admidate, disdate: spell.disdate, spell });
     }
-    Ok(by_key.into_values().map(merge).collect())
+    Ok(())
 }
 
 /// A spell from its episodes: admission fields, HRG, age and practice from
@@ -268,57 +294,51 @@ fn merge(mut eps: Vec<EpisodeRow>) -> Spell {
     Spell { admidate, disdate, classpat, hrg, diagnoses, procedures, ..first }
 }
 
-fn outpatients(batches: &[RecordBatch]) -> Result<Vec<Attendance>, FinanceError> {
-    let mut out = Vec::new();
-    for b in batches {
-        let c = Cols { b, dataset: "op_attendance" };
-        let text: Vec<StringArray> = ["ATTENDKEY", "TOKEN_PERSON_ID", "PROCODE3", "SUSHRG", "TRETSPEF", "GPPRAC", "LSOA21", "ATTENDED"].iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
-        let (date, price) = (c.dates("APPTDATE")?, c.money("GRAND_TOTAL_MFF")?);
-        for i in 0..b.num_rows() {
-            // Did-not-attend and cancelled appointments (ATTENDED other than
-            // 5 or 6) are not billable activity to match.
-            if !matches!(t(&text[7], i).as_str(), "5" | "6") {
-                continue;
-            }
-            out.push(Attendance {
-                setting: Some(Setting::Op),
-                key: t(&text[0], i),
-                person: s(&text[1], i),
-                provider: t(&text[2], i),
-                date: d(&date, i),
-                hrg: t(&text[3], i),
-                tretspef: t(&text[4], i),
-                practice: t(&text[5], i),
-                lsoa: s(&text[6], i),
-                sus_price: n(&price, i),
-            });
+fn read_outpatients(b: &RecordBatch, out: &mut Vec<Attendance>) -> Result<(), FinanceError> {
+    let c = Cols { b, dataset: "op_attendance" };
+    let text: Vec<StringArray> = OP_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let (date, price) = (c.dates("APPTDATE")?, c.money("GRAND_TOTAL_MFF")?);
+    for i in 0..b.num_rows() {
+        // Did-not-attend and cancelled appointments (ATTENDED other than
+        // 5 or 6) are not billable activity to match.
+        if !matches!(t(&text[7], i).as_str(), "5" | "6") {
+            continue;
         }
+        out.push(Attendance {
+            setting: Some(Setting::Op),
+            key: t(&text[0], i),
+            person: s(&text[1], i),
+            provider: t(&text[2], i),
+            date: d(&date, i),
+            hrg: t(&text[3], i),
+            tretspef: t(&text[4], i),
+            practice: t(&text[5], i),
+            lsoa: s(&text[6], i),
+            sus_price: n(&price, i),
+        });
     }
-    Ok(out)
+    Ok(())
 }
 
-fn emergency(batches: &[RecordBatch]) -> Result<Vec<Attendance>, FinanceError> {
-    let mut out = Vec::new();
-    for b in batches {
-        let c = Cols { b, dataset: "ecds_attendance" };
-        let text: Vec<StringArray> = ["EC_IDENT", "TOKEN_PERSON_ID", "PROVIDER_CODE", "HEALTH_RESOURCE_GROUP", "PRACTICE_CODE_PATIENT_REGISTRATION", "LSOA21"].iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
-        let (date, price) = (c.dates("ARRIVAL_DATE")?, c.money("FINAL_PRICE")?);
-        for i in 0..b.num_rows() {
-            out.push(Attendance {
-                setting: Some(Setting::Ae),
-                key: t(&text[0], i),
-                person: s(&text[1], i),
-                provider: t(&text[2], i),
-                date: d(&date, i),
-                hrg: t(&text[3], i),
-                tretspef: "180".into(),
-                practice: t(&text[4], i),
-                lsoa: s(&text[5], i),
-                sus_price: n(&price, i),
-            });
-        }
+fn read_emergency(b: &RecordBatch, out: &mut Vec<Attendance>) -> Result<(), FinanceError> {
+    let c = Cols { b, dataset: "ecds_attendance" };
+    let text: Vec<StringArray> = ECDS_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let (date, price) = (c.dates("ARRIVAL_DATE")?, c.money("FINAL_PRICE")?);
+    for i in 0..b.num_rows() {
+        out.push(Attendance {
+            setting: Some(Setting::Ae),
+            key: t(&text[0], i),
+            person: s(&text[1], i),
+            provider: t(&text[2], i),
+            date: d(&date, i),
+            hrg: t(&text[3], i),
+            tretspef: "180".into(),
+            practice: t(&text[4], i),
+            lsoa: s(&text[5], i),
+            sus_price: n(&price, i),
+        });
     }
-    Ok(out)
+    Ok(())
 }
 
 fn deaths(batches: &[RecordBatch]) -> Result<HashMap<String, Date>, FinanceError> {

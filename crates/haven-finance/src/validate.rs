@@ -2,7 +2,10 @@
 //! every rule, ending `validated` or `challenged` with its reasons; and the
 //! invoice-level checks (totals, invoice numbers).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
+use rayon::prelude::*;
 
 use haven_model::Date;
 
@@ -103,52 +106,56 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
     let ix = Index::new(inputs);
     let headers: HashMap<&str, &Invoice> = inputs.invoices.iter().map(|i| (i.id.as_str(), i)).collect();
     let header = |l: &Line| headers.get(l.invoice_id.as_str()).copied();
-    let matches: Vec<(MatchedBy, Option<SusRef>)> = inputs.lines.iter().map(|l| ix.find(l)).collect();
+    let matches: Vec<(MatchedBy, Option<SusRef>)> = inputs.lines.par_iter().map(|l| ix.find(l)).collect();
     let refs: Vec<Option<SusRef>> = matches.iter().map(|m| m.1).collect();
     let mut order: Vec<usize> = (0..inputs.lines.len()).collect();
-    order.sort_by_key(|&i| {
+    order.par_sort_by_cached_key(|&i| {
         let l = &inputs.lines[i];
         let h = header(l);
         // A line without a header is never the one paid: it sorts last.
         (h.is_none(), h.and_then(|h| h.period_start), h.and_then(|h| h.invoice_date), h.map(|h| h.number.as_str()), l.invoice_id.as_str(), l.line_no)
     });
     let dups = duplicate::find(&inputs.lines, &order, &refs);
-    let mut lines = Vec::new();
-    for &i in &order {
-        let l = &inputs.lines[i];
-        let h = header(l);
-        if !in_month(h, month) {
-            continue;
-        }
-        let (matched_by, r) = matches[i];
-        let sus = r.map(|r| ix.get(r));
-        let mut findings = line_findings(inputs, cfg, &ix, l, h, sus);
-        if let Some(j) = dups[i] {
-            let (o, oh) = (&inputs.lines[j], header(&inputs.lines[j]));
-            findings.push(Finding::new(Reason::Duplicate, format!("already billed on invoice {} line {}", oh.map_or("(no header)", |h| &h.number), o.line_no)));
-        }
-        let priced = check::price(l, sus, &inputs.prices, cfg);
-        findings.extend(priced.findings);
-        findings.sort_by_key(|f| f.reason);
-        lines.push(LineOutcome {
-            invoice_id: l.invoice_id.clone(),
-            invoice_number: h.map(|h| h.number.clone()).unwrap_or_default(),
-            line_no: l.line_no,
-            provider: l.procode3.clone(),
-            setting: l.setting.map_or("", Setting::name),
-            pod: l.pod.clone(),
-            activity_date: l.activity_date,
-            person: l.person.clone(),
-            practice: sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac).to_owned(),
-            nca: h.is_some_and(|h| h.nca),
-            commissioner: check::commissioner_name(check::who_pays(l, sus, &inputs.orgs).map(|w| w.0).as_ref()),
-            matched_by,
-            sus_key: sus.map(|s| key_of(s)),
-            billed: l.amount,
-            expected: priced.expected,
-            findings,
-        });
-    }
+    // Each line's rules read only the inputs and the matches and duplicates
+    // found above, so lines are checked in parallel (in billing order).
+    let lines = order
+        .par_iter()
+        .filter_map(|&i| {
+            let l = &inputs.lines[i];
+            let h = header(l);
+            if !in_month(h, month) {
+                return None;
+            }
+            let (matched_by, r) = matches[i];
+            let sus = r.map(|r| ix.get(r));
+            let mut findings = line_findings(inputs, cfg, &ix, l, h, sus);
+            if let Some(j) = dups[i] {
+                let (o, oh) = (&inputs.lines[j], header(&inputs.lines[j]));
+                findings.push(Finding::new(Reason::Duplicate, format!("already billed on invoice {} line {}", oh.map_or("(no header)", |h| &h.number), o.line_no)));
+            }
+            let priced = check::price(l, sus, &inputs.prices, cfg);
+            findings.extend(priced.findings);
+            findings.sort_by_key(|f| f.reason);
+            Some(LineOutcome {
+                invoice_id: l.invoice_id.clone(),
+                invoice_number: h.map(|h| h.number.clone()).unwrap_or_default(),
+                line_no: l.line_no,
+                provider: l.procode3.clone(),
+                setting: l.setting.map_or("", Setting::name),
+                pod: l.pod.clone(),
+                activity_date: l.activity_date,
+                person: l.person.clone(),
+                practice: sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac).to_owned(),
+                nca: h.is_some_and(|h| h.nca),
+                commissioner: check::commissioner_name(check::who_pays(l, sus, &inputs.orgs).map(|w| w.0).as_ref()),
+                matched_by,
+                sus_key: sus.map(|s| key_of(s)),
+                billed: l.amount,
+                expected: priced.expected,
+                findings,
+            })
+        })
+        .collect();
     let invoices = invoice_findings(inputs, month);
     Validation { lines, invoices }
 }
@@ -237,7 +244,7 @@ fn invoice_findings(inputs: &Inputs, month: Option<&str>) -> Vec<InvoiceFinding>
 /// and commissioner, so the contracted invoices of a provider, commissioner
 /// and activity month together must total the ACM rows of that month, to
 /// the penny. NCA invoices have no ACM and are not checked.
-fn acm_findings<'a>(inputs: &'a Inputs, acm: &HashMap<(String, String, Date), i64>, month: Option<&str>) -> Vec<(&'a Invoice, Finding)> {
+fn acm_findings<'a>(inputs: &'a Inputs, acm: &std::collections::HashMap<(String, String, Date), i64>, month: Option<&str>) -> Vec<(&'a Invoice, Finding)> {
     let mut groups: BTreeMap<(&str, &str, Date), Vec<&Invoice>> = BTreeMap::new();
     for inv in inputs.invoices.iter().filter(|i| !i.nca && in_month(Some(i), month)) {
         if let Some(start) = inv.period_start {

@@ -38,6 +38,8 @@ pub enum ServerError {
 /// What the server shares between requests.
 pub struct State {
     pub app: App,
+    /// Held tables as HTML, by output, file and SHA-256 ([`pages::outputs`]).
+    pub tables: pages::outputs::Tables,
 }
 
 /// The shared state every handler gets.
@@ -101,7 +103,7 @@ pub fn routes() -> Router<Shared> {
 
 /// The whole application: the routes behind the guard.
 pub fn router(app: App) -> Router {
-    let state: Shared = Arc::new(State { app });
+    let state: Shared = Arc::new(State { app, tables: Default::default() });
     routes()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(axum::middleware::from_fn(guard::headers))

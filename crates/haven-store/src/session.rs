@@ -160,6 +160,35 @@ impl ZoneSession {
         })
     }
 
+    /// Runs a query like [`ZoneSession::sql`] but hands each batch to `each`
+    /// as it is made, so a caller folding a large table into its own
+    /// structures never holds the whole result as Arrow batches too.
+    /// Stops at the first error `each` returns.
+    pub fn sql_each<E: From<StoreError>>(&self, query: &str, mut each: impl FnMut(RecordBatch) -> Result<(), E>) -> Result<(), E> {
+        use futures::StreamExt;
+        self.runtime.block_on(async {
+            let plan = self.ctx.state().create_logical_plan(query).await.map_err(StoreError::from)?;
+            let queries_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+            queries_only.verify_plan(&plan).map_err(|e| StoreError::NotAQuery(e.strip_backtrace()))?;
+            let df = self.ctx.execute_logical_plan(plan).await.map_err(StoreError::from)?;
+            let mut stream = df.execute_stream().await.map_err(StoreError::from)?;
+            while let Some(batch) = stream.next().await {
+                each(batch.map_err(StoreError::from)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The column names of a table of the session (none when it is not
+    /// open), from its schema alone.
+    pub fn columns(&self, zone: Zone, dataset: &str) -> Vec<String> {
+        if self.scope.check(zone).is_err() {
+            return Vec::new();
+        }
+        let Ok(table) = self.runtime.block_on(self.ctx.table_provider(format!("{}.{}", zone.name(), dataset))) else { return Vec::new() };
+        table.schema().fields().iter().map(|f| f.name().clone()).collect()
+    }
+
     /// Counts the rows of one dataset, refusing zones outside the scope.
     pub fn count_rows(&self, zone: Zone, dataset: &str) -> Result<u64, StoreError> {
         self.scope.check(zone)?;

@@ -58,6 +58,37 @@ pub(crate) fn csv_table(caption: &str, bytes: &[u8]) -> Markup {
     }
 }
 
+/// Held tables already turned into HTML, keyed by output, file name and
+/// the SHA-256 the manifest records: the bytes behind a key never change
+/// (another SHA-256 is another key, and a file not as written is never
+/// rendered), so a review page re-read 50 times a second parses and
+/// escapes each table once. Bounded: emptied when it holds
+/// [`Tables::LIMIT`] tables.
+#[derive(Default)]
+pub struct Tables(std::sync::Mutex<std::collections::HashMap<(String, String, String), std::sync::Arc<str>>>);
+
+impl Tables {
+    const LIMIT: usize = 4096;
+
+    fn get(&self, id: &str, f: &haven_governance::outputs::Inspected, bytes: &[u8]) -> Markup {
+        let key = (id.to_owned(), f.name.clone(), f.sha256.clone().unwrap_or_default());
+        let cached = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        let html: std::sync::Arc<str> = match cached {
+            Some(h) => h,
+            None => {
+                let made: std::sync::Arc<str> = csv_table(&f.name, bytes).into_string().into();
+                let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+                if map.len() >= Self::LIMIT {
+                    map.clear();
+                }
+                map.insert(key, made.clone());
+                made
+            }
+        };
+        maud::PreEscaped(html.to_string())
+    }
+}
+
 /// Files one page of an output shows: an `icb`-scale output holds ~700
 /// tables and charts, several megabytes as one page. Every file is still
 /// checked on every view, and any file not as written is named at the top
@@ -101,7 +132,7 @@ fn overview(shown: &haven_app::outputs::Shown, page: usize, href: impl Fn(usize)
 
 /// One page of a shown output's files: tables as tables, charts as images
 /// with their title and description as alternative text.
-fn files(shown: &haven_app::outputs::Shown, page: usize, file_href: impl Fn(&str) -> String) -> Markup {
+fn files(tables: &Tables, shown: &haven_app::outputs::Shown, page: usize, file_href: impl Fn(&str) -> String) -> Markup {
     let mut parts = Vec::new();
     for (f, bytes) in shown.files.iter().zip(&shown.bytes).skip(page * PER_PAGE).take(PER_PAGE) {
         let r = f.rendering.as_ref();
@@ -116,7 +147,7 @@ fn files(shown: &haven_app::outputs::Shown, page: usize, file_href: impl Fn(&str
                 }
             }
         } else if let (true, Some(bytes)) = (f.name.ends_with(".csv"), bytes) {
-            csv_table(&f.name, bytes)
+            tables.get(&shown.output.id, f, bytes)
         } else {
             html! { h3 class="nhsuk-heading-s" { (f.name) } pre class="haven-pre" { (r.map(|r| r.text.as_str()).unwrap_or("")) } }
         };
@@ -152,7 +183,7 @@ pub async fn released_one(State(state): State<Shared>, signed: Signed, Path(id):
     let body = html! {
         (header(&shown.output))
         (overview(&shown, page, |p| format!("/released/{id}?page={p}")))
-        (files(&shown, page, |n| format!("/released/{id}/{n}")))
+        (files(&state.tables, &shown, page, |n| format!("/released/{id}/{n}")))
     };
     render(&state, &signed, &shown.output.title.clone(), body).await
 }
@@ -199,7 +230,7 @@ pub async fn show(State(state): State<Shared>, signed: Signed, Path(id): Path<St
     let body = html! {
         (header(&shown.output))
         (overview(&shown, page, |p| format!("/outputs/{id}?page={p}")))
-        (files(&shown, page, |n| format!("/outputs/{id}/view/{n}")))
+        (files(&state.tables, &shown, page, |n| format!("/outputs/{id}/view/{n}")))
         @if shown.output.status == Status::Pending && !own {
             h2 class="nhsuk-heading-m" { "Your decision" }
             form method="post" action={"/outputs/" (id) "/review"} {
@@ -253,4 +284,31 @@ pub async fn review(State(state): State<Shared>, signed: Signed, Path(id): Path<
     let target = id.clone();
     call(&state, &signed, move |app| app.review(&actor, &target, approve, &d.reason)).await?;
     Ok(Redirect::to(&format!("/outputs/{id}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use haven_governance::outputs::{FileState, Inspected};
+
+    use super::*;
+
+    fn held(name: &str, sha: &str) -> Inspected {
+        Inspected { name: name.into(), sha256: Some(sha.into()), bytes: None, state: FileState::Held, rendering: None }
+    }
+
+    /// A cached table is the table its bytes make, escaped; the same name
+    /// with another SHA-256 (bytes rewritten and re-held) is rendered from
+    /// its own bytes, never from the earlier entry.
+    #[test]
+    fn a_cached_table_is_its_own_bytes_escaped_and_keyed_by_sha() {
+        let tables = Tables::default();
+        let first = tables.get("o1", &held("t.csv", "aa"), b"area,count\n<b>x</b>,10\n").into_string();
+        assert_eq!(first, csv_table("t.csv", b"area,count\n<b>x</b>,10\n").into_string());
+        assert!(first.contains("&lt;b&gt;x&lt;/b&gt;") && !first.contains("<b>x"));
+        // Same key: the cached rendering, whatever bytes are passed.
+        assert_eq!(tables.get("o1", &held("t.csv", "aa"), b"other,bytes\n").into_string(), first);
+        // Another SHA-256 or another output: rendered afresh.
+        assert!(tables.get("o1", &held("t.csv", "bb"), b"area,count\nY,20\n").into_string().contains(">20<"));
+        assert!(tables.get("o2", &held("t.csv", "aa"), b"area,count\nZ,30\n").into_string().contains(">30<"));
+    }
 }
