@@ -6,6 +6,7 @@
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
+use axum::response::IntoResponse;
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -197,22 +198,53 @@ async fn indicators(State(state): State<Shared>, signed: Signed) -> Answer {
     }))
 }
 
+/// Replies that depend only on released outputs (which outputs, by id and
+/// manifest SHA-256, are part of the key), kept as the JSON bytes sent: an
+/// indicator's reply flags every breakdown row, the same work for every
+/// caller until another output is released. The guard has already decided
+/// the caller may have it. Bounded: emptied when it holds
+/// [`Replies::LIMIT`] replies.
+#[derive(Default)]
+pub struct Replies(std::sync::Mutex<std::collections::HashMap<String, axum::body::Bytes>>);
+
+impl Replies {
+    const LIMIT: usize = 1024;
+
+    fn get_or(&self, key: String, make: impl FnOnce() -> serde_json::Value) -> axum::body::Bytes {
+        if let Some(b) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return b.clone();
+        }
+        let bytes = axum::body::Bytes::from(serde_json::to_vec(&make()).unwrap_or_default());
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::LIMIT {
+            map.clear();
+        }
+        map.insert(key, bytes.clone());
+        bytes
+    }
+}
+
 /// One indicator: its comparison with England and every released
 /// breakdown, each row flagged against the total.
 #[utoipa::path(get, path = "/api/indicators/{id}", params(("id" = String, Path, description = "Indicator id, e.g. apc.emergency_readmission_30d")), responses((status = 200, description = "The indicator's released tables"), (status = 404, description = "No such indicator")))]
-async fn indicator(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Answer {
+async fn indicator(State(state): State<Shared>, signed: Signed, Path(id): Path<String>) -> Result<axum::response::Response, Refused> {
     let ind = call(&state, &signed, move |_| haven_app::insight::indicator(&id)).await?;
     let (x, b) = call(&state, &signed, |app| app.released_insight()).await?;
-    let comparison = b.as_ref().and_then(|b| b.benchmark.comparisons.iter().find(|c| c.indicator == ind.id).cloned());
-    let breakdowns: Vec<_> = x
-        .as_ref()
-        .map(|x| haven_analytics::Breakdown::ALL.iter().filter_map(|br| x.compared(&ind, *br)).map(|c| serde_json::json!({"table": &c.table, "flags": &c.flags})).collect())
-        .unwrap_or_default();
-    json(serde_json::json!({
-        "indicator": ind.id, "title": ind.title, "numerator": ind.numerator, "denominator": ind.denominator, "source": ind.citation,
-        "comparison": comparison, "trend": trend(x.as_ref().and_then(|x| x.trend(&ind)).as_ref()),
-        "indicators_output": x.as_ref().map(|x| x.output.id.clone()), "breakdowns": breakdowns,
-    }))
+    let of = |o: Option<&haven_governance::outputs::Output>| o.map_or(String::new(), |o| format!("{}:{}", o.id, o.sha256));
+    let key = format!("indicator|{}|{}|{}", ind.id, of(x.as_ref().map(|x| &x.output)), of(b.as_ref().map(|b| &b.output)));
+    let bytes = state.replies.get_or(key, || {
+        let comparison = b.as_ref().and_then(|b| b.benchmark.comparisons.iter().find(|c| c.indicator == ind.id).cloned());
+        let breakdowns: Vec<_> = x
+            .as_ref()
+            .map(|x| haven_analytics::Breakdown::ALL.iter().filter_map(|br| x.compared(&ind, *br)).map(|c| serde_json::json!({"table": &c.table, "flags": &c.flags})).collect())
+            .unwrap_or_default();
+        serde_json::json!({
+            "indicator": ind.id, "title": ind.title, "numerator": ind.numerator, "denominator": ind.denominator, "source": ind.citation,
+            "comparison": comparison, "trend": trend(x.as_ref().and_then(|x| x.trend(&ind)).as_ref()),
+            "indicators_output": x.as_ref().map(|x| x.output.id.clone()), "breakdowns": breakdowns,
+        })
+    });
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
 /// A practice's dashboard (a GP only their own practice).

@@ -40,6 +40,8 @@ pub struct State {
     pub app: App,
     /// Held tables as HTML, by output, file and SHA-256 ([`pages::outputs`]).
     pub tables: pages::outputs::Tables,
+    /// API replies built from released outputs alone ([`api`]).
+    pub replies: api::Replies,
 }
 
 /// The shared state every handler gets.
@@ -103,7 +105,7 @@ pub fn routes() -> Router<Shared> {
 
 /// The whole application: the routes behind the guard.
 pub fn router(app: App) -> Router {
-    let state: Shared = Arc::new(State { app, tables: Default::default() });
+    let state: Shared = Arc::new(State { app, tables: Default::default(), replies: Default::default() });
     routes()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(axum::middleware::from_fn(guard::headers))
