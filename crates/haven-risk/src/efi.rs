@@ -358,6 +358,16 @@ mod tests {
         check(36, Severe);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn another_deficit_never_lowers_the_category(numbers in proptest::collection::btree_set(1u8..=36, 0..36), extra in 1u8..=36) {
+            let before = efi(&deficits(numbers.iter().copied()));
+            let after = efi(&deficits(numbers.iter().copied().chain([extra])));
+            proptest::prop_assert!(after.deficits >= before.deficits && after.deficits <= DEFICIT_COUNT);
+            proptest::prop_assert!(after.category() >= before.category());
+        }
+    }
+
     #[test]
     fn a_deficit_counts_once() {
         // Falls coded three times, via two codes: one deficit, eFI 1/36.
