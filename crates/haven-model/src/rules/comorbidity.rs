@@ -50,12 +50,16 @@
 //!
 //! What the codes are (which spells, which look-back window, which diagnosis
 //! positions) is the caller's choice; this module only scores the list it is
-//! given. Age points (the combined age-comorbidity score) are not added.
+//! given. Age points (the combined age-comorbidity score of Charlson 1994)
+//! are the risk workload's: `haven_risk::charlson` adds them to this index.
+
+use serde::{Deserialize, Serialize};
 
 use super::avoidable::{normalise_code, HesCode};
 
 /// Which published weights.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CharlsonWeights {
     /// Charlson et al. 1987 (CSV `weight_charlson`): 1, 2, 3 or 6 per condition.
     #[default]
@@ -404,6 +408,24 @@ mod tests {
                 assert_eq!(normalise_code(prefix).as_str(), *prefix, "{prefix} is not in normalised form");
                 assert_eq!(charlson_conditions(&[prefix]), [cond.id], "{prefix}");
             }
+        }
+    }
+
+    #[test]
+    fn table_is_the_csv_row_for_row() {
+        // `shared/reference/codelists/charlson_quan_icd10.csv` (no quoted fields): condition,
+        // code_prefix, weight_charlson, weight_quan2011, condition_label, hierarchy, source.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/codelists/charlson_quan_icd10.csv");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let rows: Vec<Vec<&str>> = text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').collect()).collect();
+        let table: Vec<(&Condition, &str)> = CONDITIONS.iter().flat_map(|c| c.prefixes.iter().map(move |p| (c, *p))).collect();
+        assert_eq!(rows.len(), table.len(), "one table prefix per CSV row");
+        for (row, (cond, prefix)) in rows.iter().zip(table) {
+            assert_eq!([row[0], row[1]], [cond.id, prefix], "CSV order");
+            assert_eq!(row[2].parse::<u32>().unwrap(), cond.weight_charlson, "{prefix}");
+            assert_eq!(row[3].parse::<u32>().unwrap(), cond.weight_quan2011, "{prefix}");
+            let hierarchy = cond.superseded_by.map(|severe| format!("set to 0 when {severe} present")).unwrap_or_default();
+            assert_eq!(row[5], hierarchy, "{prefix}");
         }
     }
 

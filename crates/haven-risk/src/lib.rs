@@ -1,0 +1,43 @@
+//! `haven-risk`: the published risk-stratification scores, per patient,
+//! each exactly as published, with its source cited beside the code
+//! (issue 18 §1; sources gathered in `shared/reference/riskscores.md`).
+//!
+//! | module | score | source |
+//! | --- | --- | --- |
+//! | [`hfrs`] | Hospital Frailty Risk Score, bands | Gilbert 2018, riskscores.md §1 |
+//! | [`charlson`] | Charlson index (1987 / Quan 2011), age points | Quan 2005, Charlson 1987 and 1994, Quan 2011; riskscores.md §2 |
+//! | [`elixhauser`] | Elixhauser conditions, van Walraven score | Quan 2005, van Walraven 2009; riskscores.md §3 |
+//! | [`efi`] | electronic Frailty Index, categories | Clegg 2016; riskscores.md §4 |
+//! | [`polypharmacy`] | distinct medicines against the NHS thresholds | PCN DES, NHSBSA comparators, Clegg 2016; riskscores.md §4, §6 |
+//! | [`multimorbidity`] | count of long-term conditions | Haven's definition over the flags above |
+//! | [`lace`] | LACE index | van Walraven 2010; riskscores.md §5 |
+//!
+//! Every function is pure and takes plain inputs (codes as text, dates,
+//! sets of deficits): which spells, records and windows feed a score is the
+//! caller's choice, made where the data are read. A code that is malformed
+//! or unknown matches nothing; only operator configuration (the eFI code
+//! map) can fail, with [`RiskError`]. ICD-10 codes are normalised by
+//! `haven_model::rules::normalise_code`, and the Charlson table and hierarchy are
+//! `haven_model::rules::comorbidity`'s: a rule lives in one place.
+
+pub mod charlson;
+pub mod efi;
+pub mod elixhauser;
+pub mod error;
+pub mod hfrs;
+pub mod lace;
+pub mod multimorbidity;
+pub mod polypharmacy;
+pub mod window;
+
+#[cfg(test)]
+mod reference;
+
+pub use charlson::{charlson_age_combined, charlson_age_points, charlson_conditions, charlson_index, CharlsonWeights};
+pub use efi::{efi, efi_deficits, Deficit, DeficitCodeMap, Efi, EfiCategory};
+pub use elixhauser::{elixhauser_conditions, elixhauser_van_walraven};
+pub use error::{MapLineFault, RiskError};
+pub use hfrs::{hfrs, hfrs_of_codes, CodedSpell, Hfrs, HfrsBand, HfrsOptions, PriorSpells};
+pub use lace::{lace, Lace, LaceInput, LaceOptions};
+pub use multimorbidity::{long_term_conditions, multimorbidity_count, LongTermCondition};
+pub use polypharmacy::{distinct_medicines, efi_polypharmacy, is_polypharmacy, PolypharmacyDefinition, Prescription};
