@@ -45,6 +45,8 @@ const MARKER: &str = "haven-bench-scratch";
 
 /// The only user a benchmark's own data directory holds.
 const BENCH_ANALYST: &str = "bench.analyst";
+/// The invoice-validation bench's own CEfF user.
+pub(crate) const BENCH_FINANCE: &str = "bench.finance";
 
 /// A folder a benchmark created, marked as its own; the only place a bench
 /// writes or deletes.
@@ -100,7 +102,7 @@ impl Scratch {
         if history.audit_actions.iter().any(|a| a != "dsa.import") {
             return Err(refuse("its data directory has an audit log"));
         }
-        if history.users.iter().any(|u| u != BENCH_ANALYST) {
+        if history.users.iter().any(|u| u != BENCH_ANALYST && u != BENCH_FINANCE) {
             return Err(refuse("its data directory has users of its own"));
         }
         Ok(scratch)

@@ -19,11 +19,10 @@ use haven_ingest::dir;
 use haven_ingest::feed::Origin;
 use haven_store::{Store, Zone, ZoneSession};
 
-use crate::bench::{duckdb_script, ingest_where, reset_peak, Scratch, PY_PEAK_MIB};
+use crate::bench::{duckdb_script, ingest_where, reset_peak, Scratch, BENCH_FINANCE, PY_PEAK_MIB};
 use crate::cli::{BenchIvArgs, Cli};
 use crate::commands::peak_rss_mib;
 
-const BENCH_FINANCE: &str = "bench.finance";
 
 pub fn bench_iv(cli: &Cli, a: &BenchIvArgs) -> Result<()> {
     let scale = haven_synth::Scale::parse(&a.scale).ok_or_else(|| anyhow!("--scale must be small, icb or full-icb, not {:?}", a.scale))?;
