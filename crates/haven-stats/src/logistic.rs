@@ -149,7 +149,7 @@ pub fn fit_logistic_dense(
     opts: LogisticOptions,
 ) -> Result<LogisticFit> {
     check::at_least(columns, 1, "logistic regression design columns")?;
-    if values.len() % columns != 0 {
+    if !values.len().is_multiple_of(columns) {
         return Err(StatsError::LengthMismatch {
             what: "dense design values and columns",
         });
