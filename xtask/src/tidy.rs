@@ -34,7 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-finance", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-synth"]),
     // Risk stratification's published scores: pure functions over plain
     // inputs, so nothing below the model (DataFusion comes with the readers).
-    ("haven-risk", &["haven-model"]),
+    ("haven-risk", &["haven-model", "haven-stats"]),
     ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics", "haven-finance"]),
     ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics", "haven-finance"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-app", "haven-server"]),

@@ -3,8 +3,10 @@
 //! The scores themselves never fail: an unknown or malformed code simply
 //! matches nothing, as in `haven_model::rules`. Errors arise only from
 //! configuration the operator supplies, such as the eFI code-to-deficit map
-//! ([`crate::efi::DeficitCodeMap`]). They name the file and line, never a
-//! patient value (a code map holds none).
+//! ([`crate::efi::DeficitCodeMap`]), and from the emergency-admission model
+//! ([`crate::model`]): a feature matrix of the wrong shape, or a statistic
+//! that cannot be computed. They name the file and line, or the column,
+//! never a patient value.
 
 use std::path::PathBuf;
 
@@ -25,6 +27,41 @@ pub enum RiskError {
     /// A line of the code map is not `deficit_number,code[,...]`.
     #[error("eFI code map line {line}: {reason}")]
     Line { line: usize, reason: MapLineFault },
+    /// The model's feature matrix or a score vector is malformed.
+    #[error("model features: {0}")]
+    Features(FeatureFault),
+    /// A fit or a metric could not be computed from its inputs.
+    #[error("model {what}: {source}")]
+    Stats {
+        /// The fit or metric that failed.
+        what: &'static str,
+        #[source]
+        source: haven_stats::StatsError,
+    },
+}
+
+/// Why a feature matrix or score vector was refused (column names only).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeatureFault {
+    #[error("a model needs at least one feature column")]
+    NoColumns,
+    #[error("the values do not fill rows × columns (one row per outcome)")]
+    Shape,
+    #[error("column `{0}` appears twice")]
+    DuplicateColumn(String),
+    #[error("no column named `{0}`")]
+    UnknownColumn(String),
+    #[error("column `{0}` holds a value that is not finite")]
+    NotFinite(String),
+    #[error("no training rows")]
+    NoTrainingRows,
+    #[error("a row index is beyond the matrix")]
+    RowOutOfRange,
+    #[error("score `{0}` does not have one value per held-out row")]
+    ScoreLength(String),
+    #[error("the admission counts do not have one value per held-out row")]
+    AdmissionsLength,
 }
 
 /// Why one line of the eFI code map was refused.

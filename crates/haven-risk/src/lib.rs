@@ -12,11 +12,17 @@
 //! | [`multimorbidity`] | count of long-term conditions | Haven's definition over the flags above |
 //! | [`lace`] | LACE index | van Walraven 2010; riskscores.md §5 |
 //!
+//! [`model`] is the emergency-admission risk model of issue 18 §2: a
+//! feature matrix, a seeded split by person, ridge logistic regression on
+//! the training rows (`haven_stats::fit_logistic_dense`) and a held-out
+//! evaluation report for the model and any comparison scores (metrics from
+//! `haven_stats::classification`).
+//!
 //! Every function is pure and takes plain inputs (codes as text, dates,
 //! sets of deficits): which spells, records and windows feed a score is the
 //! caller's choice, made where the data are read. A code that is malformed
 //! or unknown matches nothing; only operator configuration (the eFI code
-//! map) can fail, with [`RiskError`]. ICD-10 codes are normalised by
+//! map) and the model's inputs can fail, with [`RiskError`]. ICD-10 codes are normalised by
 //! `haven_model::rules::normalise_code`, and the Charlson table and hierarchy are
 //! `haven_model::rules::comorbidity`'s: a rule lives in one place.
 
@@ -26,6 +32,7 @@ pub mod elixhauser;
 pub mod error;
 pub mod hfrs;
 pub mod lace;
+pub mod model;
 pub mod multimorbidity;
 pub mod polypharmacy;
 pub mod window;
@@ -36,7 +43,7 @@ mod reference;
 pub use charlson::{charlson_age_combined, charlson_age_points, charlson_conditions, charlson_index, CharlsonWeights};
 pub use efi::{efi, efi_deficits, Deficit, DeficitCodeMap, Efi, EfiCategory};
 pub use elixhauser::{elixhauser_conditions, elixhauser_van_walraven};
-pub use error::{MapLineFault, RiskError};
+pub use error::{FeatureFault, MapLineFault, RiskError};
 pub use hfrs::{hfrs, hfrs_of_codes, CodedSpell, Hfrs, HfrsBand, HfrsOptions, PriorSpells};
 pub use lace::{lace, Lace, LaceInput, LaceOptions};
 pub use multimorbidity::{long_term_conditions, multimorbidity_count, LongTermCondition};

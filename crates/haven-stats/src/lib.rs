@@ -5,6 +5,11 @@
 //! implementation, cited in its module (`shared/reference/methods.md`
 //! §5–7):
 //!
+//! * [`classification`] — evaluating a risk score against a binary
+//!   outcome: AUC (Mann–Whitney) with the DeLong 1988 interval in
+//!   O(N log N) (Sun & Xu 2014), calibration by equal-count groups, slope and
+//!   calibration-in-the-large (Van Calster 2016/2019), Brier score, and the
+//!   share of events in the top fraction.
 //! * [`dist`] — normal CDF and quantile (AS 241), `z_for`, log-gamma,
 //!   incomplete gamma, chi-square quantile, Poisson CDF.
 //! * [`poisson`] — Byar and exact intervals for a count, the PHE and NHS
@@ -12,8 +17,9 @@
 //! * [`dsr`](mod@dsr) — directly standardised rates with Dobson intervals and the
 //!   ESP2013 standard population (PHEindicatormethods `calculate_dsr`).
 //! * [`isr`] — indirectly standardised ratios and rates.
-//! * [`logistic`] — grouped binomial logistic regression by IRLS with a
-//!   small ridge, the model family of SHMI expected deaths.
+//! * [`logistic`] — binomial logistic regression by IRLS with a ridge,
+//!   over grouped patterns (the model family of SHMI expected deaths) or a
+//!   dense individual-level design.
 //! * [`proportion`](mod@proportion) — Wilson score intervals.
 //! * [`funnel`] — PHE proportion and exact Poisson funnels, Spiegelhalter
 //!   limits, and over-dispersed limits (the SHMI method and arcsine
@@ -25,6 +31,7 @@
 //!
 //! Where a source is ambiguous the module says which reading was taken.
 
+pub mod classification;
 pub mod dist;
 pub mod dsr;
 pub mod error;
@@ -43,6 +50,10 @@ mod rng;
 #[cfg(test)]
 mod proptests;
 
+pub use classification::{
+    auc, auc_delong, brier, calibration_bins, calibration_slope_intercept, top_shares, AucEstimate,
+    CalibrationBin, CalibrationFit, Capture,
+};
 pub use dist::{confidence_level, z_for};
 pub use dsr::{dsr, esp2013, esp2013_band, Dsr, DsrOptions, ESP2013};
 pub use error::StatsError;
@@ -53,7 +64,7 @@ pub use funnel::{
     Overdispersion, ShmiBanding,
 };
 pub use isr::IndirectStandardisation;
-pub use logistic::{fit_logistic, LogisticFit, LogisticOptions};
+pub use logistic::{fit_logistic, fit_logistic_dense, LogisticFit, LogisticOptions};
 pub use poisson::{byar_interval, crude_rate, exact_interval, CountInterval, PoissonMethod};
 pub use proportion::{proportion, wilson_interval};
 pub use sii::{slope_index, Sii, SiiOptions, SiiQuantile, SiiValueType, SiiWarning};

@@ -29,6 +29,11 @@
 //! The p×p system is solved by Cholesky factorisation; a pivot below 10⁻¹²
 //! of its diagonal entry (a column that is a combination of earlier ones,
 //! to working precision) is refused as singular.
+//!
+//! Two entry points share the estimator: [`fit_logistic`] over nested rows
+//! (a few grouped covariate patterns) and [`fit_logistic_dense`] over one
+//! dense row-major slice (hundreds of thousands of individual rows, as the
+//! emergency-admission model of `haven-risk` fits).
 
 use crate::check;
 use crate::error::{Result, StatsError};
@@ -117,7 +122,56 @@ pub fn fit_logistic(
     successes: &[f64],
     opts: LogisticOptions,
 ) -> Result<LogisticFit> {
-    let p = validate(x, trials, successes, &opts)?;
+    check::at_least(x.len(), 1, "logistic regression covariate patterns")?;
+    let p = x[0].len();
+    if x.iter().any(|row| row.len() != p) {
+        return Err(StatsError::LengthMismatch {
+            what: "design matrix rows",
+        });
+    }
+    fit(Design::Rows(x), p, trials, successes, opts)
+}
+
+/// [`fit_logistic`] on a dense row-major design: row i is
+/// `values[i·columns .. (i + 1)·columns]`, column 0 the intercept (1.0).
+///
+/// The same estimator, options and errors as [`fit_logistic`] (plus
+/// [`StatsError::LengthMismatch`] when `values.len()` is not a multiple of
+/// `columns`); this form keeps a large individual-level design in one
+/// allocation. For individual (Bernoulli) data pass `trials` of 1.0 and
+/// `successes` of 0.0 or 1.0. One Newton iteration costs O(n·p²) time for
+/// XᵀWX and O(p³) for the solve; memory beyond the inputs is O(n + p²).
+pub fn fit_logistic_dense(
+    values: &[f64],
+    columns: usize,
+    trials: &[f64],
+    successes: &[f64],
+    opts: LogisticOptions,
+) -> Result<LogisticFit> {
+    check::at_least(columns, 1, "logistic regression design columns")?;
+    if !values.len().is_multiple_of(columns) {
+        return Err(StatsError::LengthMismatch {
+            what: "dense design values and columns",
+        });
+    }
+    fit(
+        Design::Dense { values, columns },
+        columns,
+        trials,
+        successes,
+        opts,
+    )
+}
+
+/// The IRLS/Newton fit shared by [`fit_logistic`] and [`fit_logistic_dense`].
+fn fit(
+    x: Design<'_>,
+    p: usize,
+    trials: &[f64],
+    successes: &[f64],
+    opts: LogisticOptions,
+) -> Result<LogisticFit> {
+    validate(x, p, trials, successes, &opts)?;
     let data = Data {
         x,
         n: trials,
@@ -179,27 +233,22 @@ pub fn fit_logistic(
     })
 }
 
-/// Checks the inputs and returns the number of design columns p.
+/// Checks the inputs (rows already known to have `p` columns each).
 fn validate(
-    x: &[Vec<f64>],
+    x: Design<'_>,
+    p: usize,
     trials: &[f64],
     successes: &[f64],
     opts: &LogisticOptions,
-) -> Result<usize> {
+) -> Result<()> {
     check::same_length(
         &[x.len(), trials.len(), successes.len()],
         "design rows, trials and successes",
     )?;
     check::at_least(x.len(), 1, "logistic regression covariate patterns")?;
-    let p = x[0].len();
     check::at_least(p, 1, "logistic regression design columns")?;
-    if x.iter().any(|row| row.len() != p) {
-        return Err(StatsError::LengthMismatch {
-            what: "design matrix rows",
-        });
-    }
-    for row in x {
-        for &v in row {
+    for i in 0..x.len() {
+        for &v in x.row(i) {
             check::finite(v, "covariate")?;
         }
     }
@@ -213,12 +262,37 @@ fn validate(
     check::at_least(opts.max_iter, 1, "logistic regression iterations")?;
     check::non_negative(opts.tolerance, "tolerance")?;
     check::non_negative(opts.ridge, "ridge")?;
-    Ok(p)
+    Ok(())
+}
+
+/// A design matrix: nested rows, or one dense row-major slice.
+#[derive(Clone, Copy)]
+enum Design<'a> {
+    Rows(&'a [Vec<f64>]),
+    Dense { values: &'a [f64], columns: usize },
+}
+
+impl<'a> Design<'a> {
+    /// Number of rows.
+    fn len(self) -> usize {
+        match self {
+            Design::Rows(rows) => rows.len(),
+            Design::Dense { values, columns } => values.len() / columns,
+        }
+    }
+
+    /// Row `i`.
+    fn row(self, i: usize) -> &'a [f64] {
+        match self {
+            Design::Rows(rows) => &rows[i],
+            Design::Dense { values, columns } => &values[i * columns..(i + 1) * columns],
+        }
+    }
 }
 
 /// The validated inputs of one fit.
 struct Data<'a> {
-    x: &'a [Vec<f64>],
+    x: Design<'a>,
     n: &'a [f64],
     y: &'a [f64],
     p: usize,
@@ -237,12 +311,9 @@ impl Data<'_> {
 
     /// Rows with at least one trial, as (row, n, y).
     fn rows(&self) -> impl Iterator<Item = (&[f64], f64, f64)> + '_ {
-        self.x
-            .iter()
-            .zip(self.n)
-            .zip(self.y)
-            .filter(|((_, &n), _)| n > 0.0)
-            .map(|((row, &n), &y)| (row.as_slice(), n, y))
+        (0..self.x.len())
+            .filter(|&i| self.n[i] > 0.0)
+            .map(|i| (self.x.row(i), self.n[i], self.y[i]))
     }
 
     /// XᵀWX + R (lower triangle filled, then mirrored) with W from the
@@ -254,8 +325,9 @@ impl Data<'_> {
             let w = n * logistic(eta) * logistic(-eta);
             for j in 0..p {
                 let wx = w * row[j];
-                for k in 0..=j {
-                    h[j * p + k] += wx * row[k];
+                let h_row = &mut h[j * p..=j * p + j];
+                for (h_jk, &x_k) in h_row.iter_mut().zip(&row[..=j]) {
+                    *h_jk += wx * x_k;
                 }
             }
         }
@@ -598,6 +670,27 @@ mod tests {
                 LogisticOptions::default()
             ),
             Err(StatsError::Undefined { .. })
+        ));
+    }
+
+    #[test]
+    fn dense_design_gives_the_nested_fit_bit_for_bit() {
+        // Same rows, same order, same arithmetic: identical coefficients.
+        let x = grid();
+        let dense: Vec<f64> = x.iter().flatten().copied().collect();
+        let n = vec![1000.0; 8];
+        let y = exact_successes();
+        let o = LogisticOptions::default();
+        let nested = fit_logistic(&x, &n, &y, o).unwrap();
+        let flat = fit_logistic_dense(&dense, 3, &n, &y, o).unwrap();
+        assert_eq!(nested, flat);
+        assert!(matches!(
+            fit_logistic_dense(&dense[..7], 3, &n, &y, o),
+            Err(StatsError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            fit_logistic_dense(&dense, 0, &n, &y, o),
+            Err(StatsError::TooFew { .. })
         ));
     }
 

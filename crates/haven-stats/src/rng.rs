@@ -44,7 +44,7 @@ impl NormalRng {
     }
 
     /// Uniform on (0, 1]: never 0, so its logarithm is finite.
-    fn uniform_open_closed(&mut self) -> f64 {
+    pub(crate) fn uniform_open_closed(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 

@@ -1,0 +1,78 @@
+//! Integration tests of `haven-risk` through its public API (one test
+//! binary for the crate, STYLE.md §12). Here rather than in `src/` because
+//! the timing test prints its measurements, and library sources print
+//! nothing (xtask tidy).
+
+use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, Features, FitOptions, NamedRisk, SplitOptions};
+
+/// splitmix64 as a tiny seeded generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform on (0, 1].
+    fn uniform(&mut self) -> f64 {
+        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box–Muller, one deviate).
+    fn normal(&mut self) -> f64 {
+        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+fn logistic(eta: f64) -> f64 {
+    1.0 / (1.0 + (-eta).exp())
+}
+
+/// Fit time at full ICB size (issue 18 §7): 1.5 million people × 30
+/// features, 70% fitted. Prints, does not assert. Run with
+/// `cargo test --release -p haven-risk -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing at full size; run in release"]
+fn timing_full_icb_fit() {
+    use std::time::Instant;
+    let (n, p) = (1_500_000, 30);
+    let started = Instant::now();
+    let mut rng = Rng(2024);
+    let beta: Vec<f64> = (0..p).map(|j| 0.4 * ((j as f64 * 0.7).sin())).collect();
+    let mut values = Vec::with_capacity(n * p);
+    let mut outcome = Vec::with_capacity(n);
+    for _ in 0..n {
+        let row: Vec<f64> = (0..p).map(|j| if j % 3 == 0 { f64::from(u8::from(rng.uniform() < 0.2)) } else { rng.normal() }).collect();
+        let eta = -2.5 + row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>();
+        outcome.push(rng.uniform() <= logistic(eta));
+        values.extend(row);
+    }
+    let columns = (0..p).map(|j| format!("x{j}")).collect();
+    let features = Features::new(columns, values, outcome).unwrap();
+    let keys: Vec<[u8; 8]> = (0..n as u64).map(|i| i.to_le_bytes()).collect();
+    let generated = started.elapsed();
+    let t = Instant::now();
+    let s = split(&keys, SplitOptions::default());
+    let split_time = t.elapsed();
+    let t = Instant::now();
+    let model = fit_model(&features, &s.train, FitOptions::default()).unwrap();
+    let fit_time = t.elapsed();
+    let t = Instant::now();
+    let risks = model.predict(&features, &s.held_out).unwrap();
+    let outcome = features.outcomes_of(&s.held_out);
+    let report = evaluate(&outcome, None, &[NamedRisk { name: "model", risks: &risks }], &EvaluationOptions::default()).unwrap();
+    let eval_time = t.elapsed();
+    // Peak resident memory of the test process, where Linux reports it.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: unknown").split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    println!(
+        "n = {n}, p = {p}: generate {generated:.2?}, split {split_time:.2?}, fit {fit_time:.2?} ({} rows, {} iterations, converged {}), predict + evaluate {eval_time:.2?} ({} rows, AUC {:.4}); peak memory {peak}",
+        s.train.len(),
+        model.iterations,
+        model.converged,
+        s.held_out.len(),
+        report.scores[0].auc.auc
+    );
+}
