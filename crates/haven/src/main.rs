@@ -15,11 +15,6 @@ mod serve;
 
 use clap::Parser;
 
-/// mimalloc rather than glibc's malloc (see Cargo.toml): measured on a
-/// full-ICB invoice validation (`haven bench iv --scale full-icb`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     // Before anything is created: every file Haven writes (zones, catalog,
     // quarantine, outputs, certificates, the audit head, keys) is then
