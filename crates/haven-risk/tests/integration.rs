@@ -5,24 +5,19 @@
 
 use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, Features, FitOptions, NamedRisk, SplitOptions};
 
-/// splitmix64 as a tiny seeded generator.
-struct Rng(u64);
+/// The seeded generator of haven-stats, with the two draws the fixtures use.
+struct Rng(haven_stats::rng::NormalRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Rng {
+        Rng(haven_stats::rng::NormalRng::seeded(seed))
     }
     /// Uniform on (0, 1].
     fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+        self.0.uniform_open_closed()
     }
-    /// Standard normal (Box–Muller, one deviate).
     fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+        self.0.standard_normal()
     }
 }
 
@@ -39,7 +34,7 @@ fn timing_full_icb_fit() {
     use std::time::Instant;
     let (n, p) = (1_500_000, 30);
     let started = Instant::now();
-    let mut rng = Rng(2024);
+    let mut rng = Rng::new(2024);
     let beta: Vec<f64> = (0..p).map(|j| 0.4 * ((j as f64 * 0.7).sin())).collect();
     let mut values = Vec::with_capacity(n * p);
     let mut outcome = Vec::with_capacity(n);

@@ -139,23 +139,29 @@ fn tie_groups(scores: &[f64], outcomes: &[bool]) -> Vec<TieGroup> {
         .zip(outcomes.iter().copied())
         .collect();
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut groups = Vec::new();
+    tie_ranges(&pairs)
+        .into_iter()
+        .map(|r| {
+            let events = pairs[r.clone()].iter().filter(|q| q.1).count();
+            TieGroup {
+                events,
+                non_events: r.len() - events,
+            }
+        })
+        .collect()
+}
+
+/// The runs of equal scores in `pairs`, sorted by score: −0.0 sorts just
+/// before 0.0 and compares equal to it, so they are one run.
+fn tie_ranges<T>(pairs: &[(f64, T)]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
     let mut start = 0;
     while start < pairs.len() {
-        // −0.0 sorts just before 0.0 and compares equal to it: one group.
-        let end = start
-            + pairs[start..]
-                .iter()
-                .take_while(|q| q.0 == pairs[start].0)
-                .count();
-        let events = pairs[start..end].iter().filter(|q| q.1).count();
-        groups.push(TieGroup {
-            events,
-            non_events: end - start - events,
-        });
+        let end = start + pairs[start..].iter().take_while(|q| q.0 == pairs[start].0).count();
+        out.push(start..end);
         start = end;
     }
-    groups
+    out
 }
 
 /// (V10, V01) shared by every row of each tie group, in ascending order.
@@ -405,20 +411,7 @@ pub fn top_shares(scores: &[f64], weights: &[f64], fractions: &[f64]) -> Result<
         .collect();
     pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     // Descending tie groups as (rows, weight).
-    let mut groups: Vec<(f64, f64)> = Vec::new();
-    let mut start = 0;
-    while start < pairs.len() {
-        let end = start
-            + pairs[start..]
-                .iter()
-                .take_while(|q| q.0 == pairs[start].0)
-                .count();
-        groups.push((
-            (end - start) as f64,
-            pairs[start..end].iter().map(|q| q.1).sum(),
-        ));
-        start = end;
-    }
+    let groups: Vec<(f64, f64)> = tie_ranges(&pairs).into_iter().map(|r| (r.len() as f64, pairs[r].iter().map(|q| q.1).sum())).collect();
     let n = scores.len() as f64;
     Ok(fractions
         .iter()

@@ -45,7 +45,7 @@ pub mod sii;
 pub mod spc;
 
 mod check;
-mod rng;
+pub mod rng;
 
 #[cfg(test)]
 mod proptests;

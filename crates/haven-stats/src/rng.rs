@@ -1,4 +1,5 @@
-//! A small deterministic random number generator for the SII simulation.
+//! A small deterministic random number generator for the SII simulation
+//! (and the seeded fixtures of other crates' tests).
 //!
 //! xoshiro256** (Blackman & Vigna, 2018) seeded through splitmix64, with
 //! Box–Muller normal deviates. Written here because the crate takes no
@@ -16,14 +17,14 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 /// xoshiro256** generator with a cached second Box–Muller deviate.
 #[derive(Debug, Clone)]
-pub(crate) struct NormalRng {
+pub struct NormalRng {
     state: [u64; 4],
     spare: Option<f64>,
 }
 
 impl NormalRng {
     /// A generator whose whole stream is fixed by `seed`.
-    pub(crate) fn seeded(seed: u64) -> Self {
+    pub fn seeded(seed: u64) -> Self {
         let mut sm = seed;
         let state = [(); 4].map(|_| splitmix64(&mut sm));
         NormalRng { state, spare: None }
@@ -44,12 +45,12 @@ impl NormalRng {
     }
 
     /// Uniform on (0, 1]: never 0, so its logarithm is finite.
-    pub(crate) fn uniform_open_closed(&mut self) -> f64 {
+    pub fn uniform_open_closed(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// A standard normal deviate (Box–Muller, both deviates used).
-    pub(crate) fn standard_normal(&mut self) -> f64 {
+    pub fn standard_normal(&mut self) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }

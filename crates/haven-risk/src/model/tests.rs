@@ -4,24 +4,19 @@
 use super::*;
 use crate::error::RiskError;
 
-/// splitmix64 as a tiny seeded generator for the fixtures.
-struct Rng(u64);
+/// The seeded generator of haven-stats, with the two draws the fixtures use.
+struct Rng(haven_stats::rng::NormalRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Rng {
+        Rng(haven_stats::rng::NormalRng::seeded(seed))
     }
     /// Uniform on (0, 1].
     fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+        self.0.uniform_open_closed()
     }
-    /// Standard normal (Box–Muller, one deviate).
     fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+        self.0.standard_normal()
     }
 }
 
@@ -42,7 +37,7 @@ struct Fixture {
 }
 
 fn fixture(n: usize, seed: u64) -> Fixture {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut values = Vec::with_capacity(n * COLUMNS.len());
     let mut outcome = Vec::with_capacity(n);
     let mut true_log_odds = Vec::with_capacity(n);
