@@ -60,6 +60,7 @@ fn run(cli: &Cli, a: &BenchIvArgs, scale: haven_synth::Scale, scratch: &Scratch)
     let t = Instant::now();
     let inputs = haven_finance::read::inputs(&zs)?;
     let read = t.elapsed().as_secs_f64();
+    let read_peak = peak_rss_mib().unwrap_or(f64::NAN);
     let v = haven_finance::run(&inputs, &haven_finance::Config::for_icb(""), None);
     let total = t.elapsed().as_secs_f64();
     let peak = peak_rss_mib().unwrap_or(f64::NAN);
@@ -79,13 +80,15 @@ fn run(cli: &Cli, a: &BenchIvArgs, scale: haven_synth::Scale, scratch: &Scratch)
     drop(v);
     drop(inputs);
     let duck = if a.duckdb { Some(duckdb_core(scratch.root(), &Store::open(&data)?)?) } else { None };
-    report(cli, a, Timings { generate, load, read, total, peak, lines, challenged, apc, apc_price, apc_key_differs }, duck)
+    report(cli, a, Timings { generate, load, read, read_peak, total, peak, lines, challenged, apc, apc_price, apc_key_differs }, duck)
 }
 
 struct Timings {
     generate: Option<f64>,
     load: Option<f64>,
     read: f64,
+    /// Peak resident memory once the inputs are read (before validating).
+    read_peak: f64,
     total: f64,
     peak: f64,
     lines: usize,
@@ -105,7 +108,7 @@ fn report(cli: &Cli, a: &BenchIvArgs, t: Timings, duck: Option<Duck>) -> Result<
     if cli.json {
         let v = serde_json::json!({
             "scale": a.scale, "generate_seconds": t.generate, "load_seconds": t.load,
-            "haven_read_seconds": t.read, "haven_validate_seconds": t.total, "haven_peak_rss_mib": t.peak,
+            "haven_read_seconds": t.read, "haven_read_peak_rss_mib": t.read_peak, "haven_validate_seconds": t.total, "haven_peak_rss_mib": t.peak,
             "lines": t.lines, "apc_lines": t.apc, "challenged": t.challenged, "apc_price_challenged": t.apc_price, "apc_matched_by_key_priced_differently": t.apc_key_differs,
             "duckdb_core_join_seconds": duck.map(|d| d.0), "duckdb_peak_rss_mib": duck.map(|d| d.1),
             "duckdb_apc_lines": duck.map(|d| d.2), "duckdb_matched": duck.map(|d| d.3), "duckdb_price_differs": duck.map(|d| d.4),
@@ -121,7 +124,7 @@ fn report(cli: &Cli, a: &BenchIvArgs, t: Timings, duck: Option<Duck>) -> Result<
     if let Some(l) = t.load {
         println!("  load (DSCRO flows, reference)          {l:>8.1} s");
     }
-    println!("  haven: read the CEfF zone              {:>8.1} s", t.read);
+    println!("  haven: read the CEfF zone              {:>8.1} s  peak {:.0} MiB", t.read, t.read_peak);
     println!("  haven: read + validate {:>9} lines  {:>8.1} s  peak {:.0} MiB  ({} challenged)", t.lines, t.total, t.peak, t.challenged);
     if let Some((secs, peak, apc, matched, differs)) = duck {
         println!("  duckdb: APC match + reprice join       {secs:>8.1} s  peak {peak:.0} MiB  ({apc} APC lines, {matched} matched by key, {differs} priced differently)");
