@@ -187,7 +187,7 @@ impl Log {
                     };
                     tx.execute(
                             "INSERT INTO challenge (invoice_id, invoice_number, line_no, provider, reasons, amount, status, run, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'raised', ?7, ?8)",
-                            params![l.invoice_id, l.invoice_number, l.line_no, l.provider, reasons.join(" "), amount, run, at],
+                            params![l.invoice_id.as_str(), l.invoice_number.as_str(), l.line_no, l.provider.as_str(), reasons.join(" "), amount, run, at],
                         )
                         .map_err(db)?;
                     let id = tx.last_insert_rowid();

@@ -151,8 +151,8 @@ pub fn price(line: &Line, sus: Option<Sus<'_>>, prices: &Prices, cfg: &Config) -
 fn reprice(s: &Spell, prices: &Prices, cfg: &Config) -> Result<i64, Finding> {
     let day = s.disdate.or(s.admidate).ok_or_else(|| Finding::new(Reason::HrgNotInTariff, "the spell has no dates to choose a tariff year by"))?;
     let fyear = day.fyear_code();
-    let row = prices.apc.get(&(fyear.clone(), s.hrg.clone())).ok_or_else(|| Finding::new(Reason::HrgNotInTariff, format!("HRG {} has no row in tariff {fyear}", s.hrg)))?;
-    let mff = prices.mff.get(&(fyear.clone(), s.provider.clone())).copied().unwrap_or(1.0);
+    let row = prices.apc.get(&(fyear.clone(), s.hrg.to_string())).ok_or_else(|| Finding::new(Reason::HrgNotInTariff, format!("HRG {} has no row in tariff {fyear}", s.hrg)))?;
+    let mff = prices.mff.get(&(fyear.clone(), s.provider.to_string())).copied().unwrap_or(1.0);
     let spell = SpellForPricing { admimeth: &s.admimeth, classpat: &s.classpat, los_net: s.los().unwrap_or(0).max(0), age_years: s.age.map_or(0, |a| if a > 120 { 0 } else { a as u8 }) };
     price_apc_spell(spell, row, mff, cfg.ssem)
         .map(|p| p.total)
@@ -183,7 +183,7 @@ pub fn inside_spell<'a>(line: &Line, spells: impl IntoIterator<Item = &'a Spell>
         })
 }
 
-fn missing(r: &Option<String>) -> bool {
+fn missing(r: &Option<crate::model::Code>) -> bool {
     r.as_deref().is_none_or(|r| r.trim().is_empty())
 }
 
@@ -203,8 +203,8 @@ pub fn ebi(line: &Line, spell: &Spell, cfg: &Config) -> Option<Finding> {
         return None;
     }
     let coded = CodedAdmission {
-        diagnoses: spell.diagnoses.iter().map(String::as_str).collect(),
-        procedures: spell.procedures.iter().map(String::as_str).collect(),
+        diagnoses: spell.diagnoses.iter().map(|c| c.as_str()).collect(),
+        procedures: spell.procedures.iter().map(|c| c.as_str()).collect(),
         startage: spell.age,
         sex: Some(spell.sex.as_str()).filter(|s| !s.is_empty()),
         admimeth: Some(spell.admimeth.as_str()).filter(|s| !s.is_empty()),

@@ -55,10 +55,10 @@ mod tests {
     fn line(person: u8, day: u8, hrg: u8) -> Line {
         Line {
             setting: Some(Setting::Op),
-            person: Some(format!("p{person}")),
+            person: Some(format!("p{person}").into()),
             procode3: "RX1".into(),
             activity_date: Some(Date::from_days(20_000 + i32::from(day))),
-            hrg: format!("H{hrg}"),
+            hrg: format!("H{hrg}").into(),
             ..Line::default()
         }
     }

@@ -8,6 +8,12 @@ use std::collections::HashMap;
 use haven_model::rules::{OrgTable, SsemAgeRule, TariffRow};
 use haven_model::Date;
 
+/// A code or key as read: held inline up to 24 bytes (ODS codes, HRGs,
+/// points of delivery, admission method and class), so the millions of
+/// lines and attendances of a full ICB's year allocate only for their
+/// 32-character tokens and keys.
+pub type Code = compact_str::CompactString;
+
 /// Where the activity happened (invoice_line ACTIVITY_TYPE, datasets.md §10.11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Setting {
@@ -45,10 +51,10 @@ impl Setting {
 /// An invoice header (invoice_header).
 #[derive(Clone, Debug, Default)]
 pub struct Invoice {
-    pub id: String,
-    pub number: String,
-    pub provider: String,
-    pub commissioner: String,
+    pub id: Code,
+    pub number: Code,
+    pub provider: Code,
+    pub commissioner: Code,
     /// CONTRACT_TYPE `NCA`: non-contracted activity.
     pub nca: bool,
     pub period_start: Option<Date>,
@@ -61,29 +67,29 @@ pub struct Invoice {
 /// One line of backing data (invoice_line), as billed.
 #[derive(Clone, Debug, Default)]
 pub struct Line {
-    pub invoice_id: String,
+    pub invoice_id: Code,
     pub line_no: i64,
     pub setting: Option<Setting>,
-    pub pod: String,
+    pub pod: Code,
     /// The person's token in the CEfF zone (from the NHS number); `None`
     /// when the provider withheld the NHS number.
-    pub person: Option<String>,
-    pub gpprac: String,
+    pub person: Option<Code>,
+    pub gpprac: Code,
     /// LSOA of the postcode billed (filled at load; the CEfF keeps no
     /// postcode).
-    pub lsoa: Option<String>,
-    pub procode3: String,
-    pub prior_approval: Option<String>,
+    pub lsoa: Option<Code>,
+    pub procode3: Code,
+    pub prior_approval: Option<Code>,
     /// SUSSPELLID, ATTENDKEY or EC_IDENT as quoted (keyed in the zone).
-    pub sus_key: Option<String>,
-    pub provspno: Option<String>,
+    pub sus_key: Option<Code>,
+    pub provspno: Option<Code>,
     pub activity_date: Option<Date>,
     pub discharge_date: Option<Date>,
-    pub admimeth: String,
-    pub classpat: String,
-    pub firstatt: String,
-    pub tretspef: String,
-    pub hrg: String,
+    pub admimeth: Code,
+    pub classpat: Code,
+    pub firstatt: Code,
+    pub tretspef: Code,
+    pub hrg: Code,
     pub los: Option<i32>,
     pub quantity: Option<f64>,
     /// LINE_AMOUNT, pence.
@@ -112,24 +118,24 @@ impl Line {
 /// `haven_model::rules::spell_key`.
 #[derive(Clone, Debug, Default)]
 pub struct Spell {
-    pub sus_key: Option<String>,
-    pub provspno: Option<String>,
-    pub person: Option<String>,
-    pub provider: String,
+    pub sus_key: Option<Code>,
+    pub provspno: Option<Code>,
+    pub person: Option<Code>,
+    pub provider: Code,
     pub admidate: Option<Date>,
     pub disdate: Option<Date>,
-    pub admimeth: String,
-    pub classpat: String,
-    pub tretspef: String,
-    pub hrg: String,
+    pub admimeth: Code,
+    pub classpat: Code,
+    pub tretspef: Code,
+    pub hrg: Code,
     /// Age at admission (STARTAGE of the first episode; 7001–7007 are
     /// under ones, read as 0).
     pub age: Option<u16>,
-    pub sex: String,
-    pub practice: String,
-    pub lsoa: Option<String>,
-    pub diagnoses: Vec<String>,
-    pub procedures: Vec<String>,
+    pub sex: Code,
+    pub practice: Code,
+    pub lsoa: Option<Code>,
+    pub diagnoses: Vec<Code>,
+    pub procedures: Vec<Code>,
 }
 
 impl Spell {
@@ -151,14 +157,14 @@ impl Spell {
 #[derive(Clone, Debug, Default)]
 pub struct Attendance {
     pub setting: Option<Setting>,
-    pub key: String,
-    pub person: Option<String>,
-    pub provider: String,
+    pub key: Code,
+    pub person: Option<Code>,
+    pub provider: Code,
     pub date: Option<Date>,
-    pub hrg: String,
-    pub tretspef: String,
-    pub practice: String,
-    pub lsoa: Option<String>,
+    pub hrg: Code,
+    pub tretspef: Code,
+    pub practice: Code,
+    pub lsoa: Option<Code>,
     /// The price SUS+ gave it with MFF (OP GRAND_TOTAL_MFF, ECDS
     /// FINAL_PRICE), pence: outpatient and A&E unit prices are not in the
     /// loaded reference tables, so SUS+'s own pricing is the comparison.

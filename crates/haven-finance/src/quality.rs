@@ -99,7 +99,7 @@ pub fn evaluate(v: &Validation, truth: &Truth) -> Quality {
     let mut kinds: BTreeMap<&str, KindScore> = BTreeMap::new();
     for l in &v.lines {
         q.lines += 1;
-        let kind = truth.errors.get(&(l.invoice_number.clone(), l.line_no)).map(String::as_str);
+        let kind = truth.errors.get(&(l.invoice_number.to_string(), l.line_no)).map(String::as_str);
         let challenged = l.challenged();
         q.challenged += u64::from(challenged);
         match (kind, challenged) {

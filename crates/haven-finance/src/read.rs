@@ -14,7 +14,7 @@ use haven_model::Date;
 use haven_store::{Zone, ZoneSession};
 
 use crate::error::FinanceError;
-use crate::model::{Attendance, Inputs, Invoice, Line, Prices, Setting, Spell};
+use crate::model::{Attendance, Code, Inputs, Invoice, Line, Prices, Setting, Spell};
 
 /// One batch's columns by name, cast to the types validation reads.
 struct Cols<'a> {
@@ -46,12 +46,22 @@ impl<'a> Cols<'a> {
 }
 
 /// A non-blank string value.
-fn s(a: &StringArray, i: usize) -> Option<String> {
-    a.is_valid(i).then(|| a.value(i).trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+fn s(a: &StringArray, i: usize) -> Option<Code> {
+    a.is_valid(i).then(|| a.value(i).trim()).filter(|v| !v.is_empty()).map(Code::from)
 }
 
-fn t(a: &StringArray, i: usize) -> String {
+fn t(a: &StringArray, i: usize) -> Code {
     s(a, i).unwrap_or_default()
+}
+
+/// [`t`] and [`s`] as `String`, for the small reference tables whose maps
+/// are keyed by `String`.
+fn ts(a: &StringArray, i: usize) -> String {
+    t(a, i).into()
+}
+
+fn ss(a: &StringArray, i: usize) -> Option<String> {
+    s(a, i).map(String::from)
 }
 
 fn d(a: &Date32Array, i: usize) -> Option<Date> {
@@ -68,7 +78,7 @@ fn tables(zs: &ZoneSession, zone: &str) -> Result<Vec<String>, FinanceError> {
     let mut out = Vec::new();
     for b in &batches {
         let names = Cols { b, dataset: "information_schema.tables" }.text("table_name")?;
-        out.extend((0..names.len()).filter_map(|i| s(&names, i)));
+        out.extend((0..names.len()).filter_map(|i| s(&names, i)).map(String::from));
     }
     Ok(out)
 }
@@ -162,7 +172,7 @@ fn acm(batches: &[RecordBatch]) -> Result<HashMap<(String, String, Date), i64>, 
         let (provider, commissioner, month, value) = (c.text("PROVIDER_CODE")?, c.text("COMMISSIONER_CODE")?, c.dates("ACTIVITY_MONTH")?, c.money("PRICE_ACTUAL")?);
         for i in 0..b.num_rows() {
             if let (Some(m), Some(v)) = (d(&month, i), n(&value, i)) {
-                *out.entry((t(&provider, i), t(&commissioner, i), m.first_of_month())).or_default() += v;
+                *out.entry((t(&provider, i).into(), t(&commissioner, i).into(), m.first_of_month())).or_default() += v;
             }
         }
     }
@@ -228,7 +238,7 @@ fn read_lines(b: &RecordBatch, out: &mut Vec<Line>) -> Result<(), FinanceError> 
 
 /// One episode's contribution to its spell.
 struct EpisodeRow {
-    order: (String, Option<Date>),
+    order: (Code, Option<Date>),
     admidate: Option<Date>,
     disdate: Option<Date>,
     spell: Spell,
@@ -348,7 +358,7 @@ fn deaths(batches: &[RecordBatch]) -> Result<HashMap<String, Date>, FinanceError
         let (person, date) = (c.text("TOKEN_PERSON_ID")?, c.dates("REG_DATE_OF_DEATH")?);
         for i in 0..b.num_rows() {
             if let (Some(p), Some(day)) = (s(&person, i), d(&date, i)) {
-                let e = out.entry(p).or_insert(day);
+                let e = out.entry(p.into()).or_insert(day);
                 *e = (*e).min(day);
             }
         }
@@ -367,7 +377,7 @@ fn prices(tariff: &[RecordBatch], mff: &[RecordBatch]) -> Result<Prices, Finance
         let ssem = ssem.as_any().downcast_ref::<arrow::array::BooleanArray>().expect("cast to Boolean");
         for i in 0..b.num_rows() {
             let row = TariffRow {
-                hrg: t(&hrg, i),
+                hrg: ts(&hrg, i),
                 combined_dc_el_price: n(&money[0], i),
                 dc_price: n(&money[1], i),
                 el_price: n(&money[2], i),
@@ -378,7 +388,7 @@ fn prices(tariff: &[RecordBatch], mff: &[RecordBatch]) -> Result<Prices, Finance
                 ssem_price: n(&money[5], i),
                 ssem_applicable: ssem.is_valid(i) && ssem.value(i),
             };
-            p.apc.insert((t(&fyear, i), row.hrg.clone()), row);
+            p.apc.insert((ts(&fyear, i), row.hrg.clone()), row);
         }
     }
     for b in mff {
@@ -386,7 +396,7 @@ fn prices(tariff: &[RecordBatch], mff: &[RecordBatch]) -> Result<Prices, Finance
         let (fyear, provider, index) = (c.text("FYEAR")?, c.text("PROCODE3")?, c.floats("MFF_PAYMENT_INDEX")?);
         for i in 0..b.num_rows() {
             if let Some(v) = n(&index, i) {
-                p.mff.insert((t(&fyear, i), t(&provider, i)), v);
+                p.mff.insert((ts(&fyear, i), ts(&provider, i)), v);
             }
         }
     }
@@ -400,15 +410,15 @@ fn orgs(org: &[RecordBatch], lsoa: &[RecordBatch]) -> Result<OrgTable, FinanceEr
         let (code, kind, parent, host) = (c.text("ORG_CODE")?, c.text("ORG_TYPE")?, c.text("PARENT_CODE")?, c.text("HOST_ICB")?);
         let (open, close) = (c.dates("OPEN_DATE")?, c.dates("CLOSE_DATE")?);
         for i in 0..b.num_rows() {
-            let (Some(code), Some(kind)) = (s(&code, i), s(&kind, i)) else { continue };
-            rows.push(OrgRow { code, kind, parent: t(&parent, i), open: d(&open, i), close: d(&close, i), host: s(&host, i) });
+            let (Some(code), Some(kind)) = (ss(&code, i), ss(&kind, i)) else { continue };
+            rows.push(OrgRow { code, kind, parent: ts(&parent, i), open: d(&open, i), close: d(&close, i), host: ss(&host, i) });
         }
     }
     let mut lsoas = Vec::new();
     for b in lsoa {
         let c = Cols { b, dataset: "lsoa_lookup" };
         let (l, sub) = (c.text("LSOA21")?, c.text("SUB_ICB")?);
-        lsoas.extend((0..b.num_rows()).filter_map(|i| Some((s(&l, i)?, s(&sub, i)?))));
+        lsoas.extend((0..b.num_rows()).filter_map(|i| Some((ss(&l, i)?, ss(&sub, i)?))));
     }
     Ok(OrgTable::build(rows, lsoas))
 }

@@ -32,7 +32,7 @@ pub struct Report {
 fn contributors<'a>(lines: impl Iterator<Item = (&'a LineOutcome, i64)>) -> Vec<i64> {
     let mut by: BTreeMap<String, i64> = BTreeMap::new();
     for (n, (l, v)) in lines.enumerate() {
-        *by.entry(l.person.clone().unwrap_or_else(|| format!("#{n}"))).or_default() += v;
+        *by.entry(l.person.as_deref().map_or_else(|| format!("#{n}"), str::to_owned)).or_default() += v;
     }
     by.into_values().collect()
 }
@@ -75,7 +75,7 @@ pub fn summary(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Repo
 pub fn accuracy(v: &Validation, counts: &Policy, money: &MagnitudePolicy) -> Report {
     let mut groups: BTreeMap<(String, String), Vec<&LineOutcome>> = BTreeMap::new();
     for l in &v.lines {
-        groups.entry((l.provider.clone(), month(l))).or_default().push(l);
+        groups.entry((l.provider.to_string(), month(l))).or_default().push(l);
     }
     let mut csv = String::from("provider,month,lines,lines_challenged,value_billed,value_challenged\n");
     for ((provider, m), ls) in &groups {

@@ -12,33 +12,33 @@ use haven_model::Date;
 use crate::check::{self, Finding, Sus};
 use crate::duplicate;
 use crate::matching::{Index, MatchedBy, SusRef};
-use crate::model::{Config, Inputs, Invoice, Line, Setting};
+use crate::model::{Code, Config, Inputs, Invoice, Line, Setting};
 use crate::reason::Reason;
 
 /// What became of one line.
 #[derive(Clone, Debug)]
 pub struct LineOutcome {
-    pub invoice_id: String,
+    pub invoice_id: Code,
     /// Empty when the line's header is missing.
-    pub invoice_number: String,
+    pub invoice_number: Code,
     pub line_no: i64,
-    pub provider: String,
+    pub provider: Code,
     pub setting: &'static str,
-    pub pod: String,
+    pub pod: Code,
     pub activity_date: Option<Date>,
     /// The patient's CEfF token: reports count contributors by it; never
     /// written out.
-    pub person: Option<String>,
+    pub person: Option<Code>,
     /// The registered practice (SUS+'s where matched, else as billed).
-    pub practice: String,
+    pub practice: Code,
     /// Billed as non-contracted activity (the invoice's CONTRACT_TYPE).
     pub nca: bool,
     /// The responsible commissioner by Who Pays? as at the activity date
     /// (`check::commissioner_name`).
-    pub commissioner: String,
+    pub commissioner: Code,
     pub matched_by: MatchedBy,
     /// The matched SUS+ record's key, as the CEfF zone holds it.
-    pub sus_key: Option<String>,
+    pub sus_key: Option<Code>,
     /// Billed and expected amounts, pence.
     pub billed: Option<i64>,
     pub expected: Option<i64>,
@@ -145,9 +145,9 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
                 pod: l.pod.clone(),
                 activity_date: l.activity_date,
                 person: l.person.clone(),
-                practice: sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac).to_owned(),
+                practice: Code::from(sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac)),
                 nca: h.is_some_and(|h| h.nca),
-                commissioner: check::commissioner_name(check::who_pays(l, sus, &inputs.orgs).map(|w| w.0).as_ref()),
+                commissioner: check::commissioner_name(check::who_pays(l, sus, &inputs.orgs).map(|w| w.0).as_ref()).into(),
                 matched_by,
                 sus_key: sus.map(|s| key_of(s)),
                 billed: l.amount,
@@ -160,7 +160,7 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
     Validation { lines, invoices }
 }
 
-fn key_of(s: Sus<'_>) -> String {
+fn key_of(s: Sus<'_>) -> Code {
     match s {
         Sus::Spell(s) => s.sus_key.clone().or_else(|| s.provspno.clone()).unwrap_or_default(),
         Sus::Attendance(a) => a.key.clone(),
@@ -219,7 +219,7 @@ fn invoice_findings(inputs: &Inputs, month: Option<&str>) -> Vec<InvoiceFinding>
     }
     let mut numbers: BTreeMap<(&str, &str), Vec<&Invoice>> = BTreeMap::new();
     let mut out = Vec::new();
-    let finding = |inv: &Invoice, f: Finding| InvoiceFinding { invoice_id: inv.id.clone(), invoice_number: inv.number.clone(), provider: inv.provider.clone(), finding: f };
+    let finding = |inv: &Invoice, f: Finding| InvoiceFinding { invoice_id: inv.id.to_string(), invoice_number: inv.number.to_string(), provider: inv.provider.to_string(), finding: f };
     for inv in inputs.invoices.iter().filter(|i| in_month(Some(i), month)) {
         numbers.entry((inv.provider.as_str(), inv.number.as_str())).or_default().push(inv);
         let sum = sums.get(inv.id.as_str()).copied().unwrap_or(0);

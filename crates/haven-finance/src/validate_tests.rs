@@ -52,7 +52,7 @@ fn inputs() -> Inputs {
         person: Some(person.into()),
         gpprac: practice.into(),
         procode3: "RX1".into(),
-        sus_key: key.map(str::to_owned),
+        sus_key: key.map(Into::into),
         activity_date: Some(day(date)),
         admimeth: "21".into(),
         classpat: "1".into(),
