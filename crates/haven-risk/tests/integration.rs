@@ -5,21 +5,7 @@
 
 use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, Features, FitOptions, NamedRisk, SplitOptions};
 
-/// The seeded generator of haven-stats, with the two draws the fixtures use.
-struct Rng(haven_stats::rng::NormalRng);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(haven_stats::rng::NormalRng::seeded(seed))
-    }
-    /// Uniform on (0, 1].
-    fn uniform(&mut self) -> f64 {
-        self.0.uniform_open_closed()
-    }
-    fn normal(&mut self) -> f64 {
-        self.0.standard_normal()
-    }
-}
+use haven_stats::rng::NormalRng;
 
 fn logistic(eta: f64) -> f64 {
     1.0 / (1.0 + (-eta).exp())
@@ -34,14 +20,14 @@ fn timing_full_icb_fit() {
     use std::time::Instant;
     let (n, p) = (1_500_000, 30);
     let started = Instant::now();
-    let mut rng = Rng::new(2024);
+    let mut rng = NormalRng::seeded(2024);
     let beta: Vec<f64> = (0..p).map(|j| 0.4 * ((j as f64 * 0.7).sin())).collect();
     let mut values = Vec::with_capacity(n * p);
     let mut outcome = Vec::with_capacity(n);
     for _ in 0..n {
-        let row: Vec<f64> = (0..p).map(|j| if j % 3 == 0 { f64::from(u8::from(rng.uniform() < 0.2)) } else { rng.normal() }).collect();
+        let row: Vec<f64> = (0..p).map(|j| if j % 3 == 0 { f64::from(u8::from(rng.uniform_open_closed() < 0.2)) } else { rng.standard_normal() }).collect();
         let eta = -2.5 + row.iter().zip(&beta).map(|(x, b)| x * b).sum::<f64>();
-        outcome.push(rng.uniform() <= logistic(eta));
+        outcome.push(rng.uniform_open_closed() <= logistic(eta));
         values.extend(row);
     }
     let columns = (0..p).map(|j| format!("x{j}")).collect();

@@ -4,21 +4,7 @@
 use super::*;
 use crate::error::RiskError;
 
-/// The seeded generator of haven-stats, with the two draws the fixtures use.
-struct Rng(haven_stats::rng::NormalRng);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(haven_stats::rng::NormalRng::seeded(seed))
-    }
-    /// Uniform on (0, 1].
-    fn uniform(&mut self) -> f64 {
-        self.0.uniform_open_closed()
-    }
-    fn normal(&mut self) -> f64 {
-        self.0.standard_normal()
-    }
-}
+use haven_stats::rng::NormalRng;
 
 /// Feature names and the generating model: log-odds = β₀ + Σ βⱼ xⱼ.
 const COLUMNS: [&str; 6] = ["age_decades", "female", "imd_decile", "prior_emergency_admissions", "charlson", "marker"];
@@ -37,22 +23,22 @@ struct Fixture {
 }
 
 fn fixture(n: usize, seed: u64) -> Fixture {
-    let mut rng = Rng::new(seed);
+    let mut rng = NormalRng::seeded(seed);
     let mut values = Vec::with_capacity(n * COLUMNS.len());
     let mut outcome = Vec::with_capacity(n);
     let mut true_log_odds = Vec::with_capacity(n);
     for _ in 0..n {
         let row = [
-            9.5 * rng.uniform(),
-            f64::from(u8::from(rng.uniform() < 0.5)),
-            (10.0 * rng.uniform()).ceil(),
-            (rng.uniform().ln() / (2.0_f64 / 3.0).ln()).floor(),
-            (6.0 * rng.uniform()).ceil() - 1.0,
-            rng.normal(),
+            9.5 * rng.uniform_open_closed(),
+            f64::from(u8::from(rng.uniform_open_closed() < 0.5)),
+            (10.0 * rng.uniform_open_closed()).ceil(),
+            (rng.uniform_open_closed().ln() / (2.0_f64 / 3.0).ln()).floor(),
+            (6.0 * rng.uniform_open_closed()).ceil() - 1.0,
+            rng.standard_normal(),
         ];
         let eta = TRUE_INTERCEPT + row.iter().zip(TRUE_BETA).map(|(x, b)| x * b).sum::<f64>();
         values.extend(row);
-        outcome.push(rng.uniform() <= fit::logistic(eta));
+        outcome.push(rng.uniform_open_closed() <= fit::logistic(eta));
         true_log_odds.push(eta);
     }
     let columns = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
