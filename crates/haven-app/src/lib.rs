@@ -65,11 +65,25 @@ pub struct App {
     cache: std::sync::Arc<insight::Cache>,
     /// Analyses queued by the web app and the API, shared by clones.
     jobs: std::sync::Arc<jobs::Jobs>,
+    /// The session key, read from the keys folder once (a server signs
+    /// and checks every request with it; it never changes while it runs).
+    session_key: std::sync::Arc<std::sync::OnceLock<SessionKey>>,
+    /// Agreement versions (id, SHA-256) whose import was found in the keyed
+    /// audit chain. The chain is append-only, so an import once found stays
+    /// found; a changed text has another SHA-256 and is checked afresh.
+    attested: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<(String, String)>>>,
 }
 
 impl App {
     pub fn new(data_dir: impl Into<PathBuf>, keys_dir: impl Into<PathBuf>) -> App {
-        App { data: data_dir.into(), keys: keys_dir.into(), cache: Default::default(), jobs: Default::default() }
+        App {
+            data: data_dir.into(),
+            keys: keys_dir.into(),
+            cache: Default::default(),
+            jobs: Default::default(),
+            session_key: Default::default(),
+            attested: Default::default(),
+        }
     }
 
     /// The data directory.
@@ -101,11 +115,18 @@ impl App {
     pub fn agreement(&self, id: &str) -> Result<Agreement, AppError> {
         let agreement = Registry::open(&self.data)?.get(id)?;
         let sha256 = &agreement.version.sha256;
+        let key = (id.to_owned(), sha256.clone());
+        if self.attested.lock().is_ok_and(|a| a.contains(&key)) {
+            return Ok(agreement);
+        }
         if !self.audit_log()?.attests("dsa.import", id, sha256)? {
             return Err(AppError::Refused(format!(
                 "DSA {id} version {} has no audited import of its text (SHA-256 {sha256}); it was changed outside Haven",
                 agreement.version.version
             )));
+        }
+        if let Ok(mut a) = self.attested.lock() {
+            a.insert(key);
         }
         Ok(agreement)
     }
@@ -130,10 +151,10 @@ impl App {
     /// The session a token stands for (genuine, unexpired, not revoked or
     /// idle, its user still enabled in the same role).
     pub fn verify(&self, token: &str) -> Result<Session, AppError> {
-        let key = SessionKey::load(&self.keys)?;
+        let key = self.session_key(false)?;
         let users = Users::open(&self.data)?;
         let sessions = Sessions::open(&self.data)?;
-        Ok(sessions.verify(&users, &key, token, haven_governance::session::now())?)
+        Ok(sessions.verify(&users, key, token, haven_governance::session::now())?)
     }
 
     /// The agreement an operation runs under must be in force today and
@@ -171,7 +192,17 @@ impl App {
 
     /// The anti-forgery token every form of the web session `token` carries.
     pub fn form_token(&self, token: &str) -> Result<String, AppError> {
-        Ok(SessionKey::load(&self.keys)?.form_token(token))
+        Ok(self.session_key(false)?.form_token(token))
+    }
+
+    /// The session key: read once, then kept (see the field). `create`
+    /// makes one on first use (only signing in may).
+    pub(crate) fn session_key(&self, create: bool) -> Result<&SessionKey, AppError> {
+        if let Some(key) = self.session_key.get() {
+            return Ok(key);
+        }
+        let key = if create { SessionKey::load_or_create(&self.keys)? } else { SessionKey::load(&self.keys)? };
+        Ok(self.session_key.get_or_init(|| key))
     }
 
     /// Whether `given` is the anti-forgery token of session `token`

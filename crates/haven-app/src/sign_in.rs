@@ -3,7 +3,7 @@
 
 use haven_governance::dsa::Purpose;
 use haven_governance::mfa::Mfa;
-use haven_governance::session::{ApiToken, Session, SessionKey, Sessions, SignIn};
+use haven_governance::session::{ApiToken, Session, Sessions, SignIn};
 use haven_governance::users::Users;
 
 use crate::{today, Actor, App, AppError};
@@ -70,14 +70,14 @@ impl App {
                 _ => terms.in_force(today())?,
             }
         }
-        let key = SessionKey::load_or_create(&self.keys)?;
+        let key = self.session_key(true)?;
         let mut sessions = Sessions::open(&self.data)?;
         let ask = SignIn { user: req.user, password: req.password, purpose, dsa, hours: req.hours, code: req.code.filter(|c| !c.is_empty()) };
-        let (session, token) = sessions.sign_in(&users, &key, &ask, haven_governance::session::now())?;
+        let (session, token) = sessions.sign_in(&users, key, &ask, haven_governance::session::now())?;
         if req.channel == Channel::Remote && !Mfa::open(&self.data)?.is_enrolled(&session.user)? {
             // The password was right; the session is closed at once rather
             // than left open without a second factor.
-            sessions.sign_out(&key, &token, haven_governance::session::now())?;
+            sessions.sign_out(key, &token, haven_governance::session::now())?;
             return Err(AppError::Refused(format!(
                 "{} has no second factor; remote access needs one (an administrator enrols it with `haven users mfa {}`)",
                 session.user, session.user
@@ -89,8 +89,8 @@ impl App {
     /// Ends the session a token stands for; audits `session.logout`.
     pub fn sign_out(&self, token: &str) -> Result<(), AppError> {
         let who = self.verify(token).ok();
-        let key = SessionKey::load(&self.keys)?;
-        let result = Sessions::open(&self.data)?.sign_out(&key, token, haven_governance::session::now());
+        let key = self.session_key(false)?;
+        let result = Sessions::open(&self.data)?.sign_out(key, token, haven_governance::session::now());
         let actor = who.map_or_else(Actor::host, Actor::Signed);
         self.audit(actor.event("", "", "", "session.logout", "-", if result.is_ok() { "ok" } else { "refused" }, serde_json::json!({})))?;
         Ok(result?)
@@ -100,8 +100,8 @@ impl App {
     /// purpose and agreement; audited `token.issue` (the token itself never
     /// is). A token cannot mint another: only a session made by signing in.
     pub fn issue_token(&self, actor: &Session, label: &str, days: u64) -> Result<(ApiToken, String), AppError> {
-        let key = SessionKey::load(&self.keys)?;
-        let result = Sessions::open(&self.data)?.issue_token(&key, actor, label, days, haven_governance::session::now());
+        let key = self.session_key(false)?;
+        let result = Sessions::open(&self.data)?.issue_token(key, actor, label, days, haven_governance::session::now());
         let detail = match &result {
             Ok((t, _)) => serde_json::json!({"handle": t.handle, "label": t.label, "expires_at": haven_store::format_timestamp(t.expires_at)}),
             Err(e) => serde_json::json!({"reason": e.to_string()}),

@@ -31,7 +31,7 @@ mod key;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 pub use key::{AuditKey, Checkpoint, KEY_FILE};
@@ -121,7 +121,7 @@ struct Head {
 
 /// The audit log of one data directory.
 pub struct AuditLog {
-    conn: Connection,
+    conn: crate::pool::CatalogConn,
     head: PathBuf,
     keys_dir: PathBuf,
     key: Option<AuditKey>,
@@ -139,8 +139,7 @@ impl AuditLog {
         // for every opener of a data directory).
         haven_store::private_data_dir(data_dir)?;
         key::refuse_inside(keys_dir, data_dir)?;
-        let conn = Connection::open(data_dir.join("catalog.sqlite"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let conn = crate::pool::CatalogConn::open(&data_dir.join("catalog.sqlite"))?;
         let existed: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit')", [], |r| r.get(0))?;
         if existed {
             // Restores the guards if someone dropped them.
@@ -492,13 +491,13 @@ mod tests {
             AuditLog::open(&self.data, &self.keys).unwrap()
         }
 
-        fn raw(&self) -> Connection {
-            Connection::open(self.data.join("catalog.sqlite")).unwrap()
+        fn raw(&self) -> rusqlite::Connection {
+            rusqlite::Connection::open(self.data.join("catalog.sqlite")).unwrap()
         }
     }
 
     /// A log with five entries, and a raw connection for tampering.
-    fn log() -> (Dirs, AuditLog, Connection) {
+    fn log() -> (Dirs, AuditLog, rusqlite::Connection) {
         let dirs = Dirs::new();
         let mut log = dirs.open();
         for i in 1..=5 {

@@ -26,6 +26,7 @@ pub mod grant;
 pub mod lockout;
 pub mod mfa;
 pub mod outputs;
+mod pool;
 pub mod registry;
 pub mod retention;
 pub mod session;
@@ -45,9 +46,11 @@ pub fn csv_field(s: &str) -> String {
 /// The metadata database of `data_dir` with `schema` applied: every
 /// governance table lives in `<data-dir>/catalog.sqlite`, opened with the
 /// same ten-second wait for a concurrent writer.
-pub(crate) fn open_catalog(data_dir: &std::path::Path, schema: &str) -> Result<rusqlite::Connection, GovernanceError> {
-    let conn = rusqlite::Connection::open(data_dir.join("catalog.sqlite"))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+/// The connection may be one this thread used before ([`pool`]); the
+/// schema is applied on every open all the same, so a dropped table is
+/// made again as it always was.
+pub(crate) fn open_catalog(data_dir: &std::path::Path, schema: &str) -> Result<pool::CatalogConn, GovernanceError> {
+    let conn = pool::CatalogConn::open(&data_dir.join("catalog.sqlite"))?;
     conn.execute_batch(schema)?;
     Ok(conn)
 }

@@ -63,5 +63,5 @@ pub(crate) fn succeeded(conn: &Connection, name: &str) -> Result<(), GovernanceE
 
 /// An administrator's unlock of `name` (its failures forgotten).
 pub fn unlock(data_dir: &Path, name: &str) -> Result<(), GovernanceError> {
-    succeeded(&crate::open_catalog(data_dir, SCHEMA)?, name)
+    succeeded(&*crate::open_catalog(data_dir, SCHEMA)?, name)
 }

@@ -49,7 +49,7 @@ pub struct Enrolment {
 
 /// The second-factor table of one data directory.
 pub struct Mfa {
-    conn: Connection,
+    conn: crate::pool::CatalogConn,
 }
 
 fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, GovernanceError> {

@@ -27,7 +27,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -299,7 +299,7 @@ pub struct Inspected {
 
 /// The output store of one data directory.
 pub struct Outputs {
-    conn: Connection,
+    conn: crate::pool::CatalogConn,
     dir: PathBuf,
     data: PathBuf,
 }

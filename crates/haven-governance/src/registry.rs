@@ -93,7 +93,7 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// The registry in `<data-dir>/catalog.sqlite`.
 pub struct Registry {
-    conn: Connection,
+    conn: crate::pool::CatalogConn,
 }
 
 impl Registry {

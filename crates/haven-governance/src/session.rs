@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use hmac::{Hmac, Mac};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -57,6 +57,13 @@ pub const MAX_TOKEN_DAYS: u64 = 90;
 
 /// The secret that signs session tokens (32 random bytes).
 pub struct SessionKey([u8; 32]);
+
+/// Never shows the key.
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(..)")
+    }
+}
 
 impl SessionKey {
     /// The key from `HAVEN_SESSION_KEY` (64 hex digits) if set, else from
@@ -160,7 +167,7 @@ pub struct SignIn<'a> {
 
 /// The sessions table of one data directory.
 pub struct Sessions {
-    conn: Connection,
+    conn: crate::pool::CatalogConn,
 }
 
 impl Sessions {

@@ -7,7 +7,7 @@ use std::path::Path;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use haven_model::{OdsCode, OdsKind};
-use rusqlite::{params, Connection};
+use rusqlite::params;
 use serde::Serialize;
 
 use crate::error::GovernanceError;
@@ -42,7 +42,7 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// The user directory of one data directory.
 pub struct Users {
-    conn: Connection,
+    conn: crate::pool::CatalogConn,
 }
 
 impl Users {

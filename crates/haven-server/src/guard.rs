@@ -152,9 +152,7 @@ async fn check_form(state: &Shared, token: &str, request: Request) -> Result<Req
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| "the form is too large")?;
     let given = form_field(&bytes, FORM_FIELD).ok_or("the form has no anti-forgery token")?;
-    let app = state.app.clone();
-    let token = token.to_owned();
-    match blocking(move || app.form_token_matches(&token, &given)).await {
+    match state.app.form_token_matches(token, &given) {
         Ok(true) => Ok(Request::from_parts(parts, Body::from(bytes))),
         _ => Err("the form's anti-forgery token is not this session's"),
     }
