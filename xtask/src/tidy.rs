@@ -32,9 +32,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Invoice validation: a workload beside the analytics (haven-ingest and
     // haven-synth only as dev-dependencies, for loaded synthetic fixtures).
     ("haven-finance", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-synth"]),
-    // Risk stratification's published scores: pure functions over plain
-    // inputs, so nothing below the model (DataFusion comes with the readers).
-    ("haven-risk", &["haven-model", "haven-stats"]),
+    // Risk stratification: pure scores over plain inputs, and the reader of
+    // a governed zone session (haven-governance only as a dev-dependency:
+    // its tests open sessions under a risk-stratification grant).
+    ("haven-risk", &["haven-model", "haven-stats", "haven-store", "haven-governance"]),
     ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-analytics", "haven-finance"]),
     ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics", "haven-finance"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-app", "haven-server"]),

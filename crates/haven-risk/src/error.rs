@@ -5,8 +5,10 @@
 //! configuration the operator supplies, such as the eFI code-to-deficit map
 //! ([`crate::efi::DeficitCodeMap`]), and from the emergency-admission model
 //! ([`crate::model`]): a feature matrix of the wrong shape, or a statistic
-//! that cannot be computed. They name the file and line, or the column,
-//! never a patient value.
+//! that cannot be computed; and from reading a zone session
+//! ([`crate::read`]): the store or query engine failing, a dataset the
+//! grant did not open, or a column of the wrong shape. They name the file
+//! and line, the dataset or the column, never a patient value.
 
 use std::path::PathBuf;
 
@@ -38,6 +40,16 @@ pub enum RiskError {
         #[source]
         source: haven_stats::StatsError,
     },
+    /// The store or its query engine failed while reading a zone session.
+    #[error("reading the zone session: {0}")]
+    Store(#[from] haven_store::StoreError),
+    /// A dataset the read needs is not open in the session (not loaded,
+    /// or not admitted by the grant's agreement and purpose).
+    #[error("{0} is not open in this session (not loaded, or not linkable under the agreement for this purpose)")]
+    Missing(String),
+    /// A column is missing or cannot be read as the type the reader needs.
+    #[error("{dataset}: column {column} is missing or of the wrong type")]
+    Shape { dataset: String, column: String },
 }
 
 /// Why a feature matrix or score vector was refused (column names only).

@@ -18,15 +18,31 @@
 //! evaluation report for the model and any comparison scores (metrics from
 //! `haven_stats::classification`).
 //!
-//! Every function is pure and takes plain inputs (codes as text, dates,
+//! The data path (issue 18 §1–§3): [`read::inputs`] reads each registered
+//! person's demographics, hospital use, diagnoses, GP codes, medicines and
+//! outcome from a zone session opened under a risk-stratification grant;
+//! [`person::score`] computes every score per person and
+//! [`person::features`] the model's matrix; [`cohort`] puts people in
+//! cohorts and segments and counts them by practice.
+//!
+//! ```text
+//! let inputs = haven_risk::read::inputs(&zone_session, &RiskOptions::new(index), map.as_ref())?;
+//! let people = haven_risk::person::score(&inputs);
+//! let features = haven_risk::person::features(&people)?;
+//! let top = haven_risk::cohort::top_risk(&risks, 0.05);
+//! let counts = haven_risk::cohort::counts_by_practice(&people, &top, &inputs.practices, &CohortOptions::default());
+//! ```
+//!
+//! Every score function is pure and takes plain inputs (codes as text, dates,
 //! sets of deficits): which spells, records and windows feed a score is the
 //! caller's choice, made where the data are read. A code that is malformed
 //! or unknown matches nothing; only operator configuration (the eFI code
-//! map) and the model's inputs can fail, with [`RiskError`]. ICD-10 codes are normalised by
+//! map), reading a zone session and the model's inputs can fail, with [`RiskError`]. ICD-10 codes are normalised by
 //! `haven_model::rules::normalise_code`, and the Charlson table and hierarchy are
 //! `haven_model::rules::comorbidity`'s: a rule lives in one place.
 
 pub mod charlson;
+pub mod cohort;
 pub mod efi;
 pub mod elixhauser;
 pub mod error;
@@ -34,7 +50,9 @@ pub mod hfrs;
 pub mod lace;
 pub mod model;
 pub mod multimorbidity;
+pub mod person;
 pub mod polypharmacy;
+pub mod read;
 pub mod window;
 
 #[cfg(test)]
@@ -47,4 +65,5 @@ pub use error::{FeatureFault, MapLineFault, RiskError};
 pub use hfrs::{hfrs, hfrs_of_codes, CodedSpell, Hfrs, HfrsBand, HfrsOptions, PriorSpells};
 pub use lace::{lace, Lace, LaceInput, LaceOptions};
 pub use multimorbidity::{long_term_conditions, multimorbidity_count, LongTermCondition};
+pub use read::{inputs, Inputs, PersonInputs, RiskOptions};
 pub use polypharmacy::{distinct_medicines, efi_polypharmacy, is_polypharmacy, PolypharmacyDefinition, Prescription};

@@ -80,6 +80,26 @@ pub enum LongTermCondition {
 
 use LongTermCondition as Ltc;
 
+impl LongTermCondition {
+    /// Every long-term condition, in declaration order.
+    pub fn all() -> impl Iterator<Item = LongTermCondition> {
+        SOURCES.iter().map(|(ltc, ..)| *ltc)
+    }
+
+    /// The condition's name in snake case (as serde writes it), e.g.
+    /// `heart_failure`.
+    pub fn name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+}
+
 /// Each long-term condition with the Charlson conditions, Elixhauser
 /// conditions and eFI deficits that flag it.
 const SOURCES: [(Ltc, &[&str], &[&str], &[Deficit]); 31] = [

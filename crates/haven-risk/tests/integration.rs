@@ -3,6 +3,11 @@
 //! the timing test prints its measurements, and library sources print
 //! nothing (xtask tidy).
 
+#[path = "read/fixture.rs"]
+mod fixture;
+#[path = "read/cases.rs"]
+mod read;
+
 use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, Features, FitOptions, NamedRisk, SplitOptions};
 
 use haven_stats::rng::NormalRng;

@@ -24,8 +24,8 @@
 //! and holds one standardised copy of the training rows (n × (p + 1)
 //! values) beside the caller's matrix.
 //!
-//! Not here yet: reading features from a zone session, and a
-//! gradient-boosted model.
+//! The features of a zone's population come from [`crate::person::features`].
+//! Not here yet: a gradient-boosted model.
 
 pub mod evaluate;
 pub mod features;
