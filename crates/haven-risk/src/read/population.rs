@@ -91,11 +91,14 @@ fn keep<T>(items: Vec<T>, alive: &[bool]) -> Vec<T> {
     items.into_iter().zip(alive).filter(|(_, a)| **a).map(|(x, _)| x).collect()
 }
 
+/// Pseudonyms (sorted), practice of each (an index), practice codes (sorted).
+type Registered = (Vec<Box<str>>, Vec<u32>, Vec<String>);
+
 /// Pseudonyms registered on `on` (sorted), each one's practice (an index
 /// into the sorted practice codes) and the codes. A person registered with
 /// two practices on the day is counted with the later registration (then
 /// the lesser practice code).
-fn registered(zs: &ZoneSession, on: Date) -> Result<(Vec<Box<str>>, Vec<u32>, Vec<String>)> {
+fn registered(zs: &ZoneSession, on: Date) -> Result<Registered> {
     let mut practices = Interner::default();
     let mut current: HashMap<Box<str>, (Date, u32)> = HashMap::new();
     let filter = format!("\"REG_START\" <= {day} AND (\"REG_END\" IS NULL OR \"REG_END\" >= {day})", day = sql_date(on));
