@@ -20,6 +20,8 @@
 //!   practice dashboard).
 //! - [`finance`]: invoice validation for the CEfF (issue 17), its per-line
 //!   outcomes kept inside the CEfF.
+//! - [`risk`]: risk stratification (issue 18): scores, the evaluated
+//!   emergency-admission model and cohorts, held for review.
 //! - [`admin`]: users, second factors and lock-outs; the audit log's
 //!   verification, checkpoints and entries.
 
@@ -43,11 +45,17 @@ pub mod iv_results;
 pub mod jobs;
 pub mod operation;
 pub mod outputs;
+pub mod risk;
 pub mod sign_in;
 
 pub use actor::Actor;
 pub use error::AppError;
 pub use operation::{Need, Operation, PurposeNeed};
+
+/// The catalog setting that marks a store the demo made ([`App::is_demo_store`]).
+pub const DEMO_STORE: &str = "demo_store";
+/// The audit action that attests the demo store's mark.
+pub const DEMO_STORE_ACTION: &str = "demo.store";
 
 /// Today's date (UTC).
 pub fn today() -> Date {
@@ -216,6 +224,18 @@ impl App {
     /// source's SHA-256), newest last.
     pub fn loads(&self) -> Result<Vec<haven_store::LoadRecord>, AppError> {
         Ok(haven_store::Store::open(&self.data)?.catalog().loads()?)
+    }
+
+    /// Whether this is a store the demo made (synthetic data only): its
+    /// catalog holds the demo's random mark and the keyed audit chain
+    /// attests it, so a mark planted without the audit key opens nothing.
+    /// Reads only; a store that cannot be read is not one.
+    pub fn is_demo_store(&self) -> bool {
+        if !self.data.join("catalog.sqlite").is_file() {
+            return false;
+        }
+        let Some(mark) = haven_store::Store::open(&self.data).ok().and_then(|s| s.catalog().setting(DEMO_STORE).ok().flatten()) else { return false };
+        self.audit_log().and_then(|log| Ok(log.attested(DEMO_STORE_ACTION, &mark)?)).is_ok_and(|e| !e.is_empty())
     }
 
     /// Destruction certificates: (id, the certificate's JSON text).

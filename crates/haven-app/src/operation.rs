@@ -172,6 +172,9 @@ pub const TABLE: &[Operation] = &[
         ],
     ),
     op("iv.reasons", Need::Open, &["iv reasons"], &[]),
+    // Risk stratification at pseudonymised level for the ICB (issue 18 §5):
+    // its tables leave only as a reviewed output.
+    op("risk.run", signed(&[R::Analyst], N::OneOf(&[P::RiskStratification])), &["risk run"], &[]),
     // The challenge log holds invoice and line numbers, reasons and
     // amounts, never a patient: auditors read it; validators move it on.
     op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &["GET /finance/challenges", "GET /finance/challenges/{id}", "GET /api/finance/challenges", "GET /api/finance/challenges/{id}"]),

@@ -19,7 +19,7 @@
 use haven_governance::session::Session;
 
 use crate::cli::{
-    AuditCommand, BenchCommand, ChallengesCommand, Cli, Command, DsaCommand, IndicatorsCommand, IvCommand, KeysCommand, OutputsCommand, RetentionCommand,
+    AuditCommand, BenchCommand, ChallengesCommand, Cli, Command, DsaCommand, IndicatorsCommand, IvCommand, KeysCommand, RiskCommand, OutputsCommand, RetentionCommand,
     UsersCommand,
 };
 
@@ -64,6 +64,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Indicators { what: IndicatorsCommand::Run(_) } => "indicators run",
         Command::Benchmark(_) => "benchmark",
         Command::Iv { what: IvCommand::Run(_) } => "iv run",
+        Command::Risk { what: RiskCommand::Run(_) } => "risk run",
         Command::Iv { what: IvCommand::Reasons } => "iv reasons",
         Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::List { .. } } } => "iv challenges list",
         Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::Show { .. } } } => "iv challenges show",

@@ -141,7 +141,7 @@ pub fn ensure_tool_user(data_dir: &Path, name: &str, role: Role) -> Result<Optio
 }
 
 /// The analyst `haven demo` works as.
-const DEMO_ANALYST: &str = "demo.analyst";
+pub(crate) const DEMO_ANALYST: &str = "demo.analyst";
 
 /// The demo's analytical step: as a demo analyst (created on first run, its
 /// random password written to `<data-dir>/demo-credentials.txt`, mode

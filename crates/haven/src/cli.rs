@@ -76,6 +76,11 @@ pub enum Command {
         #[command(subcommand)]
         what: IvCommand,
     },
+    /// Risk stratification: score the registered population, fit and evaluate the emergency-admission model, count cohorts.
+    Risk {
+        #[command(subcommand)]
+        what: RiskCommand,
+    },
     /// Verify or export the hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -612,6 +617,31 @@ pub enum IvCommand {
         #[arg(long)]
         run: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Score everyone registered on the index date, fit the model on 70% and evaluate it on the rest, and hold the evaluation and cohort counts for review (role analyst, purpose risk_stratification).
+    Run(RiskRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RiskRunArgs {
+    /// The index date (YYYY-MM-DD): the population registered that day, its history before, the outcome year from it.
+    #[arg(long)]
+    pub index_date: String,
+    /// Seed of the split into fitted and held-out people.
+    #[arg(long, default_value_t = 18)]
+    pub seed: u64,
+    /// The GP-code → eFI-deficit file (CSV code,deficit); without it the eFI is not scored.
+    #[arg(long)]
+    pub efi_map: Option<PathBuf>,
+    /// The synthetic ground truth (`ground_truth/persons.psv`), for the true-risk ceiling (demo stores only).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// The top-risk band counted by cohort, as a share of people.
+    #[arg(long, default_value_t = 0.05)]
+    pub top: f64,
 }
 
 #[derive(Debug, Subcommand)]

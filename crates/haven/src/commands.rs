@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Indicators { what } => crate::analytics::indicators(&cli, what),
         Command::Benchmark(a) => crate::analytics::benchmark(&cli, a),
         Command::Iv { what } => crate::finance::iv(&cli, what),
+        Command::Risk { what } => crate::risk::risk(&cli, what),
         Command::Serve(a) => crate::serve::serve(&cli, a.bind, a.tls_cert.as_deref().zip(a.tls_key.as_deref())),
         Command::Bench { what: BenchCommand::Synth(a) } => bench_synth(a, cli.json),
         Command::Bench { what: BenchCommand::Ingest(a) } => ingest::bench_ingest(&cli, a),
@@ -131,22 +132,11 @@ fn print_summary(m: &Manifest, out: &Path, secs: f64) {
     }
 }
 
-/// The catalog setting that marks a store the demo made (synthetic data
-/// only, so the demo may run on it again without a sign-in): a random
-/// mark that the demo also wrote into the keyed audit chain, so a mark
-/// planted in another store's catalog without the audit key opens nothing.
-const DEMO_STORE: &str = "demo_store";
-/// The audit action that attests the mark.
-const DEMO_STORE_ACTION: &str = "demo.store";
-
-/// Whether `data_dir` is a store the demo made (reads only; a store that
-/// cannot be read, or whose mark is not attested, is not one).
+/// Whether `data_dir` is a store the demo made (the rule is
+/// [`haven_app::App::is_demo_store`]).
 pub(crate) fn is_demo_store(data_dir: &Path) -> bool {
-    if !data_dir.join("catalog.sqlite").is_file() {
-        return false;
-    }
-    let Some(mark) = Store::open(data_dir).ok().and_then(|s| s.catalog().setting(DEMO_STORE).ok().flatten()) else { return false };
-    crate::governance::audit_log(data_dir).and_then(|log| Ok(log.attested(DEMO_STORE_ACTION, &mark)?)).is_ok_and(|e| !e.is_empty())
+    // Without a known keys folder the mark cannot be checked: not one.
+    crate::governance::KEYS_DIR.get().is_some_and(|keys| haven_app::App::new(data_dir, keys.clone()).is_demo_store())
 }
 
 /// Marks a new store as the demo's: the mark in the catalog and in the
@@ -155,11 +145,11 @@ fn mark_demo_store(data_dir: &Path) -> Result<()> {
     let mut random = [0u8; 16];
     getrandom::fill(&mut random).map_err(|e| anyhow!("no randomness for the demo store's mark: {e}"))?;
     let mark = haven_store::hex(&random);
-    Store::open_for_write(data_dir)?.catalog_mut().set_setting(DEMO_STORE, &mark)?;
+    Store::open_for_write(data_dir)?.catalog_mut().set_setting(haven_app::DEMO_STORE, &mark)?;
     let detail = serde_json::json!({"synthetic": true}).to_string();
     crate::governance::audit(
         data_dir,
-        haven_governance::audit::Event { actor: crate::governance::actor(), role: "admin".into(), purpose: "administration".into(), dsa: String::new(), action: DEMO_STORE_ACTION.into(), target: mark, outcome: "ok".into(), detail },
+        haven_governance::audit::Event { actor: crate::governance::actor(), role: "admin".into(), purpose: "administration".into(), dsa: String::new(), action: haven_app::DEMO_STORE_ACTION.into(), target: mark, outcome: "ok".into(), detail },
     )
 }
 
@@ -216,6 +206,7 @@ fn demo(cli: &Cli, a: &DemoArgs) -> Result<()> {
         println!("Indicators and benchmark in {:.1} s", started.elapsed().as_secs_f64());
     }
     crate::finance::demo(cli, ingest_args.from.as_deref().expect("the demo ingests a folder"))?;
+    crate::risk::demo(cli, ingest_args.from.as_deref().expect("the demo ingests a folder"))?;
     crate::demo_web::finish(cli, a)
 }
 

@@ -194,7 +194,7 @@ pub fn actor() -> String {
 
 /// The keys folder of this command, set once by `commands::run` before
 /// anything is audited: the audit key lives there, beside the zone keys.
-static KEYS_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+pub(crate) static KEYS_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
 /// Records the keys folder for [`audit`].
 pub fn set_keys_dir(dir: std::path::PathBuf) {

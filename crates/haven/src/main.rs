@@ -11,6 +11,7 @@ mod demo_web;
 mod finance;
 mod governance;
 mod ingest;
+mod risk;
 mod serve;
 
 use clap::Parser;

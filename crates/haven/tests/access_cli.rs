@@ -69,6 +69,9 @@ fn cases(out: &str) -> Vec<Case> {
         // Invoice validation: finance validators (ceff) alone.
         c("iv run", &["--period", "bogus"], Some(&["ceff"])),
         c("iv reasons", &[], None),
+        // Risk stratification: analysts under that purpose only (here they
+        // sign in for commissioning, so no one may).
+        c("risk run", &["--index-date", "bogus"], Some(&[])),
         c("iv challenges list", &["--status", "bogus"], Some(&["ceff", "auditor"])),
         c("iv challenges show", &["999"], Some(&["ceff", "auditor"])),
         c("iv challenges update", &["999", "--status", "sent"], Some(&["ceff"])),

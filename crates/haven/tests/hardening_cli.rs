@@ -247,6 +247,14 @@ fn issue_16_the_demo_runs_again_on_its_own_store_and_nowhere_else() {
     };
     let first = h.run(&["demo", "--scale", "small", "--no-serve"]);
     assert!(first.status.success(), "{}", text(&first));
+    // Issue 18 §5: the demo prints the model's AUC beside the ceiling the
+    // ground truth's own risk reaches on the same held-out people.
+    let out = text(&first);
+    let line = out.lines().find(|l| l.starts_with("Risk stratification: ")).unwrap_or_else(|| panic!("{out}"));
+    let after = |key: &str| -> f64 { line.split(key).nth(1).and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{key} in {line}")) };
+    let (model, ceiling) = (after("model AUC "), after("true-risk ceiling "));
+    assert!(model > 0.5 && ceiling > 0.5 && model <= 1.0 && ceiling <= 1.0, "{line}");
+    assert!(line.contains("held for review as OUT-"), "{line}");
     let after_first = loads(&h);
     let again = h.run(&["demo", "--scale", "small", "--no-serve"]);
     assert!(again.status.success(), "{}", text(&again));

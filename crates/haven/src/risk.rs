@@ -1,0 +1,96 @@
+//! `haven risk …`: the face of `haven_app::risk` (issue 18). Parses,
+//! calls, prints counts and metrics; the rules live in the app layer.
+
+use anyhow::{anyhow, Result};
+use haven_app::risk::{RiskRun, RiskSummary, CEILING, MODEL};
+
+use crate::cli::{Cli, RiskCommand, RiskRunArgs};
+use crate::governance::{app, app_actor};
+
+pub fn risk(cli: &Cli, what: &RiskCommand) -> Result<()> {
+    match what {
+        RiskCommand::Run(a) => run(cli, a),
+    }
+}
+
+fn run(cli: &Cli, a: &RiskRunArgs) -> Result<()> {
+    let index_date = haven_model::Date::parse(&a.index_date).map_err(|_| anyhow!("--index-date must be a date, YYYY-MM-DD"))?;
+    let run = RiskRun { index_date, seed: a.seed, efi_map: a.efi_map.clone(), truth: a.truth.clone(), top_fraction: a.top };
+    let s = app(cli).run_risk(&app_actor(), &run)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print(&s);
+    }
+    Ok(())
+}
+
+/// The headline: who was scored, each score's held-out metrics, the model
+/// beside the ceiling, the largest cohorts (protected counts).
+pub(crate) fn print(s: &RiskSummary) {
+    let r = &s.report;
+    println!("risk stratification: {} people registered; fitted on {}, evaluated on {} held out ({} admitted in the outcome year)", s.people, s.trained_on, r.rows, r.events);
+    println!("  {:<28} {:>7} {:>17} {:>7} {:>7} {:>7} {:>7}", "score", "AUC", "95% interval", "Brier", "top0.5%", "top1%", "top5%");
+    for sc in &r.scores {
+        let cap: Vec<String> = sc.capture.iter().map(|c| format!("{:>7.3}", c.events_share)).collect();
+        println!("  {:<28} {:>7.4} {:>8.4}–{:<8.4} {:>7.4} {}", sc.name, sc.auc.auc, sc.auc.lower, sc.auc.upper, sc.brier, cap.join(" "));
+    }
+    if let (Some(m), Some(c)) = (r.score(MODEL), r.score(CEILING)) {
+        let matched = s.truth_matched.unwrap_or(0);
+        println!("  the model's AUC {:.4} beside the true-risk ceiling {:.4} (gap {:.4}; the truth named {matched} of {} held out)", m.auc.auc, c.auc.auc, c.auc.auc - m.auc.auc, r.rows);
+    }
+    if !s.not_opened.is_empty() {
+        println!("  not opened for this run: {}", s.not_opened.join(", "));
+    }
+    let largest: Vec<String> = s.groups.iter().take(5).map(|(g, n)| format!("{g} {n}")).collect();
+    println!("  largest cohorts and segments: {}", largest.join(", "));
+    println!("held for review as {} (two reviewers release it)", s.output);
+}
+
+/// The demo's risk stratification: as its analyst, on the store it made,
+/// with an eFI code map of the synthetic GP codes and the ground truth for
+/// the ceiling. Prints the model's AUC beside the ceiling and the largest
+/// cohorts.
+pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
+    use haven_governance::dsa::{Purpose, Role};
+    use std::fmt::Write as _;
+    let session = haven_governance::session::Session {
+        user: crate::analytics::DEMO_ANALYST.into(),
+        role: Role::Analyst,
+        purpose: Some(Purpose::RiskStratification),
+        dsa: Some("DSA-HAVEN-DEMO".into()),
+        practice: None,
+        expires_at: u64::MAX,
+    };
+    // The synthetic GP extract codes its deficits with these codes; a real
+    // deployment supplies its own licensed map.
+    let mut map = String::from("deficit_number,code\n");
+    for (deficit, code) in haven_synth::clinical::EFI_DEFICIT_CODES {
+        let _ = writeln!(map, "{deficit},{code}");
+    }
+    let map_path = synth.join("ground_truth/efi_code_map.csv");
+    std::fs::write(&map_path, map)?;
+    let truth = synth.join("ground_truth/persons.psv");
+    // Two years from April 2024: a base year, then the outcome year.
+    let index_date = haven_model::Date::from_ymd(2025, 4, 1).map_err(|_| anyhow!("the demo's index date"))?;
+    // The ceiling needs the ground truth, which only a store the demo made
+    // may read (an administrator's demo on another store runs without it).
+    let truth = (truth.is_file() && crate::commands::is_demo_store(&cli.data_dir)).then_some(truth);
+    let run = RiskRun { efi_map: Some(map_path), truth, ..RiskRun::new(index_date) };
+    let s = app(cli).run_risk(&haven_app::Actor::Signed(session), &run)?;
+    if !cli.json {
+        let auc = |name: &str| s.report.score(name).map_or_else(|| "n/a".to_owned(), |r| format!("{:.4}", r.auc.auc));
+        let largest: Vec<String> = s.groups.iter().take(3).map(|(g, n)| format!("{g} {n}")).collect();
+        println!(
+            "Risk stratification: {} people scored; emergency-admission model AUC {} beside the true-risk ceiling {} on {} held-out people ({} named by the ground truth); largest cohorts {}; held for review as {}",
+            s.people,
+            auc(MODEL),
+            auc(CEILING),
+            s.report.rows,
+            s.truth_matched.unwrap_or(0),
+            largest.join(", "),
+            s.output
+        );
+    }
+    Ok(())
+}
