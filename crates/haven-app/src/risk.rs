@@ -106,6 +106,8 @@ impl App {
         let policy = Policy::default();
         let (output, files) = self.hold(actor, &title, |draft| write_output(draft, &policy, &report, &model, &counts, &areas))?;
         let groups = largest_groups(&policy, &counts);
+        let kept = gp::KeptModel { index_date: run.index_date.to_string(), output: output.clone(), efi_map: run.efi_map.clone(), model };
+        gp::keep(&self.data, &kept)?;
         let trained_on = people.len() - report.rows;
         let detail = serde_json::json!({"people": people.len(), "held_out": report.rows, "events": report.events, "files": files, "output": output, "index_date": run.index_date.to_string(), "seed": run.seed});
         self.audit(actor.event("", "", "", "risk.run", &output, "ok", detail))?;
@@ -233,6 +235,8 @@ fn largest_groups(policy: &Policy, counts: &[PracticeCount]) -> Vec<(String, Str
     v.into_iter().map(|(g, n)| (g, policy.count(n).to_string())).collect()
 }
 
+mod gp;
 mod truth;
 mod write;
+pub use gp::{AtRisk, KeptModel, PracticeList};
 use write::write_output;

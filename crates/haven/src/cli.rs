@@ -623,6 +623,18 @@ pub enum IvCommand {
 pub enum RiskCommand {
     /// Score everyone registered on the index date, fit the model on 70% and evaluate it on the rest, and hold the evaluation and cohort counts for review (role analyst, purpose risk_stratification).
     Run(RiskRunArgs),
+    /// A GP's practice list ranked by the ICB's latest model, with NHS numbers (role gp, purpose direct_care).
+    List {
+        /// The practice (ODS code); a GP may name only their own.
+        #[arg(long)]
+        practice: Option<String>,
+        /// Histories up to this day (YYYY-MM-DD); by default the end of the model's outcome year.
+        #[arg(long)]
+        index_date: Option<String>,
+        /// How many patients, highest risk first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use crate::governance::{app, app_actor};
 pub fn risk(cli: &Cli, what: &RiskCommand) -> Result<()> {
     match what {
         RiskCommand::Run(a) => run(cli, a),
+        RiskCommand::List { practice, index_date, limit } => list(cli, practice.as_deref(), index_date.as_deref(), *limit),
     }
 }
 
@@ -21,6 +22,23 @@ fn run(cli: &Cli, a: &RiskRunArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
         print(&s);
+    }
+    Ok(())
+}
+
+fn list(cli: &Cli, practice: Option<&str>, index_date: Option<&str>, limit: usize) -> Result<()> {
+    let index_date = index_date.map(haven_model::Date::parse).transpose().map_err(|_| anyhow!("--index-date must be a date, YYYY-MM-DD"))?;
+    let l = app(cli).risk_list(&app_actor(), practice, index_date, limit)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&l)?);
+        return Ok(());
+    }
+    println!("practice {}: {} patients registered, ranked by the model of {} on histories to {}", l.practice, l.registered, l.model_from, l.index_date);
+    println!("{:>4} {:<10} {:>3} {:<7} {:>6} {:>5} {:>3} {:<8} {:>3}  cohorts", "rank", "NHS number", "age", "sex", "risk", "HFRS", "CCI", "eFI", "EA");
+    for p in &l.patients {
+        let age = p.age.map_or_else(|| "-".to_owned(), |a| a.to_string());
+        let efi = p.efi.as_deref().unwrap_or("-");
+        println!("{:>4} {:<10} {age:>3} {:<7} {:>6.3} {:>5.1} {:>3} {efi:<8} {:>3}  {}", p.rank, p.nhs_number, p.sex, p.risk, p.hfrs, p.charlson, p.emergency_admissions, p.cohorts.join(","));
     }
     Ok(())
 }

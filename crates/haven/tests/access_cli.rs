@@ -72,6 +72,9 @@ fn cases(out: &str) -> Vec<Case> {
         // Risk stratification: analysts under that purpose only (here they
         // sign in for commissioning, so no one may).
         c("risk run", &["--index-date", "bogus"], Some(&[])),
+        // A GP's at-risk list: GPs (for direct care) alone; here no model
+        // has been fitted, so an allowed run ends "not found".
+        c("risk list", &["--limit", "5"], Some(&["gp"])),
         c("iv challenges list", &["--status", "bogus"], Some(&["ceff", "auditor"])),
         c("iv challenges show", &["999"], Some(&["ceff", "auditor"])),
         c("iv challenges update", &["999", "--status", "sent"], Some(&["ceff"])),
