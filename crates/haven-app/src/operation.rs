@@ -176,7 +176,7 @@ pub const TABLE: &[Operation] = &[
     // its tables leave only as a reviewed output.
     op("risk.run", signed(&[R::Analyst], N::OneOf(&[P::RiskStratification])), &["risk run"], &[]),
     // A GP's own currently registered patients, identifiable, for direct care.
-    op("risk.list", signed(&[R::Gp], N::OneOf(&[P::DirectCare])), &["risk list"], &[]),
+    op("risk.list", signed(&[R::Gp], N::OneOf(&[P::DirectCare])), &["risk list"], &["GET /risk/patients"]),
     // The challenge log holds invoice and line numbers, reasons and
     // amounts, never a patient: auditors read it; validators move it on.
     op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &["GET /finance/challenges", "GET /finance/challenges/{id}", "GET /api/finance/challenges", "GET /api/finance/challenges/{id}"]),

@@ -239,4 +239,6 @@ mod gp;
 mod truth;
 mod write;
 pub use gp::{AtRisk, KeptModel, PracticeList};
+/// The cohorts, for the faces' filters.
+pub use haven_risk::cohort::Cohort;
 use write::write_output;

@@ -18,6 +18,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("Benchmarking", "GET /benchmarking", "/benchmarking"),
     ("Areas", "GET /areas", "/areas"),
     ("Analyses", "GET /analyses", "/analyses"),
+    ("Patients at risk", "GET /risk/patients", "/risk/patients"),
     ("Invoice validation", "GET /finance", "/finance"),
     ("Challenges", "GET /finance/challenges", "/finance/challenges"),
     ("Data quality", "GET /dq", "/dq"),

@@ -17,6 +17,7 @@ pub mod finance;
 pub mod insight;
 pub mod layout;
 pub mod outputs;
+pub mod risk;
 pub mod sign_in;
 
 /// A page handler's result.
