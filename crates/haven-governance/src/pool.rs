@@ -59,6 +59,10 @@ impl CatalogConn {
         }
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // A kept connection keeps its page cache: 512 KiB each (SQLite's
+        // default is 2 MiB), so a server's pools stay small however many
+        // blocking threads it has run on.
+        conn.execute_batch("PRAGMA cache_size = -512")?;
         Ok(CatalogConn { conn: Some(conn), file: FileId::of(path) })
     }
 }
