@@ -94,7 +94,9 @@ fn run(cli: &Cli, a: &BenchServeArgs, scratch: &Scratch) -> Result<()> {
     for target in &targets {
         let (m, peak) = drive(&base, target, &tokens, a.seconds);
         rss_peak = rss_peak.max(peak);
-        results.push(m);
+        // Resident memory after each page: flat from page to page is what
+        // issue 16 §6 asks, a rise on every page would be a leak.
+        results.push((m, rss_mib()));
     }
     let rss_after = rss_mib();
     report(cli, a, &results, (rss_before, rss_peak, rss_after));
@@ -181,12 +183,12 @@ fn drive(base: &str, target: &Target, tokens: &[String], seconds: u64) -> (Measu
     (Measured { name: target.name, latencies, errors, seconds: started.elapsed().as_secs_f64() }, peak)
 }
 
-fn report(cli: &Cli, a: &BenchServeArgs, results: &[Measured], (before, peak, after): (f64, f64, f64)) {
+fn report(cli: &Cli, a: &BenchServeArgs, results: &[(Measured, f64)], (before, peak, after): (f64, f64, f64)) {
     let rows: Vec<serde_json::Value> = results
         .iter()
-        .map(|m| {
+        .map(|(m, rss)| {
             serde_json::json!({"page": m.name, "requests": m.latencies.len(), "errors": m.errors, "per_second": m.latencies.len() as f64 / m.seconds,
-                "p50_ms": quantile(&m.latencies, 0.5), "p95_ms": quantile(&m.latencies, 0.95), "p99_ms": quantile(&m.latencies, 0.99)})
+                "p50_ms": quantile(&m.latencies, 0.5), "p95_ms": quantile(&m.latencies, 0.95), "p99_ms": quantile(&m.latencies, 0.99), "rss_after_mib": rss})
         })
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -196,10 +198,10 @@ fn report(cli: &Cli, a: &BenchServeArgs, results: &[Measured], (before, peak, af
         return;
     }
     println!("haven bench serve: {} scale, {} signed-in clients, {} s per page, {threads} cores", a.scale, a.clients, a.seconds);
-    println!("{:<30} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}", "page", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms");
-    for (m, r) in results.iter().zip(&rows) {
+    println!("{:<30} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}", "page", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "RSS MiB");
+    for ((m, rss), r) in results.iter().zip(&rows) {
         println!(
-            "{:<30} {:>9} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            "{:<30} {:>9} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {rss:>9.0}",
             m.name,
             m.latencies.len(),
             m.errors,
