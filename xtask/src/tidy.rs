@@ -38,7 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("haven-risk", &["haven-model", "haven-stats", "haven-store", "haven-governance"]),
     ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-analytics", "haven-finance", "haven-risk"]),
     ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics", "haven-finance"]),
-    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-app", "haven-server"]),
+    ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-risk", "haven-app", "haven-server"]),
 ];
 
 pub fn check(root: &Path) -> Result<(), Vec<String>> {

@@ -181,7 +181,7 @@ pub const TABLE: &[Operation] = &[
     // amounts, never a patient: auditors read it; validators move it on.
     op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &["GET /finance/challenges", "GET /finance/challenges/{id}", "GET /api/finance/challenges", "GET /api/finance/challenges/{id}"]),
     op("iv.challenges.update", signed(&[R::Ceff], N::OneOf(&[P::InvoiceValidation])), &["iv challenges update", "iv import-responses"], &["POST /finance/challenges/{id}", "POST /finance/responses", "POST /api/finance/challenges/{id}", "POST /api/finance/responses"]),
-    op("bench", Need::Open, &["bench synth", "bench ingest", "bench catalogue", "bench serve", "bench iv"], &[]),
+    op("bench", Need::Open, &["bench synth", "bench ingest", "bench catalogue", "bench serve", "bench iv", "bench risk"], &[]),
     // Public parts of the server: its style sheet and scripts, the API's
     // description, and a liveness probe for the reverse proxy.
     op("public", Need::Open, &[], &["GET /assets/{*path}", "GET /api/openapi.json", "GET /healthz"]),

@@ -19,7 +19,7 @@ use haven_governance::users::Users;
 use haven_model::Date;
 use haven_risk::cohort::{counts_by_practice, top_risk, CohortOptions, PracticeCount};
 use haven_risk::efi::DeficitCodeMap;
-use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, EvaluationReport, FitOptions, LogisticModel, NamedRisk, SplitOptions};
+use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, EvaluationReport, Features, FitOptions, LogisticModel, NamedRisk, Split, SplitOptions};
 use haven_risk::person::{features, score, Person, BASELINE_COLUMNS};
 use haven_risk::read::{inputs, Inputs, RiskOptions};
 use haven_store::{Store, Zone, ZoneSession};
@@ -98,8 +98,11 @@ impl App {
         };
         let inputs = self.read_risk_inputs(actor, run, map.as_ref())?;
         let people = score(&inputs);
-        let (model, report, risks, truth_matched) = fit_and_evaluate(&inputs, &people, run.seed, truth.as_ref())?;
-        let top = top_risk(&risks, run.top_fraction);
+        let x = features(&people).map_err(risk)?;
+        let fitted = fit(&inputs, &people, &x, run.seed)?;
+        let (report, truth_matched) = evaluate_held_out(&inputs, &people, &x, &fitted, truth.as_ref())?;
+        drop(x);
+        let (model, top) = (fitted.model, top_risk(&fitted.risks, run.top_fraction));
         let counts = counts_by_practice(&people, &top, &inputs.practices, &CohortOptions::default());
         let areas = self.practice_areas(actor)?;
         let title = format!("Risk stratification, index date {}", run.index_date);
@@ -185,42 +188,65 @@ fn risk(e: haven_risk::RiskError) -> AppError {
     }
 }
 
-/// Fits on the training 70% and evaluates on the held-out 30% (split by
-/// pseudonym and seed), with the baselines and, given the truth, the
-/// ceiling. Returns the model's risk for everyone as well (the top band),
-/// and how many held-out people the truth named.
-type Fitted = (LogisticModel, EvaluationReport, Vec<f64>, Option<usize>);
-fn fit_and_evaluate(inputs: &Inputs, people: &[Person], seed: u64, truth: Option<&HashMap<String, f64>>) -> Result<Fitted, AppError> {
-    let x = features(people).map_err(risk)?;
+/// The model fitted on the training 70% of a split by pseudonym and seed,
+/// and everyone's risk under it (the top band is drawn from all of them).
+/// Public, with [`evaluate_held_out`], so `haven bench risk` times the very
+/// steps a run takes.
+pub struct Fitted {
+    pub parts: Split,
+    pub model: LogisticModel,
+    pub risks: Vec<f64>,
+}
+
+/// Splits `people` by pseudonym and `seed`, fits the model on the training
+/// rows of `x` and predicts everyone.
+pub fn fit(inputs: &Inputs, people: &[Person], x: &Features, seed: u64) -> Result<Fitted, AppError> {
     let keys: Vec<&[u8]> = people.iter().map(|p| inputs.people[p.row as usize].pseudonym.as_bytes()).collect();
     let parts = split(&keys, SplitOptions { seed, ..SplitOptions::default() });
     if parts.train.is_empty() || parts.held_out.is_empty() {
         return Err(AppError::Invalid("too few people registered on the index date to fit and evaluate a model".into()));
     }
-    let model = fit_model(&x, &parts.train, FitOptions::default()).map_err(risk)?;
+    let model = fit_model(x, &parts.train, FitOptions::default()).map_err(risk)?;
     let all: Vec<usize> = (0..people.len()).collect();
-    let risks = model.predict(&x, &all).map_err(risk)?;
-    let held = &parts.held_out;
+    let risks = model.predict(x, &all).map_err(risk)?;
+    Ok(Fitted { parts, model, risks })
+}
+
+/// Evaluates the fitted model on the held-out 30% beside the baselines
+/// and, given the truth, the ceiling; returns the report and how many
+/// held-out people the truth named.
+pub fn evaluate_held_out(inputs: &Inputs, people: &[Person], x: &Features, fitted: &Fitted, truth: Option<&HashMap<String, f64>>) -> Result<(EvaluationReport, Option<usize>), AppError> {
+    let held = &fitted.parts.held_out;
     let pick = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { held.iter().map(|&i| f(i)).collect() };
-    let model_risk = pick(&|i| risks[i]);
+    let model_risk = pick(&|i| fitted.risks[i]);
     // The simple published baseline, prior emergency admissions alone,
     // fitted on the same training rows so its risks are calibrated too.
     let base_x = x.select(&BASELINE_COLUMNS).map_err(risk)?;
-    let prior = fit_model(&base_x, &parts.train, FitOptions::default()).and_then(|m| m.predict(&base_x, held)).map_err(risk)?;
+    let prior = fit_model(&base_x, &fitted.parts.train, FitOptions::default()).and_then(|m| m.predict(&base_x, held)).map_err(risk)?;
     let parr = pick(&|i| people[i].parr30());
     let mut scores = vec![NamedRisk { name: MODEL, risks: &model_risk }, NamedRisk { name: BASELINE_PRIOR, risks: &prior }, NamedRisk { name: BASELINE_PARR30, risks: &parr }];
-    // Any increasing function of the log-risk ranks as it does: only the
-    // ceiling's AUC is meant, not its calibration.
-    let pseudonym = |i: usize| &*inputs.people[people[i].row as usize].pseudonym;
-    let ceiling = truth.map(|t| pick(&|i| t.get(pseudonym(i)).map_or(0.0, |lr| 1.0 - (-lr.exp()).exp())));
-    let truth_matched = truth.map(|t| held.iter().filter(|&&i| t.contains_key(pseudonym(i))).count());
+    let ceiling = truth.map(|t| pick(&|i| ceiling_risk(t, pseudonym(inputs, people, i))));
+    let truth_matched = truth.map(|t| held.iter().filter(|&&i| t.contains_key(pseudonym(inputs, people, i))).count());
     if let Some(c) = &ceiling {
         scores.push(NamedRisk { name: CEILING, risks: c });
     }
     let outcome: Vec<bool> = held.iter().map(|&i| people[i].outcome()).collect();
     let admissions: Vec<f64> = held.iter().map(|&i| f64::from(people[i].outcome_admissions)).collect();
     let report = evaluate(&outcome, Some(&admissions), &scores, &EvaluationOptions::default()).map_err(risk)?;
-    Ok((model, report, risks, truth_matched))
+    Ok((report, truth_matched))
+}
+
+/// The pseudonym of `people[i]`.
+pub fn pseudonym<'a>(inputs: &'a Inputs, people: &[Person], i: usize) -> &'a str {
+    &inputs.people[people[i].row as usize].pseudonym
+}
+
+/// The ceiling's risk for a pseudonym: the truth's log-risk as a
+/// probability, or 0 (lowest) for anyone it does not name. Any increasing
+/// function of the log-risk ranks as it does: only the ceiling's AUC is
+/// meant, not its calibration.
+pub fn ceiling_risk(truth: &HashMap<String, f64>, pseudonym: &str) -> f64 {
+    truth.get(pseudonym).map_or(0.0, |lr| 1.0 - (-lr.exp()).exp())
 }
 
 /// The cohorts and segments over the whole ICB, largest first, as
@@ -237,6 +263,10 @@ fn largest_groups(policy: &Policy, counts: &[PracticeCount]) -> Vec<(String, Str
 
 mod gp;
 mod truth;
+/// The ground truth's log-risk by pseudonym, for a caller that holds the
+/// synthetic data it generated (`haven bench risk`'s own scratch store);
+/// [`App::run_risk`] reads it only on a store the demo made.
+pub use truth::parse as parse_truth;
 mod write;
 pub use gp::{AtRisk, KeptModel, PracticeList};
 /// The cohorts, for the faces' filters.

@@ -78,6 +78,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Bench { what: BenchCommand::Catalogue(_) } => "bench catalogue",
         Command::Bench { what: BenchCommand::Serve(_) } => "bench serve",
         Command::Bench { what: BenchCommand::Iv(_) } => "bench iv",
+        Command::Bench { what: BenchCommand::Risk(_) } => "bench risk",
     }
 }
 

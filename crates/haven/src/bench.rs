@@ -35,16 +35,51 @@ use crate::commands::peak_rss_mib;
 const DATASETS: [&str; 3] = ["apc_episode", "op_attendance", "ecds_attendance"];
 
 /// Resets this process's peak-RSS mark so a phase's peak is its own
-/// (Linux `clear_refs` 5).
-pub(crate) fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// (Linux `clear_refs` 5). False where the kernel refuses: each peak is then
+/// the process's since it started.
+pub(crate) fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// The seconds a bench spent generating and loading its synthetic ICB
+/// (`None`: that step was skipped on `--reuse`).
+pub(crate) struct Prepared {
+    pub(crate) generate: Option<f64>,
+    pub(crate) load: Option<f64>,
+}
+
+/// The synthetic ICB of a scratch folder (`bench iv`, `bench risk`):
+/// generates `years` financial years from 2024-25 at `scale` into
+/// `<scratch>/synth` unless a manifest is already there, and loads its
+/// DSCRO flows and reference tables (not the national extract) into the
+/// scratch data directory — or, with `reuse` and a loaded store, nothing.
+/// `what` names the generated period in progress lines.
+pub(crate) fn generate_and_load(scratch: &Scratch, scale: haven_synth::Scale, years: u32, reuse: bool, what: &str) -> Result<Prepared> {
+    let (synth, data) = (scratch.root().join("synth"), scratch.data());
+    let mut prepared = Prepared { generate: None, load: None };
+    if reuse && data.join("catalog.sqlite").is_file() {
+        return Ok(prepared);
+    }
+    if !synth.join("manifest.json").is_file() {
+        let t = Instant::now();
+        let cfg = haven_synth::SynthConfig { scale, years, ..Default::default() };
+        haven_synth::generate(&cfg, &synth).with_context(|| format!("generating {what}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("haven: generated {what} in {secs:.0} s");
+        prepared.generate = Some(secs);
+    }
+    let plan = dir::plan(&synth)?;
+    let (secs, _) = ingest_where(plan, &data, &scratch.keys(), |f| f.origin != Origin::National)?;
+    eprintln!("haven: loaded the DSCRO flows and reference tables in {secs:.0} s");
+    prepared.load = Some(secs);
+    Ok(prepared)
 }
 
 /// The file a benchmark writes in a scratch folder when it creates it.
 const MARKER: &str = "haven-bench-scratch";
 
 /// The only user a benchmark's own data directory holds.
-const BENCH_ANALYST: &str = "bench.analyst";
+pub(crate) const BENCH_ANALYST: &str = "bench.analyst";
 /// The invoice-validation bench's own CEfF user.
 pub(crate) const BENCH_FINANCE: &str = "bench.finance";
 

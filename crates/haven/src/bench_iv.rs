@@ -11,15 +11,13 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use haven_governance::dsa::{Purpose, Role};
 use haven_governance::grant::grant;
 use haven_governance::users::Users;
-use haven_ingest::dir;
-use haven_ingest::feed::Origin;
 use haven_store::{Store, Zone, ZoneSession};
 
-use crate::bench::{duckdb_script, ingest_where, reset_peak, Scratch, BENCH_FINANCE, PY_PEAK_MIB};
+use crate::bench::{duckdb_script, generate_and_load, reset_peak, Prepared, Scratch, BENCH_FINANCE, PY_PEAK_MIB};
 use crate::cli::{BenchIvArgs, Cli};
 use crate::commands::peak_rss_mib;
 
@@ -38,23 +36,8 @@ pub fn bench_iv(cli: &Cli, a: &BenchIvArgs) -> Result<()> {
 }
 
 fn run(cli: &Cli, a: &BenchIvArgs, scale: haven_synth::Scale, scratch: &Scratch) -> Result<()> {
-    let synth = scratch.root().join("synth");
     let data = scratch.data();
-    let mut generate = None;
-    let mut load = None;
-    if !(a.reuse && data.join("catalog.sqlite").is_file()) {
-        if !synth.join("manifest.json").is_file() {
-            let t = Instant::now();
-            let cfg = haven_synth::SynthConfig { scale, years: 1, ..Default::default() };
-            haven_synth::generate(&cfg, &synth).context("generating the ICB year")?;
-            generate = Some(t.elapsed().as_secs_f64());
-            eprintln!("haven: generated the {} year in {:.0} s", a.scale, generate.unwrap_or(0.0));
-        }
-        let plan = dir::plan(&synth)?;
-        let (secs, _) = ingest_where(plan, &data, &scratch.keys(), |f| f.origin != Origin::National)?;
-        load = Some(secs);
-        eprintln!("haven: loaded the DSCRO flows and reference tables in {secs:.0} s");
-    }
+    let Prepared { generate, load } = generate_and_load(scratch, scale, 1, a.reuse, &format!("the {} year", a.scale))?;
     let zs = open_ceff(&data, &scratch.keys())?;
     reset_peak();
     let t = Instant::now();

@@ -173,6 +173,21 @@ pub enum BenchCommand {
     Serve(BenchServeArgs),
     /// Invoice validation over a full-size ICB year, beside DuckDB's core line-to-SUS matching and repricing join.
     Iv(BenchIvArgs),
+    /// Risk stratification over a full-size ICB's two years: read, score, features, fit, evaluate and segment, each timed with its peak memory.
+    Risk(BenchRiskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchRiskArgs {
+    /// Scale of the generated two years: full-icb (every resident of the ICB, about 1.5 million people), icb or small.
+    #[arg(long, default_value = "full-icb")]
+    pub scale: String,
+    /// Scratch folder, created by the bench (it must not exist) and kept for --reuse [default: a new temporary folder, deleted after].
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+    /// Reuse the store an earlier run loaded in --scratch (skips generating and loading).
+    #[arg(long)]
+    pub reuse: bool,
 }
 
 #[derive(Debug, Args)]

@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench { what: BenchCommand::Catalogue(a) } => crate::bench::bench_catalogue(&cli, a),
         Command::Bench { what: BenchCommand::Serve(a) } => crate::bench_serve::bench_serve(&cli, a),
         Command::Bench { what: BenchCommand::Iv(a) } => crate::bench_iv::bench_iv(&cli, a),
+        Command::Bench { what: BenchCommand::Risk(a) } => crate::bench_risk::bench_risk(&cli, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ mod access;
 mod analytics;
 mod bench;
 mod bench_iv;
+mod bench_risk;
 mod bench_serve;
 mod cli;
 mod commands;

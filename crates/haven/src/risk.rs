@@ -65,13 +65,25 @@ pub(crate) fn print(s: &RiskSummary) {
     println!("held for review as {} (two reviewers release it)", s.output);
 }
 
+/// The eFI code map of the synthetic GP extract, which codes each deficit
+/// with one concept (`haven_synth::clinical::EFI_DEFICIT_CODES`); a real
+/// deployment supplies its own licensed map. Shared by the demo and
+/// `haven bench risk`.
+pub(crate) fn synthetic_efi_map() -> String {
+    use std::fmt::Write as _;
+    let mut map = String::from("deficit_number,code\n");
+    for (deficit, code) in haven_synth::clinical::EFI_DEFICIT_CODES {
+        let _ = writeln!(map, "{deficit},{code}");
+    }
+    map
+}
+
 /// The demo's risk stratification: as its analyst, on the store it made,
 /// with an eFI code map of the synthetic GP codes and the ground truth for
 /// the ceiling. Prints the model's AUC beside the ceiling and the largest
 /// cohorts.
 pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
     use haven_governance::dsa::{Purpose, Role};
-    use std::fmt::Write as _;
     let session = haven_governance::session::Session {
         user: crate::analytics::DEMO_ANALYST.into(),
         role: Role::Analyst,
@@ -80,14 +92,8 @@ pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
         practice: None,
         expires_at: u64::MAX,
     };
-    // The synthetic GP extract codes its deficits with these codes; a real
-    // deployment supplies its own licensed map.
-    let mut map = String::from("deficit_number,code\n");
-    for (deficit, code) in haven_synth::clinical::EFI_DEFICIT_CODES {
-        let _ = writeln!(map, "{deficit},{code}");
-    }
     let map_path = synth.join("ground_truth/efi_code_map.csv");
-    std::fs::write(&map_path, map)?;
+    std::fs::write(&map_path, synthetic_efi_map())?;
     let truth = synth.join("ground_truth/persons.psv");
     // Two years from April 2024: a base year, then the outcome year.
     let index_date = haven_model::Date::from_ymd(2025, 4, 1).map_err(|_| anyhow!("the demo's index date"))?;

@@ -88,6 +88,7 @@ fn cases(out: &str) -> Vec<Case> {
         c("bench catalogue", &["--from", "@/missing"], None),
         c("bench serve", &["--scale", "nope"], None),
         c("bench iv", &["--scale", "nope"], None),
+        c("bench risk", &["--scale", "nope"], None),
         // Last: it ends the session it runs in.
         c("logout", &[], None),
     ]

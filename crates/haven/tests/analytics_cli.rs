@@ -360,6 +360,47 @@ fn the_invoice_validation_benchmark_and_duckdbs_repricing_agree() {
     assert!(v["haven_validate_seconds"].as_f64().unwrap() > 0.0 && v["duckdb_core_join_seconds"].as_f64().unwrap() > 0.0);
 }
 
+/// `haven bench risk` (issue 18 §7) times every stage of risk
+/// stratification on its own and end to end, beside the targets, with the
+/// model's held-out AUC and the ground truth's ceiling; `--reuse` runs the
+/// same stages again on the store it loaded, with the same answer.
+#[test]
+fn the_risk_benchmark_times_every_stage_and_reports_auc_beside_the_ceiling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Haven::new(tmp.path());
+    let scratch = tmp.path().join("bench");
+    let bench = |reuse: bool| -> serde_json::Value {
+        let mut args = vec!["--json", "bench", "risk", "--scale", "small", "--scratch", scratch.to_str().unwrap()];
+        if reuse {
+            args.push("--reuse");
+        }
+        let run = h.run(&args);
+        assert!(run.status.success(), "{}", text(&run));
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    let v = bench(false);
+    let stages: Vec<&str> = v["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["read", "score", "features", "fit", "evaluate", "segment"], "{v}");
+    for s in v["stages"].as_array().unwrap() {
+        assert!(s["seconds"].as_f64().unwrap() > 0.0 && s["peak_rss_mib"].as_f64().unwrap() > 0.0, "{v}");
+    }
+    let stage_sum: f64 = v["stages"].as_array().unwrap().iter().map(|s| s["seconds"].as_f64().unwrap()).sum();
+    assert!(v["total_seconds"].as_f64().unwrap() >= stage_sum * 0.99, "{v}");
+    assert!(v["generate_seconds"].as_f64().unwrap() > 0.0 && v["load_seconds"].as_f64().unwrap() > 0.0, "{v}");
+    assert_eq!((v["target_seconds"].as_f64(), v["target_peak_rss_mib"].as_f64()), (Some(60.0), Some(4096.0)), "{v}");
+    let people = v["people"].as_u64().unwrap();
+    assert!(people > 0 && v["held_out"].as_u64().unwrap() > 0 && v["feature_columns"].as_u64().unwrap() > 10, "{v}");
+    assert_eq!(v["trained_on"].as_u64().unwrap() + v["held_out"].as_u64().unwrap(), people, "{v}");
+    let in_range = |x: &serde_json::Value| x.as_f64().is_some_and(|a| a > 0.5 && a <= 1.0);
+    assert!(in_range(&v["auc"]["model"]) && in_range(&v["true_risk_ceiling_auc"]), "{v}");
+    assert!(v["truth_matched"].as_u64().unwrap() > 0, "{v}");
+    let again = bench(true);
+    assert!(again["generate_seconds"].is_null() && again["load_seconds"].is_null(), "{again}");
+    for same in ["people", "held_out", "auc", "true_risk_ceiling_auc", "top_risk_people"] {
+        assert_eq!(again[same], v[same], "{same}: {again}");
+    }
+}
+
 /// Issue 14 item 2: record-level data cannot leave through the output
 /// release. An analysis has no folder to write to (the old `--out
 /// <data-dir>/zones` is refused); a zone Parquet file copied into a held

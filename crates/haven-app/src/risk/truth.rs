@@ -10,7 +10,7 @@ use crate::AppError;
 /// `NEWNHSNO` and `LOG_RISK` of every row, the NHS number turned into a
 /// pseudonym by `token`. A row that cannot be read is an error naming its
 /// line and field, never its value.
-pub(super) fn parse(text: &str, token: impl Fn(u64) -> String) -> Result<HashMap<String, f64>, AppError> {
+pub fn parse(text: &str, token: impl Fn(u64) -> String) -> Result<HashMap<String, f64>, AppError> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split('|').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).ok_or_else(|| AppError::Invalid(format!("the ground truth file has no {name} column")));
