@@ -204,7 +204,7 @@ impl App {
                 l.outcome(),
                 &reasons.join(" "),
                 l.matched_by.name(),
-                l.sus_key.as_deref().unwrap_or(""),
+                &l.sus_key.as_ref().map(ToString::to_string).unwrap_or_default(),
                 &opt(l.billed),
                 &opt(l.expected),
                 &evidence.join("; "),

@@ -7,7 +7,7 @@ use haven_model::rules::{ebi_intervention, price_apc_spell, responsible_commissi
 use haven_model::Date;
 use serde::Serialize;
 
-use crate::model::{Attendance, Config, Invoice, Line, Prices, Setting, Spell};
+use crate::model::{Attendance, Code, Config, Invoice, Key, Line, Prices, Setting, Spell};
 use crate::reason::Reason;
 
 /// A reason and its evidence. Evidence stays in the CEfF: it names the SUS+
@@ -33,22 +33,22 @@ pub enum Sus<'a> {
 
 impl<'a> Sus<'a> {
     /// The registered practice SUS+ gives.
-    pub fn practice(self) -> &'a str {
+    pub fn practice(self) -> Code {
         match self {
-            Sus::Spell(s) => &s.practice,
-            Sus::Attendance(a) => &a.practice,
+            Sus::Spell(s) => s.practice,
+            Sus::Attendance(a) => a.practice,
         }
     }
-    fn lsoa(self) -> Option<&'a str> {
+    fn lsoa(self) -> Option<Code> {
         match self {
-            Sus::Spell(s) => s.lsoa.as_deref(),
-            Sus::Attendance(a) => a.lsoa.as_deref(),
+            Sus::Spell(s) => s.lsoa,
+            Sus::Attendance(a) => a.lsoa,
         }
     }
-    fn tretspef(self) -> &'a str {
+    fn tretspef(self) -> Code {
         match self {
-            Sus::Spell(s) => &s.tretspef,
-            Sus::Attendance(a) => &a.tretspef,
+            Sus::Spell(s) => s.tretspef,
+            Sus::Attendance(a) => a.tretspef,
         }
     }
     /// The activity date: admission, appointment or arrival.
@@ -71,10 +71,16 @@ fn money(p: i64) -> String {
 /// from the practice and the postcode's LSOA the provider billed. `None` when the ICB billed is
 /// responsible, or when nothing decides it (no date, no organisation).
 pub fn responsibility(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup, icb: &str) -> Option<Finding> {
-    let (who, on) = who_pays(line, sus, orgs)?;
+    responsibility_of(who_pays(line, sus, orgs).as_ref(), icb)
+}
+
+/// [`responsibility`] from the line's Who Pays? answer already found (by
+/// [`who_pays`]), so a run asks it once per line.
+pub fn responsibility_of(who_pays: Option<&(Responsibility, Date)>, icb: &str) -> Option<Finding> {
+    let (who, on) = who_pays?;
     match who {
         Responsibility::NhsEngland(why) => Some(Finding::new(Reason::NhseCommissioned, format!("Who Pays?: NHS England ({why:?}) on {on}"))),
-        Responsibility::SubIcb { sub_icb, icb: other, origin } if other != icb => Some(Finding::new(
+        Responsibility::SubIcb { sub_icb, icb: other, origin } if other.as_str() != icb => Some(Finding::new(
             Reason::NotResponsibleCommissioner,
             format!("Who Pays?: sub-ICB {sub_icb} of ICB {other} (by {origin:?}) on {on}, not {icb}"),
         )),
@@ -85,11 +91,11 @@ pub fn responsibility(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup, 
 /// Who Pays? for a line as at its activity date, with that date (the
 /// inputs [`responsibility`] reads); `None` without a date.
 pub fn who_pays(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup) -> Option<(Responsibility, Date)> {
-    let practice = sus.map(Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&line.gpprac);
-    let tretspef = sus.map(Sus::tretspef).filter(|t| !t.is_empty()).unwrap_or(&line.tretspef);
+    let practice = sus.map(Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(line.gpprac);
+    let tretspef = sus.map(Sus::tretspef).filter(|t| !t.is_empty()).unwrap_or(line.tretspef);
     let on = sus.and_then(Sus::date).or(line.activity_date)?;
-    let lsoa = sus.and_then(Sus::lsoa).or(line.lsoa.as_deref());
-    Some((responsible_commissioner(practice, lsoa, &line.procode3, tretspef, on, orgs), on))
+    let lsoa = sus.and_then(Sus::lsoa).or(line.lsoa);
+    Some((responsible_commissioner(&practice, lsoa.as_deref(), &line.procode3, &tretspef, on, orgs), on))
 }
 
 /// The responsible commissioner in a report's words: the ICB's code, "NHS
@@ -179,12 +185,13 @@ pub fn inside_spell<'a>(line: &Line, spells: impl IntoIterator<Item = &'a Spell>
         .find(|s| s.admidate.is_some_and(|a| a < day) && s.disdate.is_none_or(|d| day < d))
         .map(|s| {
             let dis = s.disdate.map_or("open".to_string(), |d| d.to_string());
-            Finding::new(Reason::InsideSpell, format!("inside SUS+ spell {} ({} to {dis})", s.sus_key.as_deref().unwrap_or("without key"), s.admidate.expect("checked")))
+            let key = s.sus_key.as_ref().map_or("without key".to_string(), Key::to_string);
+            Finding::new(Reason::InsideSpell, format!("inside SUS+ spell {key} ({} to {dis})", s.admidate.expect("checked")))
         })
 }
 
-fn missing(r: &Option<crate::model::Code>) -> bool {
-    r.as_deref().is_none_or(|r| r.trim().is_empty())
+fn missing(r: &Option<Key>) -> bool {
+    r.as_ref().is_none_or(Key::is_empty)
 }
 
 /// Elective non-contracted activity needs the prior notification or

@@ -13,26 +13,26 @@ use hashbrown::HashMap;
 use haven_model::Date;
 
 use crate::matching::SusRef;
-use crate::model::{Line, Setting};
+use crate::model::{Code, Key, Line, Setting};
 
 /// What makes two lines the same activity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Same<'a> {
     Record(SusRef),
-    Activity { setting: Option<Setting>, person: &'a str, provider: &'a str, day: Date, hrg: &'a str },
+    Activity { setting: Option<Setting>, person: &'a Key, provider: Code, day: Date, hrg: Code },
 }
 
 /// For each line (in `lines` order), the index of the earlier line it
 /// duplicates. `order` lists the line indices in billing order; `matched`
 /// gives each line's SUS+ record.
 pub fn find(lines: &[Line], order: &[usize], matched: &[Option<SusRef>]) -> Vec<Option<usize>> {
-    let mut first: HashMap<Same<'_>, usize> = HashMap::new();
+    let mut first: HashMap<Same<'_>, usize> = HashMap::with_capacity(order.len());
     let mut out = vec![None; lines.len()];
     for &i in order {
         let l = &lines[i];
-        let same = match (matched[i], l.person.as_deref(), l.activity_date) {
+        let same = match (matched[i], l.person.as_ref(), l.activity_date) {
             (Some(r), _, _) => Same::Record(r),
-            (None, Some(person), Some(day)) => Same::Activity { setting: l.setting, person, provider: &l.procode3, day, hrg: &l.hrg },
+            (None, Some(person), Some(day)) => Same::Activity { setting: l.setting, person, provider: l.procode3, day, hrg: l.hrg },
             // Neither a record nor a patient to compare by.
             (None, _, _) => continue,
         };

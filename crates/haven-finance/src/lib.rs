@@ -8,6 +8,7 @@
 //! zones), and returns per-line outcomes; `haven-app` decides who may run
 //! it and where its results go.
 //!
+//! - [`key`]: tokens and record keys, held as bytes;
 //! - [`model`]: invoices, lines, SUS+ spells and attendances, prices,
 //!   organisations — plain data;
 //! - [`read`]: those inputs from a zone session;
@@ -25,6 +26,7 @@ pub mod challenge;
 pub mod check;
 pub mod duplicate;
 pub mod error;
+pub mod key;
 pub mod matching;
 pub mod model;
 pub mod quality;

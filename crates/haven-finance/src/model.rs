@@ -8,11 +8,17 @@ use std::collections::HashMap;
 use haven_model::rules::{OrgTable, SsemAgeRule, TariffRow};
 use haven_model::Date;
 
-/// A code or key as read: held inline up to 24 bytes (ODS codes, HRGs,
-/// points of delivery, admission method and class), so the millions of
-/// lines and attendances of a full ICB's year allocate only for their
-/// 32-character tokens and keys.
-pub type Code = compact_str::CompactString;
+/// A code as read (ODS codes, HRGs, points of delivery, specialties,
+/// admission method and class, LSOAs, invoice ids and numbers): interned,
+/// so each distinct code is held once and a code is an 8-byte handle that
+/// compares and hashes as a pointer — a full ICB's year has millions of
+/// lines and attendances but only thousands of distinct codes. Interned
+/// codes are never freed, so only values from bounded vocabularies are
+/// codes; per-record values (tokens, record keys, spell numbers,
+/// references) are [`Key`]s.
+pub type Code = ustr::Ustr;
+
+pub use crate::key::Key;
 
 /// Where the activity happened (invoice_line ACTIVITY_TYPE, datasets.md §10.11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,16 +79,16 @@ pub struct Line {
     pub pod: Code,
     /// The person's token in the CEfF zone (from the NHS number); `None`
     /// when the provider withheld the NHS number.
-    pub person: Option<Code>,
+    pub person: Option<Key>,
     pub gpprac: Code,
     /// LSOA of the postcode billed (filled at load; the CEfF keeps no
     /// postcode).
     pub lsoa: Option<Code>,
     pub procode3: Code,
-    pub prior_approval: Option<Code>,
+    pub prior_approval: Option<Key>,
     /// SUSSPELLID, ATTENDKEY or EC_IDENT as quoted (keyed in the zone).
-    pub sus_key: Option<Code>,
-    pub provspno: Option<Code>,
+    pub sus_key: Option<Key>,
+    pub provspno: Option<Key>,
     pub activity_date: Option<Date>,
     pub discharge_date: Option<Date>,
     pub admimeth: Code,
@@ -118,9 +124,9 @@ impl Line {
 /// `haven_model::rules::spell_key`.
 #[derive(Clone, Debug, Default)]
 pub struct Spell {
-    pub sus_key: Option<Code>,
-    pub provspno: Option<Code>,
-    pub person: Option<Code>,
+    pub sus_key: Option<Key>,
+    pub provspno: Option<Key>,
+    pub person: Option<Key>,
     pub provider: Code,
     pub admidate: Option<Date>,
     pub disdate: Option<Date>,
@@ -157,8 +163,8 @@ impl Spell {
 #[derive(Clone, Debug, Default)]
 pub struct Attendance {
     pub setting: Option<Setting>,
-    pub key: Code,
-    pub person: Option<Code>,
+    pub key: Key,
+    pub person: Option<Key>,
     pub provider: Code,
     pub date: Option<Date>,
     pub hrg: Code,
@@ -187,7 +193,7 @@ pub struct Inputs {
     pub spells: Vec<Spell>,
     pub attendances: Vec<Attendance>,
     /// Person token → registered date of death.
-    pub deaths: HashMap<String, Date>,
+    pub deaths: HashMap<Key, Date>,
     pub prices: Prices,
     pub orgs: OrgTable,
     /// ACM value by (provider, commissioner, first day of the activity

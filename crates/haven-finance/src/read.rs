@@ -5,16 +5,47 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use arrow::array::{Array, Date32Array, Float64Array, Int32Array, Int64Array, StringArray};
+use arrow::array::{Array, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, StringViewArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use haven_model::rules::{spell_key, OrgRow, OrgTable, SpellKeyFields, TariffRow};
 use haven_model::Date;
 use haven_store::{Zone, ZoneSession};
+use rayon::prelude::*;
 
 use crate::error::FinanceError;
-use crate::model::{Attendance, Code, Inputs, Invoice, Line, Prices, Setting, Spell};
+use crate::model::{Attendance, Code, Inputs, Invoice, Key, Line, Prices, Setting, Spell};
+
+/// A string column as DataFusion returns it (Utf8View from Parquet, or
+/// Utf8), read in place: casting a view column to Utf8 would copy every
+/// string of a full ICB's year once more.
+enum Strs {
+    Utf8(StringArray),
+    View(StringViewArray),
+}
+
+impl Strs {
+    /// The value as stored.
+    fn raw(&self, i: usize) -> Option<&str> {
+        match self {
+            Strs::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Strs::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+
+    /// A non-blank value, trimmed.
+    fn get(&self, i: usize) -> Option<&str> {
+        self.raw(i).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Strs::Utf8(a) => a.len(),
+            Strs::View(a) => a.len(),
+        }
+    }
+}
 
 /// One batch's columns by name, cast to the types validation reads.
 struct Cols<'a> {
@@ -28,8 +59,13 @@ impl<'a> Cols<'a> {
         let c = self.b.column_by_name(name).ok_or_else(shape)?;
         cast(c, ty).map_err(|_| shape())
     }
-    fn text(&self, name: &str) -> Result<StringArray, FinanceError> {
-        Ok(self.column(name, &DataType::Utf8)?.as_any().downcast_ref::<StringArray>().expect("cast to Utf8").clone())
+    fn text(&self, name: &str) -> Result<Strs, FinanceError> {
+        let shape = || FinanceError::Shape { dataset: self.dataset.into(), column: name.into() };
+        let c = self.b.column_by_name(name).ok_or_else(shape)?;
+        if let Some(v) = c.as_any().downcast_ref::<StringViewArray>() {
+            return Ok(Strs::View(v.clone()));
+        }
+        Ok(Strs::Utf8(self.column(name, &DataType::Utf8)?.as_any().downcast_ref::<StringArray>().expect("cast to Utf8").clone()))
     }
     fn dates(&self, name: &str) -> Result<Date32Array, FinanceError> {
         Ok(self.column(name, &DataType::Date32)?.as_any().downcast_ref::<Date32Array>().expect("cast to Date32").clone())
@@ -45,23 +81,28 @@ impl<'a> Cols<'a> {
     }
 }
 
-/// A non-blank string value.
-fn s(a: &StringArray, i: usize) -> Option<Code> {
-    a.is_valid(i).then(|| a.value(i).trim()).filter(|v| !v.is_empty()).map(Code::from)
+/// A non-blank code (interned).
+fn s(a: &Strs, i: usize) -> Option<Code> {
+    a.get(i).map(Code::from)
 }
 
-fn t(a: &StringArray, i: usize) -> Code {
+fn t(a: &Strs, i: usize) -> Code {
     s(a, i).unwrap_or_default()
+}
+
+/// A non-blank key (a token, record key, spell number or reference).
+fn k(a: &Strs, i: usize) -> Option<Key> {
+    a.get(i).map(Key::parse)
 }
 
 /// [`t`] and [`s`] as `String`, for the small reference tables whose maps
 /// are keyed by `String`.
-fn ts(a: &StringArray, i: usize) -> String {
-    t(a, i).into()
+fn ts(a: &Strs, i: usize) -> String {
+    a.get(i).unwrap_or_default().to_owned()
 }
 
-fn ss(a: &StringArray, i: usize) -> Option<String> {
-    s(a, i).map(String::from)
+fn ss(a: &Strs, i: usize) -> Option<String> {
+    a.get(i).map(str::to_owned)
 }
 
 fn d(a: &Date32Array, i: usize) -> Option<Date> {
@@ -78,7 +119,7 @@ fn tables(zs: &ZoneSession, zone: &str) -> Result<Vec<String>, FinanceError> {
     let mut out = Vec::new();
     for b in &batches {
         let names = Cols { b, dataset: "information_schema.tables" }.text("table_name")?;
-        out.extend((0..names.len()).filter_map(|i| s(&names, i)).map(String::from));
+        out.extend((0..names.len()).filter_map(|i| ss(&names, i)));
     }
     Ok(out)
 }
@@ -125,19 +166,30 @@ fn proc_names() -> Vec<String> {
     (1..=24).map(|k| format!("OPERTN_4_{k:02}")).collect()
 }
 
+/// The rows of a loaded CEfF dataset (0 when it is not loaded or cannot be
+/// counted: the count only sizes a buffer).
+fn rows_of(zs: &ZoneSession, have: &[String], dataset: &str) -> usize {
+    if !have.iter().any(|h| h == dataset) {
+        return 0;
+    }
+    zs.count_rows(Zone::Ceff, dataset).map_or(0, |n| usize::try_from(n).unwrap_or(0))
+}
+
 /// Reads everything a run needs.
 pub fn inputs(zs: &ZoneSession) -> Result<Inputs, FinanceError> {
     let ceff = tables(zs, "ceff")?;
     let reference = tables(zs, "reference")?;
     let optional = [("ceff", "apc_episode", &ceff), ("ceff", "op_attendance", &ceff), ("ceff", "ecds_attendance", &ceff), ("ceff", "death", &ceff), ("reference", "mff", &reference), ("reference", "lsoa_lookup", &reference), ("ceff", "acm_total", &ceff)];
     let not_opened = optional.iter().filter(|(_, d, have)| !have.iter().any(|h| h == d)).map(|(z, d, _)| format!("{z}.{d}")).collect();
-    let mut lines = Vec::new();
+    // Sized once from the row counts: growing by doubling would copy the
+    // lines each time and hold old and new at once.
+    let mut lines = Vec::with_capacity(rows_of(zs, &ceff, "invoice_line"));
     each(zs, &ceff, "ceff", "invoice_line", true, &[&LINE_TEXT[..], &LINE_OTHER[..]].concat(), |b| read_lines(b, &mut lines))?;
     let mut episodes = BTreeMap::new();
     let (diags, procs) = (diag_names(), proc_names());
     let wanted: Vec<&str> = EPISODE_TEXT.iter().chain(&EPISODE_OTHER).copied().chain(diags.iter().map(String::as_str)).chain(procs.iter().map(String::as_str)).collect();
     each(zs, &ceff, "ceff", "apc_episode", false, &wanted, |b| read_episodes(b, &mut episodes))?;
-    let mut attendances = Vec::new();
+    let mut attendances = Vec::with_capacity(rows_of(zs, &ceff, "op_attendance") + rows_of(zs, &ceff, "ecds_attendance"));
     each(zs, &ceff, "ceff", "op_attendance", false, &[&OP_TEXT[..], &["APPTDATE", "GRAND_TOTAL_MFF"]].concat(), |b| read_outpatients(b, &mut attendances))?;
     each(zs, &ceff, "ceff", "ecds_attendance", false, &[&ECDS_TEXT[..], &["ARRIVAL_DATE", "FINAL_PRICE"]].concat(), |b| read_emergency(b, &mut attendances))?;
     Ok(Inputs {
@@ -172,7 +224,7 @@ fn acm(batches: &[RecordBatch]) -> Result<HashMap<(String, String, Date), i64>, 
         let (provider, commissioner, month, value) = (c.text("PROVIDER_CODE")?, c.text("COMMISSIONER_CODE")?, c.dates("ACTIVITY_MONTH")?, c.money("PRICE_ACTUAL")?);
         for i in 0..b.num_rows() {
             if let (Some(m), Some(v)) = (d(&month, i), n(&value, i)) {
-                *out.entry((t(&provider, i).into(), t(&commissioner, i).into(), m.first_of_month())).or_default() += v;
+                *out.entry((ts(&provider, i), ts(&commissioner, i), m.first_of_month())).or_default() += v;
             }
         }
     }
@@ -204,23 +256,24 @@ fn invoices(batches: &[RecordBatch]) -> Result<Vec<Invoice>, FinanceError> {
 
 fn read_lines(b: &RecordBatch, out: &mut Vec<Line>) -> Result<(), FinanceError> {
     let c = Cols { b, dataset: "invoice_line" };
-    let text: Vec<StringArray> = LINE_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let text: Vec<Strs> = LINE_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
     // A store loaded before LSOA21 was on invoice lines has no such column.
     let lsoa = b.column_by_name("LSOA21").map(|_| c.text("LSOA21")).transpose()?;
     let (line_no, activity, discharge, los, quantity, amount) = (c.ints("LINE_NO")?, c.dates("ACTIVITY_DATE")?, c.dates("DISCHARGE_DATE")?, c.ints("LOS_DAYS")?, c.floats("QUANTITY")?, c.money("LINE_AMOUNT")?);
-    for i in 0..b.num_rows() {
-        out.push(Line {
+    // Rows become lines in parallel (interning is thread-safe), appended in
+    // their order: a full ICB's year is millions of lines.
+    let lines = (0..b.num_rows()).into_par_iter().map(|i| Line {
             invoice_id: t(&text[0], i),
             line_no: n(&line_no, i).map_or(0, i64::from),
-            setting: s(&text[1], i).map(|a| Setting::parse(&a)),
+            setting: text[1].get(i).map(Setting::parse),
             pod: t(&text[2], i),
-            person: s(&text[3], i),
+            person: k(&text[3], i),
             gpprac: t(&text[4], i),
             lsoa: lsoa.as_ref().and_then(|a| s(a, i)),
             procode3: t(&text[5], i),
-            prior_approval: s(&text[6], i),
-            sus_key: s(&text[7], i),
-            provspno: s(&text[8], i),
+            prior_approval: k(&text[6], i),
+            sus_key: k(&text[7], i),
+            provspno: k(&text[8], i),
             activity_date: d(&activity, i),
             discharge_date: d(&discharge, i),
             admimeth: t(&text[9], i),
@@ -232,7 +285,7 @@ fn read_lines(b: &RecordBatch, out: &mut Vec<Line>) -> Result<(), FinanceError> 
             quantity: n(&quantity, i),
             amount: n(&amount, i),
         });
-    }
+    out.par_extend(lines);
     Ok(())
 }
 
@@ -248,24 +301,24 @@ struct EpisodeRow {
 /// `haven_model::rules::spell_key`).
 fn read_episodes(b: &RecordBatch, by_key: &mut BTreeMap<String, Vec<EpisodeRow>>) -> Result<(), FinanceError> {
     let c = Cols { b, dataset: "apc_episode" };
-    let text: Vec<StringArray> = EPISODE_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
-    let diags: Vec<StringArray> = diag_names().iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
-    let procs: Vec<StringArray> = proc_names().iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
+    let text: Vec<Strs> = EPISODE_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let diags: Vec<Strs> = diag_names().iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
+    let procs: Vec<Strs> = proc_names().iter().filter(|n| b.column_by_name(n).is_some()).map(|n| c.text(n)).collect::<Result<_, _>>()?;
     let (admidate, disdate, epistart, age) = (c.dates("ADMIDATE")?, c.dates("DISDATE")?, c.dates("EPISTART")?, c.ints("STARTAGE")?);
     for i in 0..b.num_rows() {
         let fields = SpellKeyFields {
-            susspellid: text[0].is_valid(i).then(|| text[0].value(i)),
-            procode3: text[3].is_valid(i).then(|| text[3].value(i)),
-            provspno: text[1].is_valid(i).then(|| text[1].value(i)),
-            person: text[2].is_valid(i).then(|| text[2].value(i)),
+            susspellid: text[0].raw(i),
+            procode3: text[3].raw(i),
+            provspno: text[1].raw(i),
+            person: text[2].raw(i),
             admidate: d(&admidate, i),
         };
         let Some((key, _)) = spell_key(&fields) else { continue };
-        let codes = |cols: &[StringArray]| cols.iter().filter_map(|a| s(a, i)).filter(|v| v != "-").collect::<Vec<_>>();
+        let codes = |cols: &[Strs]| cols.iter().filter_map(|a| s(a, i)).filter(|v| v != "-").collect::<Vec<_>>();
         let spell = Spell {
-            sus_key: s(&text[0], i).filter(|k| k != "-1"),
-            provspno: s(&text[1], i),
-            person: s(&text[2], i),
+            sus_key: text[0].get(i).filter(|k| *k != "-1").map(Key::parse),
+            provspno: k(&text[1], i),
+            person: k(&text[2], i),
             provider: t(&text[3], i),
             admidate: d(&admidate, i),
             disdate: d(&disdate, i),
@@ -306,18 +359,15 @@ fn merge(mut eps: Vec<EpisodeRow>) -> Spell {
 
 fn read_outpatients(b: &RecordBatch, out: &mut Vec<Attendance>) -> Result<(), FinanceError> {
     let c = Cols { b, dataset: "op_attendance" };
-    let text: Vec<StringArray> = OP_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let text: Vec<Strs> = OP_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
     let (date, price) = (c.dates("APPTDATE")?, c.money("GRAND_TOTAL_MFF")?);
-    for i in 0..b.num_rows() {
-        // Did-not-attend and cancelled appointments (ATTENDED other than
-        // 5 or 6) are not billable activity to match.
-        if !matches!(t(&text[7], i).as_str(), "5" | "6") {
-            continue;
-        }
-        out.push(Attendance {
+    // Did-not-attend and cancelled appointments (ATTENDED other than 5 or
+    // 6) are not billable activity to match.
+    let attended = (0..b.num_rows()).into_par_iter().filter(|&i| matches!(text[7].get(i), Some("5" | "6")));
+    out.par_extend(attended.map(|i| Attendance {
             setting: Some(Setting::Op),
-            key: t(&text[0], i),
-            person: s(&text[1], i),
+            key: k(&text[0], i).unwrap_or_default(),
+            person: k(&text[1], i),
             provider: t(&text[2], i),
             date: d(&date, i),
             hrg: t(&text[3], i),
@@ -325,20 +375,18 @@ fn read_outpatients(b: &RecordBatch, out: &mut Vec<Attendance>) -> Result<(), Fi
             practice: t(&text[5], i),
             lsoa: s(&text[6], i),
             sus_price: n(&price, i),
-        });
-    }
+        }));
     Ok(())
 }
 
 fn read_emergency(b: &RecordBatch, out: &mut Vec<Attendance>) -> Result<(), FinanceError> {
     let c = Cols { b, dataset: "ecds_attendance" };
-    let text: Vec<StringArray> = ECDS_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
+    let text: Vec<Strs> = ECDS_TEXT.iter().map(|name| c.text(name)).collect::<Result<_, _>>()?;
     let (date, price) = (c.dates("ARRIVAL_DATE")?, c.money("FINAL_PRICE")?);
-    for i in 0..b.num_rows() {
-        out.push(Attendance {
+    out.par_extend((0..b.num_rows()).into_par_iter().map(|i| Attendance {
             setting: Some(Setting::Ae),
-            key: t(&text[0], i),
-            person: s(&text[1], i),
+            key: k(&text[0], i).unwrap_or_default(),
+            person: k(&text[1], i),
             provider: t(&text[2], i),
             date: d(&date, i),
             hrg: t(&text[3], i),
@@ -346,19 +394,18 @@ fn read_emergency(b: &RecordBatch, out: &mut Vec<Attendance>) -> Result<(), Fina
             practice: t(&text[4], i),
             lsoa: s(&text[5], i),
             sus_price: n(&price, i),
-        });
-    }
+        }));
     Ok(())
 }
 
-fn deaths(batches: &[RecordBatch]) -> Result<HashMap<String, Date>, FinanceError> {
-    let mut out: HashMap<String, Date> = HashMap::new();
+fn deaths(batches: &[RecordBatch]) -> Result<HashMap<Key, Date>, FinanceError> {
+    let mut out: HashMap<Key, Date> = HashMap::new();
     for b in batches {
         let c = Cols { b, dataset: "death" };
         let (person, date) = (c.text("TOKEN_PERSON_ID")?, c.dates("REG_DATE_OF_DEATH")?);
         for i in 0..b.num_rows() {
-            if let (Some(p), Some(day)) = (s(&person, i), d(&date, i)) {
-                let e = out.entry(p.into()).or_insert(day);
+            if let (Some(p), Some(day)) = (k(&person, i), d(&date, i)) {
+                let e = out.entry(p).or_insert(day);
                 *e = (*e).min(day);
             }
         }

@@ -30,9 +30,9 @@ pub struct Report {
 /// Each patient's total in a cell (a line without a patient is its own
 /// contributor).
 fn contributors<'a>(lines: impl Iterator<Item = (&'a LineOutcome, i64)>) -> Vec<i64> {
-    let mut by: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by: BTreeMap<Result<&crate::model::Key, usize>, i64> = BTreeMap::new();
     for (n, (l, v)) in lines.enumerate() {
-        *by.entry(l.person.as_deref().map_or_else(|| format!("#{n}"), str::to_owned)).or_default() += v;
+        *by.entry(l.person.as_ref().ok_or(n)).or_default() += v;
     }
     by.into_values().collect()
 }

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
+use haven_model::rules::Responsibility;
 use haven_model::Date;
 
 use crate::check::{self, Finding, Sus};
 use crate::duplicate;
 use crate::matching::{Index, MatchedBy, SusRef};
-use crate::model::{Code, Config, Inputs, Invoice, Line, Setting};
+use crate::model::{Code, Config, Inputs, Invoice, Key, Line, Setting};
 use crate::reason::Reason;
 
 /// What became of one line.
@@ -28,7 +29,7 @@ pub struct LineOutcome {
     pub activity_date: Option<Date>,
     /// The patient's CEfF token: reports count contributors by it; never
     /// written out.
-    pub person: Option<Code>,
+    pub person: Option<Key>,
     /// The registered practice (SUS+'s where matched, else as billed).
     pub practice: Code,
     /// Billed as non-contracted activity (the invoice's CONTRACT_TYPE).
@@ -38,7 +39,7 @@ pub struct LineOutcome {
     pub commissioner: Code,
     pub matched_by: MatchedBy,
     /// The matched SUS+ record's key, as the CEfF zone holds it.
-    pub sus_key: Option<Code>,
+    pub sus_key: Option<Key>,
     /// Billed and expected amounts, pence.
     pub billed: Option<i64>,
     pub expected: Option<i64>,
@@ -104,8 +105,8 @@ fn in_month(inv: Option<&Invoice>, month: Option<&str>) -> bool {
 /// though duplicates are found against every earlier month's lines).
 pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
     let ix = Index::new(inputs);
-    let headers: HashMap<&str, &Invoice> = inputs.invoices.iter().map(|i| (i.id.as_str(), i)).collect();
-    let header = |l: &Line| headers.get(l.invoice_id.as_str()).copied();
+    let headers: HashMap<Code, &Invoice> = inputs.invoices.iter().map(|i| (i.id, i)).collect();
+    let header = |l: &Line| headers.get(&l.invoice_id).copied();
     let matches: Vec<(MatchedBy, Option<SusRef>)> = inputs.lines.par_iter().map(|l| ix.find(l)).collect();
     let refs: Vec<Option<SusRef>> = matches.iter().map(|m| m.1).collect();
     let mut order: Vec<usize> = (0..inputs.lines.len()).collect();
@@ -118,17 +119,18 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
     let dups = duplicate::find(&inputs.lines, &order, &refs);
     // Each line's rules read only the inputs and the matches and duplicates
     // found above, so lines are checked in parallel (in billing order).
+    // The month's lines first, so the outcomes are collected straight into
+    // one vector of known length.
+    order.retain(|&i| in_month(header(&inputs.lines[i]), month));
     let lines = order
         .par_iter()
-        .filter_map(|&i| {
+        .map(|&i| {
             let l = &inputs.lines[i];
             let h = header(l);
-            if !in_month(h, month) {
-                return None;
-            }
             let (matched_by, r) = matches[i];
             let sus = r.map(|r| ix.get(r));
-            let mut findings = line_findings(inputs, cfg, &ix, l, h, sus);
+            let who = check::who_pays(l, sus, &inputs.orgs);
+            let mut findings = line_findings(inputs, cfg, &ix, l, h, sus, who.as_ref());
             if let Some(j) = dups[i] {
                 let (o, oh) = (&inputs.lines[j], header(&inputs.lines[j]));
                 findings.push(Finding::new(Reason::Duplicate, format!("already billed on invoice {} line {}", oh.map_or("(no header)", |h| &h.number), o.line_no)));
@@ -136,7 +138,7 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
             let priced = check::price(l, sus, &inputs.prices, cfg);
             findings.extend(priced.findings);
             findings.sort_by_key(|f| f.reason);
-            Some(LineOutcome {
+            LineOutcome {
                 invoice_id: l.invoice_id.clone(),
                 invoice_number: h.map(|h| h.number.clone()).unwrap_or_default(),
                 line_no: l.line_no,
@@ -145,36 +147,36 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
                 pod: l.pod.clone(),
                 activity_date: l.activity_date,
                 person: l.person.clone(),
-                practice: Code::from(sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(&l.gpprac)),
+                practice: sus.map(check::Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(l.gpprac),
                 nca: h.is_some_and(|h| h.nca),
-                commissioner: check::commissioner_name(check::who_pays(l, sus, &inputs.orgs).map(|w| w.0).as_ref()).into(),
+                commissioner: Code::from(check::commissioner_name(who.as_ref().map(|w| &w.0)).as_str()),
                 matched_by,
-                sus_key: sus.map(|s| key_of(s)),
+                sus_key: sus.and_then(key_of),
                 billed: l.amount,
                 expected: priced.expected,
                 findings,
-            })
+            }
         })
         .collect();
     let invoices = invoice_findings(inputs, month);
     Validation { lines, invoices }
 }
 
-fn key_of(s: Sus<'_>) -> Code {
+fn key_of(s: Sus<'_>) -> Option<Key> {
     match s {
-        Sus::Spell(s) => s.sus_key.clone().or_else(|| s.provspno.clone()).unwrap_or_default(),
-        Sus::Attendance(a) => a.key.clone(),
+        Sus::Spell(s) => s.sus_key.clone().or_else(|| s.provspno.clone()),
+        Sus::Attendance(a) => Some(a.key.clone()).filter(|k| !k.is_empty()),
     }
 }
 
 /// Every rule but duplicates and price, for one line.
-fn line_findings(inputs: &Inputs, cfg: &Config, ix: &Index<'_>, l: &Line, h: Option<&Invoice>, sus: Option<Sus<'_>>) -> Vec<Finding> {
+fn line_findings(inputs: &Inputs, cfg: &Config, ix: &Index<'_>, l: &Line, h: Option<&Invoice>, sus: Option<Sus<'_>>, who: Option<&(Responsibility, Date)>) -> Vec<Finding> {
     let mut f = Vec::new();
     if h.is_none() {
         f.push(Finding::new(Reason::NoInvoiceHeader, "the line's INVOICE_ID has no invoice_header row"));
     }
     f.extend(check::line(l, inputs.orgs.is_empty() || inputs.orgs.is_provider(&l.procode3)));
-    let responsibility = check::responsibility(l, sus, &inputs.orgs, &icb_of(inputs, cfg, h));
+    let responsibility = check::responsibility_of(who, icb_of(inputs, cfg, h));
     // The CEfF copy of SUS+ holds the ICB's own patients only, so for
     // another commissioner's patient a missing record says nothing more.
     let ours = responsibility.is_none();
@@ -182,13 +184,13 @@ fn line_findings(inputs: &Inputs, cfg: &Config, ix: &Index<'_>, l: &Line, h: Opt
     if sus.is_none() && ours && matches!(l.setting, Some(Setting::Apc | Setting::Op | Setting::Ae)) {
         f.push(Finding::new(Reason::NoSusRecord, "no SUS+ record by the key quoted, the spell number, or patient, provider, date and setting"));
     }
-    f.extend(check::after_death(l, l.person.as_deref().and_then(|p| inputs.deaths.get(p)).copied()));
+    f.extend(check::after_death(l, l.person.as_ref().and_then(|p| inputs.deaths.get(p)).copied()));
     if cfg.inside_spell {
         let matched = match sus {
             Some(Sus::Spell(s)) => Some(s),
             _ => None,
         };
-        f.extend(check::inside_spell(l, ix.spells_of(l.person.as_deref(), &l.procode3), matched));
+        f.extend(check::inside_spell(l, ix.spells_of(l.person.as_ref(), l.procode3), matched));
     }
     if let Some(h) = h {
         f.extend(check::prior_approval(l, h));
@@ -201,13 +203,13 @@ fn line_findings(inputs: &Inputs, cfg: &Config, ix: &Index<'_>, l: &Line, h: Opt
 
 /// The ICB validating: the configured one, else the commissioner the
 /// invoice is addressed to (a sub-ICB code stands for its ICB).
-fn icb_of(inputs: &Inputs, cfg: &Config, h: Option<&Invoice>) -> String {
+fn icb_of<'a>(inputs: &'a Inputs, cfg: &'a Config, h: Option<&'a Invoice>) -> &'a str {
     use haven_model::rules::OrgLookup;
     if !cfg.icb.is_empty() {
-        return cfg.icb.clone();
+        return &cfg.icb;
     }
     let code = h.map_or("", |h| h.commissioner.as_str());
-    inputs.orgs.sub_icb_icb(code).unwrap_or(code).to_owned()
+    inputs.orgs.sub_icb_icb(code).unwrap_or(code)
 }
 
 /// Invoice-level checks: TOTAL_NET against the sum of the lines, and

@@ -114,7 +114,7 @@ fn each_line_ends_validated_or_challenged_with_its_reasons() {
     let l = outcome(&v, "I1", 1);
     assert_eq!((l.outcome(), l.matched_by, l.expected), ("validated", MatchedBy::RecordKey, Some(200_000)));
     let l = outcome(&v, "I1", 2);
-    assert_eq!((l.outcome(), l.matched_by, l.sus_key.as_deref()), ("validated", MatchedBy::Demographic, Some("K2")));
+    assert_eq!((l.outcome(), l.matched_by, l.sus_key.as_ref().map(ToString::to_string)), ("validated", MatchedBy::Demographic, Some("K2".to_string())));
     assert_eq!(outcome(&v, "I1", 3).reasons(), [Reason::NotResponsibleCommissioner]);
     let dup = outcome(&v, "I2", 1);
     assert_eq!(dup.reasons(), [Reason::Duplicate]);
