@@ -260,6 +260,14 @@ impl App {
         format!("{}T{:02}:{:02}:{:02}Z", crate::today(), secs / 3600, secs / 60 % 60, secs % 60)
     }
 
+    /// The recovery report (`haven_finance::report::recovery`) from the
+    /// challenge log as it stands, disclosure-controlled.
+    pub fn iv_recovery_report(&self) -> Result<(String, String), AppError> {
+        let log = self.challenge_log()?.list(None).map_err(finance)?;
+        let r = haven_finance::report::recovery(&log, &Policy::default(), &MagnitudePolicy::default());
+        Ok((r.name.to_owned(), r.csv))
+    }
+
     /// Raises the run's challenges (inside `run_iv`).
     fn raise_challenges(&self, actor: &Actor, v: &Validation, run: &str) -> Result<Raised, AppError> {
         let user = actor.session().map_or("host", |s| s.user.as_str());
@@ -280,12 +288,15 @@ impl App {
     }
 
     /// Moves a challenge on (audited with both statuses).
-    pub fn update_challenge(&self, actor: &Actor, id: i64, status: &str, note: &str) -> Result<Challenge, AppError> {
+    /// Resolving records the amount recovered (pence; see
+    /// `haven_finance::challenge::Log::update`).
+    pub fn update_challenge(&self, actor: &Actor, id: i64, status: &str, note: &str, recovered: Option<i64>) -> Result<Challenge, AppError> {
         let next = Status::parse(status).ok_or_else(|| AppError::Invalid(format!("no status {status}")))?;
         let user = actor.session().map_or("host", |s| s.user.as_str());
         let before = self.challenge(id)?.0.status;
-        let c = self.challenge_log()?.update(id, next, &Self::at(), user, note).map_err(finance)?;
-        self.audit(actor.event("", "", "", "iv.challenge.update", &format!("challenge:{id}"), "ok", serde_json::json!({"from": before.name(), "to": next.name()})))?;
+        let c = self.challenge_log()?.update(id, next, &Self::at(), user, note, recovered).map_err(finance)?;
+        let detail = serde_json::json!({"from": before.name(), "to": next.name(), "recovered_pence": c.recovered.filter(|_| next == Status::Resolved)});
+        self.audit(actor.event("", "", "", "iv.challenge.update", &format!("challenge:{id}"), "ok", detail))?;
         Ok(c)
     }
 
@@ -299,7 +310,7 @@ impl App {
             match log.find(&r.invoice_number, r.line_no).map_err(finance)? {
                 Some(c) if c.status == Status::Sent => {
                     let next = if r.accept { Status::Accepted } else { Status::Disputed };
-                    log.update(c.id, next, &Self::at(), user, &format!("provider response: {}", r.reason)).map_err(finance)?;
+                    log.update(c.id, next, &Self::at(), user, &format!("provider response: {}", r.reason), None).map_err(finance)?;
                     if r.accept {
                         out.accepted += 1;
                     } else {

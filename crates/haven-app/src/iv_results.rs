@@ -124,7 +124,11 @@ impl App {
         names.sort();
         // The summary first: it is what a finance director reads.
         names.sort_by_key(|n| n != "iv_summary.csv");
-        names.into_iter().map(|n| std::fs::read_to_string(dir.join(&n)).map(|t| (n, t)).map_err(|e| AppError::Invalid(format!("cannot read a report of run {run}: {e}")))).collect()
+        let mut out: Vec<(String, String)> = names.into_iter().map(|n| std::fs::read_to_string(dir.join(&n)).map(|t| (n, t)).map_err(|e| AppError::Invalid(format!("cannot read a report of run {run}: {e}")))).collect::<Result<_, _>>()?;
+        // What became of the challenges is read from the log as it stands,
+        // not kept with the run: it changes as providers respond.
+        out.push(self.iv_recovery_report()?);
+        Ok(out)
     }
 
     /// Queues [`App::run_iv`] for the actor (the finance pages and API);

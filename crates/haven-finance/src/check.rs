@@ -60,7 +60,8 @@ impl<'a> Sus<'a> {
     }
 }
 
-fn money(p: i64) -> String {
+/// Pence as pounds, `£12.34` (`-£0.50`).
+pub fn money(p: i64) -> String {
     let sign = if p < 0 { "-" } else { "" };
     format!("{sign}£{}.{:02}", p.abs() / 100, p.abs() % 100)
 }

@@ -10,7 +10,9 @@
 //!   agreements ask for budget reporting down to practice);
 //! - budget by provider, point of delivery and month;
 //! - a summary a finance director reads: lines and value billed,
-//!   validated and challenged, and by reason.
+//!   validated and challenged, and by reason;
+//! - recovery by provider and month, from the challenge log as it stands:
+//!   challenged, upheld and recovered.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,6 +20,7 @@ use std::fmt::Write;
 use haven_governance::disclosure::magnitude::MagnitudePolicy;
 use haven_governance::disclosure::Policy;
 
+use crate::challenge::{Challenge, Status};
 use crate::validate::{LineOutcome, Validation};
 
 /// One report as CSV, with its file name.
@@ -130,6 +133,34 @@ pub fn nca_by_commissioner(v: &Validation, counts: &Policy, money: &MagnitudePol
         let _ = writeln!(csv, "{who},{},{},{},{}", counts.count(ls.len() as u64), value(ls), counts.count(challenged.len() as u64), value(&challenged));
     }
     Report { name: "iv_nca_by_commissioner.csv", csv }
+}
+
+/// What became of the challenges, by provider and activity month, from the
+/// challenge log as it stands: challenges raised and their value, those
+/// upheld (accepted, upheld after dispute, or resolved with money
+/// recovered) and their value, and the value recovered. The log holds no
+/// patient, so each challenge is its own contributor to a money cell: the
+/// magnitude rules then keep one large line from being read off a cell.
+pub fn recovery(log: &[Challenge], counts: &Policy, money: &MagnitudePolicy) -> Report {
+    let mut groups: BTreeMap<(&str, &str), Vec<&Challenge>> = BTreeMap::new();
+    for c in log.iter().filter(|c| c.status != Status::Superseded) {
+        groups.entry((c.provider.as_str(), c.month.as_str())).or_default().push(c);
+    }
+    let mut csv = String::from("provider,month,challenges,value_challenged,upheld,value_upheld,value_recovered\n");
+    let value = |v: Vec<i64>| pounds(money.cell(&v).value());
+    for ((provider, m), cs) in &groups {
+        let upheld: Vec<&Challenge> = cs.iter().copied().filter(|c| c.upheld()).collect();
+        let _ = writeln!(
+            csv,
+            "{provider},{m},{},{},{},{},{}",
+            counts.count(cs.len() as u64),
+            value(cs.iter().map(|c| c.amount.max(0)).collect()),
+            counts.count(upheld.len() as u64),
+            value(upheld.iter().map(|c| c.amount.max(0)).collect()),
+            value(cs.iter().filter_map(|c| c.recovered).collect()),
+        );
+    }
+    Report { name: "iv_recovery_by_provider_month.csv", csv }
 }
 
 /// Validated value by provider, point of delivery and month.

@@ -374,6 +374,10 @@ pub struct ChallengeMove {
     pub status: String,
     #[serde(default)]
     pub note: String,
+    /// On resolving: the amount recovered, pence (by default the whole
+    /// amount after an acceptance or an upheld dispute).
+    #[serde(default)]
+    pub recovered_pence: Option<i64>,
 }
 
 /// Move a challenge on (audited).
@@ -381,7 +385,7 @@ pub struct ChallengeMove {
 async fn iv_challenge_update(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Json(m): Json<ChallengeMove>) -> Answer {
     let n: i64 = id.parse().unwrap_or(-1);
     let actor = signed.actor();
-    json(call(&state, &signed, move |app| app.update_challenge(&actor, n, &m.status, &m.note)).await?)
+    json(call(&state, &signed, move |app| app.update_challenge(&actor, n, &m.status, &m.note, m.recovered_pence)).await?)
 }
 
 /// A provider's response file.

@@ -689,6 +689,9 @@ pub enum ChallengesCommand {
         /// Why (kept in the challenge's history).
         #[arg(long, default_value = "")]
         note: String,
+        /// With --status resolved: the amount recovered, in pounds (e.g. 1234.50); by default the whole amount challenged after an acceptance or an upheld dispute.
+        #[arg(long)]
+        recovered: Option<String>,
     },
 }
 

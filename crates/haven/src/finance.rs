@@ -79,9 +79,13 @@ fn challenges(cli: &Cli, what: &ChallengesCommand) -> Result<()> {
                 }
             }
         }
-        ChallengesCommand::Update { id, status, note } => {
-            let c = app.update_challenge(&app_actor(), *id, status, note)?;
+        ChallengesCommand::Update { id, status, note, recovered } => {
+            let recovered = recovered.as_deref().map(haven_finance::challenge::parse_pounds).transpose()?;
+            let c = app.update_challenge(&app_actor(), *id, status, note, recovered)?;
             print(&c);
+            if let Some(r) = c.recovered {
+                println!("       recovered {}", pounds(r));
+            }
         }
     }
     Ok(())

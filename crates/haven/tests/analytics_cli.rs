@@ -602,6 +602,20 @@ fn issue_17_invoice_validation_finds_the_deliberate_errors_and_only_the_ceff_run
     assert_eq!(history, ["Raised", "Sent", "Disputed"]);
     // Auditors read the log but do not move it.
     assert!(!h.as_(&auditor, &["iv", "challenges", "update", &id, "--status", "upheld"]).status.success());
+    // The dispute is settled: more than was challenged is refused, a part
+    // is recorded, and the recovery report counts it.
+    let amount = c["amount"].as_i64().unwrap();
+    let too_much = format!("{}.{:02}", (amount + 1) / 100, (amount + 1) % 100);
+    let refused = h.as_(&ceff, &["iv", "challenges", "update", &id, "--status", "resolved", "--recovered", &too_much]);
+    assert!(!refused.status.success() && text(&refused).contains("must be between"), "{}", text(&refused));
+    let part = amount / 2;
+    let pounds = format!("{}.{:02}", part / 100, part % 100);
+    assert!(h.as_(&ceff, &["iv", "challenges", "update", &id, "--status", "resolved", "--recovered", &pounds]).status.success());
+    let show: serde_json::Value = serde_json::from_slice(&h.as_(&auditor, &["--json", "iv", "challenges", "show", &id]).stdout).unwrap();
+    assert_eq!(show["challenge"]["recovered"].as_i64(), Some(part), "{show}");
+    let report: serde_json::Value = serde_json::from_slice(&h.as_(&ceff, &["--json", "iv", "report"]).stdout).unwrap();
+    let recovery = report["reports"]["iv_recovery_by_provider_month.csv"].as_str().unwrap();
+    assert!(recovery.starts_with("provider,month,challenges,value_challenged,upheld,value_upheld,value_recovered\n"), "{recovery}");
 }
 
 /// What `iv run` must reach on the small synthetic ICB (issue 17 §3 asks

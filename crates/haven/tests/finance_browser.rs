@@ -65,6 +65,19 @@ fn issue_17_a_finance_validator_works_a_run_and_its_challenges_in_the_browser() 
     b.click(&format!("form[action='/finance/challenges/{}'] button", c.id));
     wait_for(&b, "sent to the provider by email");
     assert_eq!(app.challenge(c.id).unwrap().0.status, Status::Sent);
+    // The provider accepts; resolving records part of the amount as
+    // recovered, typed in pounds.
+    b.click("#status option[value='accepted']");
+    b.type_into("#note", "accepted by phone");
+    b.click(&format!("form[action='/finance/challenges/{}'] button", c.id));
+    wait_for(&b, "accepted by phone");
+    let part = c.amount.max(2) / 2;
+    b.click("#status option[value='resolved']");
+    b.type_into("#recovered", &format!("{}.{:02}", part / 100, part % 100));
+    b.click(&format!("form[action='/finance/challenges/{}'] button", c.id));
+    wait_for(&b, "recovered £");
+    let now = app.challenge(c.id).unwrap().0;
+    assert_eq!((now.status, now.recovered), (Status::Resolved, Some(part)));
 
     // Validation again from the page: queued, then named on the job page.
     b.go(&format!("{site}/finance"));

@@ -267,7 +267,7 @@ pub async fn challenge(State(state): State<Shared>, signed: Signed, Path(id): Pa
         dl class="nhsuk-summary-list" {
             @for (k, v) in [
                 ("Invoice", c.invoice_number.clone()), ("Line", c.line_no.to_string()), ("Provider", c.provider.clone()),
-                ("Reasons", c.reasons.clone()), ("Amount", pounds(c.amount)), ("Status", c.status.name().to_owned()), ("Run", c.run.clone()),
+                ("Reasons", c.reasons.clone()), ("Amount", pounds(c.amount)), ("Recovered", c.recovered.map_or("—".into(), pounds)), ("Status", c.status.name().to_owned()), ("Run", c.run.clone()),
             ] {
                 div class="nhsuk-summary-list__row" { dt class="nhsuk-summary-list__key" { (k) } dd class="nhsuk-summary-list__value" { (v) } }
             }
@@ -285,6 +285,13 @@ pub async fn challenge(State(state): State<Shared>, signed: Signed, Path(id): Pa
                     label class="nhsuk-label" for="note" { "Note" }
                     textarea class="nhsuk-textarea" id="note" name="note" rows="2" {}
                 }
+                @if moves.contains(&haven_finance::challenge::Status::Resolved) {
+                    div class="nhsuk-form-group" {
+                        label class="nhsuk-label" for="recovered" { "Amount recovered, £ (when resolving)" }
+                        div class="nhsuk-hint" id="recovered-hint" { "The whole amount challenged if left empty after an acceptance or an upheld dispute" }
+                        input class="nhsuk-input nhsuk-input--width-10" id="recovered" name="recovered" type="text" inputmode="decimal" aria-describedby="recovered-hint";
+                    }
+                }
                 button class="nhsuk-button" type="submit" { "Record" }
             }
         }
@@ -300,13 +307,19 @@ pub struct Move {
     status: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    recovered: String,
 }
 
 /// `POST /finance/challenges/{id}`.
 pub async fn update(State(state): State<Shared>, signed: Signed, Path(id): Path<String>, Form(m): Form<Move>) -> Page {
     let n: i64 = id.parse().unwrap_or(-1);
     let actor = signed.actor();
-    call(&state, &signed, move |app| app.update_challenge(&actor, n, &m.status, &m.note)).await?;
+    call(&state, &signed, move |app| {
+        let recovered = Some(m.recovered.trim()).filter(|r| !r.is_empty()).map(haven_finance::challenge::parse_pounds).transpose().map_err(|e| haven_app::AppError::Invalid(e.to_string()))?;
+        app.update_challenge(&actor, n, &m.status, &m.note, recovered)
+    })
+    .await?;
     Ok(Redirect::to(&format!("/finance/challenges/{n}")).into_response())
 }
 
