@@ -90,8 +90,42 @@ pub fn responsibility_of(who_pays: Option<&(Responsibility, Date)>, icb: &str) -
 }
 
 /// Who Pays? for a line as at its activity date, with that date (the
-/// inputs [`responsibility`] reads); `None` without a date.
+/// inputs [`responsibility`] reads); `None` without a date. The
+/// health-and-justice step does not apply to A&E (CAM v5.3 step E: "not
+/// for A&E POD"), so an A&E attendance of a prison practice's patient
+/// falls to the practice's sub-ICB like any other.
 pub fn who_pays(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup) -> Option<(Responsibility, Date)> {
+    if line.setting == Some(Setting::Ae) {
+        return who_pays_by(line, sus, &NotHealthAndJustice(orgs));
+    }
+    who_pays_by(line, sus, orgs)
+}
+
+/// The lookups of `O` with no practice health-and-justice (for A&E).
+struct NotHealthAndJustice<'a, O>(&'a O);
+
+impl<O: OrgLookup> OrgLookup for NotHealthAndJustice<'_, O> {
+    fn practice_sub_icb(&self, practice: &str, on: Date) -> Option<&str> {
+        self.0.practice_sub_icb(practice, on)
+    }
+    fn practice_parent_is_armed_forces(&self, practice: &str) -> bool {
+        self.0.practice_parent_is_armed_forces(practice)
+    }
+    fn practice_is_health_and_justice(&self, _practice: &str) -> bool {
+        false
+    }
+    fn lsoa_sub_icb(&self, lsoa: &str) -> Option<&str> {
+        self.0.lsoa_sub_icb(lsoa)
+    }
+    fn provider_host_sub_icb(&self, procode3: &str) -> Option<&str> {
+        self.0.provider_host_sub_icb(procode3)
+    }
+    fn sub_icb_icb(&self, sub_icb: &str) -> Option<&str> {
+        self.0.sub_icb_icb(sub_icb)
+    }
+}
+
+fn who_pays_by(line: &Line, sus: Option<Sus<'_>>, orgs: &impl OrgLookup) -> Option<(Responsibility, Date)> {
     let practice = sus.map(Sus::practice).filter(|p| !p.trim().is_empty()).unwrap_or(line.gpprac);
     let tretspef = sus.map(Sus::tretspef).filter(|t| !t.is_empty()).unwrap_or(line.tretspef);
     let on = sus.and_then(Sus::date).or(line.activity_date)?;

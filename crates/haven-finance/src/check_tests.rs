@@ -93,6 +93,24 @@ fn the_icbs_own_patient_passes_and_another_icbs_is_challenged() {
 }
 
 #[test]
+fn a_prison_practices_patient_is_nhs_englands_except_in_a_and_e() {
+    let cfg = Config::for_icb("QAA");
+    // P1 is an ordinary practice of S1 (ICB QAA) until the ICB lists it as
+    // a health-and-justice practice (CAM v5.3 step E).
+    let mut o = orgs();
+    assert_eq!(responsibility(&apc_line(), None, &o, &cfg.icb), None);
+    o.set_health_and_justice([" p1 ".to_string()]);
+    let f = responsibility(&apc_line(), None, &o, &cfg.icb).unwrap();
+    assert!(f.reason == Reason::NhseCommissioned && f.evidence.contains("HealthAndJustice"), "{}", f.evidence);
+    // "Not for A&E POD": the same patient's A&E attendance is the ICB's.
+    let ae = Line { setting: Some(Setting::Ae), tretspef: "180".into(), ..apc_line() };
+    assert_eq!(responsibility(&ae, None, &o, &cfg.icb), None);
+    // An outpatient attendance is not A&E: NHS England's.
+    let op = Line { setting: Some(Setting::Op), ..apc_line() };
+    assert_eq!(responsibility(&op, None, &o, &cfg.icb).unwrap().reason, Reason::NhseCommissioned);
+}
+
+#[test]
 fn no_practice_falls_to_residence_and_armed_forces_to_nhs_england() {
     let cfg = Config::for_icb("QAA");
     let mut s = spell();

@@ -224,9 +224,20 @@ pub struct Config {
     pub inside_spell: bool,
     /// Require a prior approval reference on EBI list-1 procedures.
     pub ebi_prior_approval: bool,
+    /// Health-and-justice (prison) practices, whose patients' activity
+    /// other than A&E NHS England commissions (CAM v5.3 step E,
+    /// datasets.md §6.2). A setting: the `org` reference table does not
+    /// mark them.
+    pub health_and_justice: Vec<String>,
 }
 
 impl Config {
+    /// Practice codes from a list file: one per line or comma-separated,
+    /// `#` starting a comment.
+    pub fn practice_list(text: &str) -> Vec<String> {
+        text.lines().map(|l| l.split('#').next().unwrap_or("")).flat_map(|l| l.split(',')).map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect()
+    }
+
     pub fn for_icb(icb: &str) -> Config {
         Config {
             icb: icb.trim().to_ascii_uppercase(),
@@ -236,6 +247,7 @@ impl Config {
             ssem: SsemAgeRule::default(),
             inside_spell: true,
             ebi_prior_approval: true,
+            health_and_justice: Vec::new(),
         }
     }
 }

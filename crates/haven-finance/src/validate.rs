@@ -105,6 +105,7 @@ fn in_month(inv: Option<&Invoice>, month: Option<&str>) -> bool {
 /// though duplicates are found against every earlier month's lines).
 pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
     let ix = Index::new(inputs);
+    let orgs = with_health_and_justice(inputs, cfg);
     let headers: HashMap<Code, &Invoice> = inputs.invoices.iter().map(|i| (i.id, i)).collect();
     let header = |l: &Line| headers.get(&l.invoice_id).copied();
     let matches: Vec<(MatchedBy, Option<SusRef>)> = inputs.lines.par_iter().map(|l| ix.find(l)).collect();
@@ -129,7 +130,7 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
             let h = header(l);
             let (matched_by, r) = matches[i];
             let sus = r.map(|r| ix.get(r));
-            let who = check::who_pays(l, sus, &inputs.orgs);
+            let who = check::who_pays(l, sus, orgs.as_ref());
             let mut findings = line_findings(inputs, cfg, &ix, l, h, sus, who.as_ref());
             if let Some(j) = dups[i] {
                 let (o, oh) = (&inputs.lines[j], header(&inputs.lines[j]));
@@ -160,6 +161,17 @@ pub fn run(inputs: &Inputs, cfg: &Config, month: Option<&str>) -> Validation {
         .collect();
     let invoices = invoice_findings(inputs, month);
     Validation { lines, invoices }
+}
+
+/// The reference tables with the ICB's health-and-justice practices
+/// (`Config::health_and_justice`) named, for Who Pays?.
+fn with_health_and_justice<'a>(inputs: &'a Inputs, cfg: &Config) -> std::borrow::Cow<'a, haven_model::rules::OrgTable> {
+    if cfg.health_and_justice.is_empty() {
+        return std::borrow::Cow::Borrowed(&inputs.orgs);
+    }
+    let mut orgs = inputs.orgs.clone();
+    orgs.set_health_and_justice(cfg.health_and_justice.iter().cloned());
+    std::borrow::Cow::Owned(orgs)
 }
 
 fn key_of(s: Sus<'_>) -> Option<Key> {

@@ -177,3 +177,23 @@ fn a_month_reports_its_own_lines_but_finds_duplicates_of_earlier_months() {
     assert_eq!(ids, [("I2", 1), ("I2", 2), ("I2", 3)]);
     assert_eq!(v.lines[0].reasons(), [Reason::Duplicate]);
 }
+
+#[test]
+fn the_icbs_health_and_justice_practices_reach_who_pays() {
+    // P1 registered everyone but tok-c; listed as a prison practice, I1
+    // line 1 (APC) becomes NHS England's, and so does the outpatient
+    // attendance I2 line 3; the other ICB's patient (P2) is unchanged.
+    let mut cfg = Config::for_icb("QAA");
+    cfg.health_and_justice = vec!["P1".into()];
+    let v = run(&inputs(), &cfg, None);
+    assert!(outcome(&v, "I1", 1).reasons().contains(&Reason::NhseCommissioned));
+    assert!(outcome(&v, "I2", 3).reasons().contains(&Reason::NhseCommissioned));
+    assert_eq!(outcome(&v, "I1", 3).reasons(), [Reason::NotResponsibleCommissioner]);
+    let before = run(&inputs(), &Config::for_icb("QAA"), None);
+    assert!(!outcome(&before, "I1", 1).reasons().contains(&Reason::NhseCommissioned));
+}
+
+#[test]
+fn a_practice_list_file_is_read_by_line_or_comma_with_comments() {
+    assert_eq!(Config::practice_list("# prisons\nY01234\n y05678 , Y09999 # HMP X\n\n"), ["Y01234", "Y05678", "Y09999"]);
+}

@@ -707,6 +707,9 @@ pub struct IvRunArgs {
     /// Accept a price difference up to this many pence.
     #[arg(long, default_value_t = 100)]
     pub tolerance_pence: i64,
+    /// Health-and-justice (prison) practices, one code per line: their patients' activity other than A&E is NHS England's (CAM step E).
+    #[arg(long)]
+    pub health_and_justice: Option<PathBuf>,
     /// Score the run against the synthetic ground truth (`ground_truth/invoice_errors.psv`).
     #[arg(long)]
     pub truth: Option<PathBuf>,

@@ -98,6 +98,10 @@ fn pounds(pence: i64) -> String {
 fn run(cli: &Cli, a: &IvRunArgs) -> Result<()> {
     let mut cfg = Config::for_icb(a.icb.as_deref().unwrap_or(""));
     cfg.tolerance_pence = a.tolerance_pence;
+    if let Some(path) = &a.health_and_justice {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        cfg.health_and_justice = Config::practice_list(&text);
+    }
     let run = haven_app::finance::IvRun { month: a.period.clone(), truth: a.truth.as_ref().map(|p| p.display().to_string()), report: a.report };
     let s = app(cli).run_iv(&app_actor(), &run, &cfg)?;
     if cli.json {

@@ -48,6 +48,9 @@ pub struct OrgTable {
     lsoas: HashMap<String, String>,
     /// Providers and sites the table knows.
     providers: HashMap<String, String>,
+    /// Health-and-justice (prison) practices, as the ICB lists them: see
+    /// [`OrgTable::set_health_and_justice`].
+    health_and_justice: std::collections::HashSet<String>,
 }
 
 impl OrgTable {
@@ -100,6 +103,16 @@ impl OrgTable {
         self.providers.contains_key(code)
     }
 
+    /// Names the health-and-justice (prison) practices, whose patients'
+    /// activity NHS England commissions (CAM v5.3 step E, datasets.md §6.2).
+    /// The `org` reference table has no column that marks them (ODS lists
+    /// prison practices under prescribing settings the publisher reader
+    /// leaves out), so the list is the operator's setting; it replaces any
+    /// list named before.
+    pub fn set_health_and_justice(&mut self, practices: impl IntoIterator<Item = String>) {
+        self.health_and_justice = practices.into_iter().map(|p| p.trim().to_ascii_uppercase()).filter(|p| !p.is_empty()).collect();
+    }
+
     /// Whether the table holds any organisation at all (an empty reference
     /// zone cannot answer "Who Pays?").
     pub fn is_empty(&self) -> bool {
@@ -114,10 +127,9 @@ impl OrgLookup for OrgTable {
     fn practice_parent_is_armed_forces(&self, practice: &str) -> bool {
         self.practices.get(practice).is_some_and(|vs| vs.iter().any(|v| v.parent == ARMED_FORCES))
     }
-    /// Not in the reference tables yet (ODS lists prison practices under
-    /// prescribing settings 16–25, which the publisher reader leaves out).
-    fn practice_is_health_and_justice(&self, _practice: &str) -> bool {
-        false
+    /// The practices [`OrgTable::set_health_and_justice`] named.
+    fn practice_is_health_and_justice(&self, practice: &str) -> bool {
+        self.health_and_justice.contains(practice.trim())
     }
     fn lsoa_sub_icb(&self, lsoa: &str) -> Option<&str> {
         self.lsoas.get(lsoa).map(String::as_str)
