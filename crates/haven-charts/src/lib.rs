@@ -12,6 +12,7 @@
 //! | Spine chart, Fingertips style | [`SpineChart`] |
 //! | Inequality chart with slope index of inequality | [`InequalityChart`] |
 //! | Trend lines with confidence bands | [`TrendChart`] |
+//! | One patient's encounters on a timeline | [`Theograph`] |
 //!
 //! ## Conventions shared by all charts
 //!
@@ -46,6 +47,7 @@ pub mod inequality;
 pub mod spc;
 pub mod spine;
 pub mod style;
+pub mod theograph;
 pub mod trend;
 
 pub use axis::{nice_ticks, Ticks};
@@ -56,4 +58,5 @@ pub use inequality::{InequalityChart, QuantileBar, SiiLine};
 pub use spc::{SpcChart, SpcClass, SpcPoint};
 pub use spine::{Polarity, Significance, SpineChart, SpineRow};
 pub use style::Style;
+pub use theograph::{Encounter, EncounterKind, Theograph};
 pub use trend::{TrendChart, TrendPoint, TrendSeries};
