@@ -149,6 +149,16 @@ impl AuditLog {
         Ok(AuditLog { conn, head: data_dir.join(HEAD_FILE), keys_dir: keys_dir.to_path_buf(), key, missing: !existed })
     }
 
+    /// A data subject as the log may name them: a MAC of their pseudonym
+    /// under the audit key (domain `haven-audit-subject-v1`). Who viewed
+    /// which patient can then be checked by whoever holds the key and the
+    /// pseudonym, while the log, which auditors read and export, carries
+    /// neither a pseudonym nor an NHS number. `None` until the log has its
+    /// key (made with its first entry).
+    pub fn subject(&self, pseudonym: &str) -> Option<String> {
+        self.key.as_ref().map(|k| k.mac("haven-audit-subject-v1", &[pseudonym]))
+    }
+
     /// Appends an event and returns its entry.
     pub fn append(&mut self, event: Event) -> Result<Entry, GovernanceError> {
         let missing = self.missing;

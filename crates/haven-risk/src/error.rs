@@ -50,6 +50,9 @@ pub enum RiskError {
     /// A column is missing or cannot be read as the type the reader needs.
     #[error("{dataset}: column {column} is missing or of the wrong type")]
     Shape { dataset: String, column: String },
+    /// A request the reader refuses (its reason names no data value).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Why a feature matrix or score vector was refused (column names only).

@@ -42,6 +42,7 @@ mod hospital;
 mod population;
 mod primary_care;
 mod source;
+pub mod timeline;
 
 use std::collections::BTreeSet;
 
