@@ -19,9 +19,10 @@ use haven_governance::users::Users;
 use haven_model::Date;
 use haven_risk::cohort::{counts_by_practice, top_risk, CohortOptions, PracticeCount};
 use haven_risk::efi::DeficitCodeMap;
+use haven_risk::gp_conditions::ConditionCodeMap;
 use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, EvaluationReport, Features, FitOptions, LogisticModel, NamedRisk, Split, SplitOptions};
 use haven_risk::person::{features, score, Person, BASELINE_COLUMNS};
-use haven_risk::read::{inputs, Inputs, RiskOptions};
+use haven_risk::read::{inputs, CodeMaps, Inputs, RiskOptions};
 use haven_store::{Store, Zone, ZoneSession};
 use serde::Serialize;
 
@@ -48,6 +49,10 @@ pub struct RiskRun {
     /// The operator's GP-code → eFI-deficit file (the code sets are not
     /// licensed to ship); without it the eFI is not scored.
     pub efi_map: Option<PathBuf>,
+    /// The operator's GP-code → long-term-condition file
+    /// (`haven_risk::gp_conditions`); without it the model has no GP-coded
+    /// conditions.
+    pub condition_map: Option<PathBuf>,
     /// The synthetic ground truth (`ground_truth/persons.psv`): each
     /// person's true log-risk, for the ceiling. Synthetic stores only.
     pub truth: Option<PathBuf>,
@@ -58,7 +63,7 @@ pub struct RiskRun {
 impl RiskRun {
     /// The defaults around `index_date`.
     pub fn new(index_date: Date) -> RiskRun {
-        RiskRun { index_date, seed: SplitOptions::default().seed, efi_map: None, truth: None, top_fraction: 0.05 }
+        RiskRun { index_date, seed: SplitOptions::default().seed, efi_map: None, condition_map: None, truth: None, top_fraction: 0.05 }
     }
 }
 
@@ -91,12 +96,12 @@ impl App {
         if !(0.0..=1.0).contains(&run.top_fraction) || run.top_fraction == 0.0 {
             return Err(AppError::Invalid("the top-risk band is a share of people above 0 and at most 1".into()));
         }
-        let map = run.efi_map.as_ref().map(|p| DeficitCodeMap::read(p)).transpose().map_err(|e| AppError::Invalid(format!("the eFI code map: {e}")))?;
+        let (efi_map, condition_map) = read_maps(run.efi_map.as_deref(), run.condition_map.as_deref())?;
         let truth = match &run.truth {
             Some(path) => Some(self.true_log_risks(path)?),
             None => None,
         };
-        let inputs = self.read_risk_inputs(actor, run, map.as_ref())?;
+        let inputs = self.read_risk_inputs(actor, run, &CodeMaps { efi: efi_map.as_ref(), conditions: condition_map.as_ref() })?;
         let people = score(&inputs);
         let x = features(&people).map_err(risk)?;
         let fitted = fit(&inputs, &people, &x, run.seed)?;
@@ -109,7 +114,7 @@ impl App {
         let policy = Policy::default();
         let (output, files) = self.hold(actor, &title, |draft| write_output(draft, &policy, &report, &model, &counts, &areas))?;
         let groups = largest_groups(&policy, &counts);
-        let kept = gp::KeptModel { index_date: run.index_date.to_string(), output: output.clone(), efi_map: run.efi_map.clone(), model };
+        let kept = gp::KeptModel { index_date: run.index_date.to_string(), output: output.clone(), efi_map: run.efi_map.clone(), condition_map: run.condition_map.clone(), model };
         gp::keep(&self.data, &kept)?;
         let trained_on = people.len() - report.rows;
         let detail = serde_json::json!({"people": people.len(), "held_out": report.rows, "events": report.events, "files": files, "output": output, "index_date": run.index_date.to_string(), "seed": run.seed});
@@ -120,7 +125,7 @@ impl App {
     /// Reads the inputs under the actor's grant, audited on both sides of
     /// the read (the attempt first, then each dataset with its rows, or the
     /// failure with a fixed reason).
-    fn read_risk_inputs(&self, actor: &Actor, run: &RiskRun, map: Option<&DeficitCodeMap>) -> Result<Inputs, AppError> {
+    fn read_risk_inputs(&self, actor: &Actor, run: &RiskRun, maps: &CodeMaps<'_>) -> Result<Inputs, AppError> {
         let s = actor.session().expect("checked by the caller");
         let audit_read = |target: &str, outcome: &str, detail: serde_json::Value| self.audit(actor.event("", "", "", "read", target, outcome, detail));
         audit_read("pseudonymised+reference", "attempt", serde_json::json!({"for": "risk run"}))?;
@@ -129,7 +134,7 @@ impl App {
             let users = Users::open(&self.data)?;
             let g = grant(&users, &s.user, s.role, Purpose::RiskStratification, &dsa, crate::today())?;
             let zs = ZoneSession::open(&Store::open(&self.data)?, &g)?;
-            let inputs = inputs(&zs, &RiskOptions::new(run.index_date), map).map_err(risk)?;
+            let inputs = inputs(&zs, &RiskOptions::new(run.index_date), maps).map_err(risk)?;
             let mut rows = Vec::new();
             for d in READS {
                 if !zs.columns(Zone::Pseudonymised, d).is_empty() {
@@ -180,6 +185,15 @@ impl App {
 
 /// The pseudonymised datasets a run reads, for the audit log's row counts.
 const READS: &[&str] = &["gp_registration", "gp_patient", "gp_event", "gp_medication", "apc_episode", "op_attendance", "ecds_attendance"];
+
+/// The operator's code maps, each read when its file is given (a map that
+/// cannot be read is the operator's error, named with its file).
+pub(crate) fn read_maps(efi: Option<&std::path::Path>, conditions: Option<&std::path::Path>) -> Result<(Option<DeficitCodeMap>, Option<ConditionCodeMap>), AppError> {
+    let invalid = |e: haven_risk::RiskError| AppError::Invalid(e.to_string());
+    let efi = efi.map(DeficitCodeMap::read).transpose().map_err(invalid)?;
+    let conditions = conditions.map(ConditionCodeMap::read).transpose().map_err(invalid)?;
+    Ok((efi, conditions))
+}
 
 fn risk(e: haven_risk::RiskError) -> AppError {
     match e {

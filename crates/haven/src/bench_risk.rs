@@ -30,8 +30,8 @@ use haven_model::Date;
 use haven_risk::cohort::{counts_by_practice, top_risk, CohortOptions, PracticeCount};
 use haven_risk::model::{EvaluationReport, Features, SplitOptions};
 use haven_risk::person::{features, score, Person};
-use haven_risk::read::{inputs, Inputs, RiskOptions};
-use haven_risk::DeficitCodeMap;
+use haven_risk::read::{inputs, CodeMaps, Inputs, RiskOptions};
+use haven_risk::{ConditionCodeMap, DeficitCodeMap};
 use haven_store::{Store, Zone, ZoneSession};
 
 use crate::bench::{generate_and_load, reset_peak, Prepared, Scratch, BENCH_ANALYST};
@@ -64,12 +64,14 @@ fn run(cli: &Cli, a: &BenchRiskArgs, scale: haven_synth::Scale, scratch: &Scratc
     let prepared = generate_and_load(scratch, scale, YEARS, a.reuse, &format!("the {} two years", a.scale))?;
     let synth = scratch.root().join("synth");
     let index_date = index_date(&synth)?;
-    let map = DeficitCodeMap::parse(&crate::risk::synthetic_efi_map())?;
+    let efi = DeficitCodeMap::parse(&crate::risk::synthetic_efi_map())?;
+    let conditions = ConditionCodeMap::parse(&crate::risk::synthetic_condition_map())?;
+    let maps = CodeMaps { efi: Some(&efi), conditions: Some(&conditions) };
     let zs = open_risk(&scratch.data(), &scratch.keys())?;
     let peak_resets = reset_peak();
     let mut stages = Vec::new();
     let t = Instant::now();
-    let timed = pipeline(&zs, index_date, &map, &mut stages)?;
+    let timed = pipeline(&zs, index_date, &maps, &mut stages)?;
     let total = t.elapsed().as_secs_f64();
     let ceiling = ceiling(&synth, &scratch.keys(), &timed)?;
     let result = Figures::new(&timed, stages, total, ceiling, peak_resets);
@@ -133,8 +135,8 @@ struct Timed {
 }
 
 /// The stages of `haven risk run`, in its order, each timed.
-fn pipeline(zs: &ZoneSession, index_date: Date, map: &DeficitCodeMap, stages: &mut Vec<Stage>) -> Result<Timed> {
-    let inputs = timed(stages, "read", || Ok(inputs(zs, &RiskOptions::new(index_date), Some(map))?))?;
+fn pipeline(zs: &ZoneSession, index_date: Date, maps: &CodeMaps<'_>, stages: &mut Vec<Stage>) -> Result<Timed> {
+    let inputs = timed(stages, "read", || Ok(inputs(zs, &RiskOptions::new(index_date), maps)?))?;
     let people = timed(stages, "score", || Ok(score(&inputs)))?;
     let x = timed(stages, "features", || Ok(features(&people)?))?;
     let fitted = timed(stages, "fit", || Ok(fit(&inputs, &people, &x, SplitOptions::default().seed)?))?;
