@@ -22,7 +22,8 @@
 //! give the same coefficients bit for bit (IRLS has no random start, and
 //! every sum runs in row order). Fitting costs O(n·p²) time per iteration
 //! and holds one standardised copy of the training rows (n × (p + 1)
-//! values) beside the caller's matrix.
+//! values) beside the caller's matrix, p counting only the columns that
+//! vary over the training rows (a constant column's coefficient is 0).
 //!
 //! The features of a zone's population come from [`crate::person::features`].
 //! Not here yet: a gradient-boosted model.

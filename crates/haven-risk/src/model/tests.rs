@@ -142,6 +142,33 @@ fn same_seed_gives_identical_coefficients_bit_for_bit() {
 }
 
 #[test]
+fn a_column_constant_in_training_gets_zero_and_changes_nothing_else() {
+    // The fixture plus a column that is 0 on every training row (a
+    // condition nobody fitted on has) and 1 on one held-out row: its
+    // standardised value is 0 throughout training, so its coefficient is
+    // 0 and every other coefficient is the fit without it, bit for bit.
+    let f = fixture(5_000, 11);
+    let s = split(&f.keys, SplitOptions::default());
+    let p = COLUMNS.len();
+    let marked = s.held_out[0];
+    let mut values = Vec::with_capacity(f.features.rows() * (p + 1));
+    for i in 0..f.features.rows() {
+        values.extend_from_slice(f.features.row(i));
+        values.push(if i == marked { 1.0 } else { 0.0 });
+    }
+    let mut columns: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    columns.push("nobody_in_training".into());
+    let with = Features::new(columns, values, f.features.outcome().to_vec()).unwrap();
+    let (a, b) = (fit_model(&with, &s.train, FitOptions::default()).unwrap(), fit_model(&f.features, &s.train, FitOptions::default()).unwrap());
+    assert_eq!(a.coefficients[p], 0.0);
+    let bits = |c: &[f64]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.coefficients[..p]), bits(&b.coefficients));
+    assert_eq!(a.intercept.to_bits(), b.intercept.to_bits());
+    // The held-out row's risk is unchanged by its mark: (1 − 0) / 1 × 0.
+    assert_eq!(a.predict(&with, &[marked]).unwrap(), b.predict(&f.features, &[marked]).unwrap());
+}
+
+#[test]
 fn separable_outcome_keeps_finite_coefficients() {
     // The outcome is exactly x > 0: unpenalised, the MLE slope is +∞. The
     // ridge (λ = 1 on the standardised slope) bounds it: the fit converges
