@@ -20,7 +20,7 @@ use haven_model::Date;
 use haven_risk::cohort::{counts_by_practice, top_risk, CohortOptions, PracticeCount};
 use haven_risk::efi::DeficitCodeMap;
 use haven_risk::gp_conditions::ConditionCodeMap;
-use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, EvaluationReport, Features, FitOptions, LogisticModel, NamedRisk, Split, SplitOptions};
+use haven_risk::model::{choose_ridge, evaluate, fit_model, split, EvaluationOptions, EvaluationReport, Features, FitOptions, LogisticModel, NamedRisk, RidgeChoice, Split, SplitOptions};
 use haven_risk::person::{features, score, Person, BASELINE_COLUMNS};
 use haven_risk::read::{inputs, CodeMaps, Inputs, RiskOptions};
 use haven_store::{Store, Zone, ZoneSession};
@@ -74,6 +74,9 @@ pub struct RiskSummary {
     pub people: usize,
     /// People fitted on and held out.
     pub trained_on: usize,
+    /// The ridge penalty, chosen on a validation split of the training
+    /// people, with the validation deviance of each λ tried.
+    pub ridge: RidgeChoice,
     pub report: EvaluationReport,
     /// Cohorts and segments over the whole ICB, largest first, protected.
     pub groups: Vec<(String, String)>,
@@ -107,7 +110,7 @@ impl App {
         let fitted = fit(&inputs, &people, &x, run.seed)?;
         let (report, truth_matched) = evaluate_held_out(&inputs, &people, &x, &fitted, truth.as_ref())?;
         drop(x);
-        let (model, top) = (fitted.model, top_risk(&fitted.risks, run.top_fraction));
+        let (model, ridge, top) = (fitted.model, fitted.ridge, top_risk(&fitted.risks, run.top_fraction));
         let counts = counts_by_practice(&people, &top, &inputs.practices, &CohortOptions::default());
         let areas = self.practice_areas(actor)?;
         let title = format!("Risk stratification, index date {}", run.index_date);
@@ -119,7 +122,7 @@ impl App {
         let trained_on = people.len() - report.rows;
         let detail = serde_json::json!({"people": people.len(), "held_out": report.rows, "events": report.events, "files": files, "output": output, "index_date": run.index_date.to_string(), "seed": run.seed});
         self.audit(actor.event("", "", "", "risk.run", &output, "ok", detail))?;
-        Ok(RiskSummary { people: people.len(), trained_on, report, groups, truth_matched, not_opened: inputs.not_opened, output })
+        Ok(RiskSummary { people: people.len(), trained_on, ridge, report, groups, truth_matched, not_opened: inputs.not_opened, output })
     }
 
     /// Reads the inputs under the actor's grant, audited on both sides of
@@ -208,22 +211,25 @@ fn risk(e: haven_risk::RiskError) -> AppError {
 /// steps a run takes.
 pub struct Fitted {
     pub parts: Split,
+    pub ridge: RidgeChoice,
     pub model: LogisticModel,
     pub risks: Vec<f64>,
 }
 
-/// Splits `people` by pseudonym and `seed`, fits the model on the training
-/// rows of `x` and predicts everyone.
+/// Splits `people` by pseudonym and `seed`, chooses the ridge penalty on a
+/// validation split of the training rows (`haven_risk::model::tune`), fits
+/// the model on every training row with it and predicts everyone.
 pub fn fit(inputs: &Inputs, people: &[Person], x: &Features, seed: u64) -> Result<Fitted, AppError> {
     let keys: Vec<&[u8]> = people.iter().map(|p| inputs.people[p.row as usize].pseudonym.as_bytes()).collect();
     let parts = split(&keys, SplitOptions { seed, ..SplitOptions::default() });
     if parts.train.is_empty() || parts.held_out.is_empty() {
         return Err(AppError::Invalid("too few people registered on the index date to fit and evaluate a model".into()));
     }
-    let model = fit_model(x, &parts.train, FitOptions::default()).map_err(risk)?;
+    let ridge = choose_ridge(x, &keys, &parts.train, seed).map_err(risk)?;
+    let model = fit_model(x, &parts.train, FitOptions { ridge: ridge.ridge, ..FitOptions::default() }).map_err(risk)?;
     let all: Vec<usize> = (0..people.len()).collect();
     let risks = model.predict(x, &all).map_err(risk)?;
-    Ok(Fitted { parts, model, risks })
+    Ok(Fitted { parts, ridge, model, risks })
 }
 
 /// Evaluates the fitted model on the held-out 30% beside the baselines

@@ -177,6 +177,7 @@ struct Figures {
     held_out: usize,
     events: usize,
     columns: usize,
+    ridge: f64,
     practices: usize,
     top: usize,
     cohort_rows: usize,
@@ -200,6 +201,7 @@ impl Figures {
             held_out: t.report.rows,
             events: t.report.events,
             columns: t.x.columns().len(),
+            ridge: t.fitted.ridge.ridge,
             practices: t.inputs.practices.len(),
             top: t.top,
             cohort_rows: t.counts.len(),
@@ -219,7 +221,7 @@ fn report(cli: &Cli, a: &BenchRiskArgs, p: &Prepared, index_date: Date, f: &Figu
             "target_seconds": TARGET_SECONDS, "target_peak_rss_mib": TARGET_PEAK_MIB,
             "within_target": f.total < TARGET_SECONDS && f.peak < TARGET_PEAK_MIB,
             "people": f.people, "trained_on": f.trained_on, "held_out": f.held_out, "held_out_events": f.events,
-            "feature_columns": f.columns, "practices": f.practices, "top_risk_people": f.top, "cohort_count_rows": f.cohort_rows,
+            "feature_columns": f.columns, "ridge": f.ridge, "practices": f.practices, "top_risk_people": f.top, "cohort_count_rows": f.cohort_rows,
             "auc": aucs, "true_risk_ceiling_auc": f.ceiling.map(|c| c.0), "truth_matched": f.ceiling.map(|c| c.1),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -245,7 +247,7 @@ fn print_table(a: &BenchRiskArgs, p: &Prepared, index_date: Date, f: &Figures) {
     if !f.peak_resets {
         println!("  (the kernel refused to reset the peak mark: each peak is the process's, generation and loading included)");
     }
-    println!("  {} people registered, {} practices; {} feature columns; fitted on {}, evaluated on {} held out ({} admitted)", f.people, f.practices, f.columns, f.trained_on, f.held_out, f.events);
+    println!("  {} people registered, {} practices; {} feature columns; fitted on {} (ridge λ = {} chosen on a validation split of them), evaluated on {} held out ({} admitted)", f.people, f.practices, f.columns, f.trained_on, f.ridge, f.held_out, f.events);
     for (name, auc) in &f.aucs {
         println!("  held-out AUC {name:<28} {auc:.4}");
     }

@@ -48,6 +48,7 @@ fn list(cli: &Cli, practice: Option<&str>, index_date: Option<&str>, limit: usiz
 pub(crate) fn print(s: &RiskSummary) {
     let r = &s.report;
     println!("risk stratification: {} people registered; fitted on {}, evaluated on {} held out ({} admitted in the outcome year)", s.people, s.trained_on, r.rows, r.events);
+    println!("  ridge penalty λ = {} (least validation deviance on {} of the fitted people, the model refitted on all of them)", s.ridge.ridge, s.ridge.validated_on);
     println!("  {:<28} {:>7} {:>17} {:>7} {:>7} {:>7} {:>7}", "score", "AUC", "95% interval", "Brier", "top0.5%", "top1%", "top5%");
     for sc in &r.scores {
         let cap: Vec<String> = sc.capture.iter().map(|c| format!("{:>7.3}", c.events_share)).collect();

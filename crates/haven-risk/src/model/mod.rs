@@ -11,6 +11,8 @@
 //! * [`fit`] — [`fit_model`]: ridge logistic regression by IRLS/Newton with
 //!   a Cholesky solve, `haven_stats::fit_logistic_dense` (no solver is
 //!   duplicated here), on standardised features, intercept unpenalised.
+//! * [`tune`] — [`choose_ridge`]: λ from a grid by validation deviance on
+//!   an inner split of the training rows (never the held-out rows).
 //! * [`evaluate`](mod@evaluate) — [`evaluate()`]: AUC with its DeLong
 //!   interval, calibration by deciles, slope and calibration-in-the-large,
 //!   Brier score and the share of events (and admissions) in the top 0.5%,
@@ -32,6 +34,7 @@ pub mod evaluate;
 pub mod features;
 pub mod fit;
 pub mod split;
+pub mod tune;
 
 #[cfg(test)]
 mod tests;
@@ -40,3 +43,4 @@ pub use evaluate::{evaluate, AucReport, CalibrationRow, CaptureRow, EvaluationOp
 pub use features::{Features, Standardiser};
 pub use fit::{fit_model, FitOptions, LogisticModel};
 pub use split::{is_held_out, split, Split, SplitOptions};
+pub use tune::{choose_ridge, mean_deviance, RidgeChoice, RIDGE_GRID};
