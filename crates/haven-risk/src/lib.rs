@@ -12,9 +12,12 @@
 //! | [`multimorbidity`] | count of long-term conditions | Haven's definition over the flags above |
 //! | [`lace`] | LACE index | van Walraven 2010; riskscores.md §5 |
 //!
+//! [`gp_conditions`] reads long-term conditions from GP codes through the
+//! operator's code map (the QOF registers), a model feature.
+//!
 //! [`model`] is the emergency-admission risk model of issue 18 §2: a
 //! feature matrix, a seeded split by person, ridge logistic regression on
-//! the training rows (`haven_stats::fit_logistic_dense`) and a held-out
+//! the training rows (λ chosen on a validation split of them) (`haven_stats::fit_logistic_dense`) and a held-out
 //! evaluation report for the model and any comparison scores (metrics from
 //! `haven_stats::classification`).
 //!
