@@ -238,9 +238,9 @@ fn report_counts_admissions_and_serialises() {
 
 #[test]
 fn mean_deviance_by_hand() {
-    // −2/2 × (ln 0.5 + ln(1 − 0.8)) = −(−0.693147 − 1.609438) = 2.302585.
-    let d = mean_deviance(&[0.5, 0.8], &[true, false]);
-    assert!((d - 2.302_585_093).abs() < 1e-9, "{d}");
+    // −2/2 × (ln 0.5 + ln(1 − 0.75)) = −(−0.693147 − 1.386294) = 2.079442.
+    let d = mean_deviance(&[0.5, 0.75], &[true, false]);
+    assert!((d - 2.079_441_542).abs() < 1e-9, "{d}");
     // A certain, right prediction costs nothing; a certain, wrong one is
     // clamped at 10⁻¹⁵: −2 × ln 10⁻¹⁵ = 69.08.
     assert!(mean_deviance(&[1.0], &[true]).abs() < 1e-12);
