@@ -19,9 +19,10 @@ use haven_governance::users::Users;
 use haven_model::Date;
 use haven_risk::cohort::{counts_by_practice, top_risk, CohortOptions, PracticeCount};
 use haven_risk::efi::DeficitCodeMap;
-use haven_risk::model::{evaluate, fit_model, split, EvaluationOptions, EvaluationReport, Features, FitOptions, LogisticModel, NamedRisk, Split, SplitOptions};
+use haven_risk::gp_conditions::ConditionCodeMap;
+use haven_risk::model::{choose_ridge, evaluate, fit_model, split, EvaluationOptions, EvaluationReport, Features, FitOptions, LogisticModel, NamedRisk, RidgeChoice, Split, SplitOptions};
 use haven_risk::person::{features, score, Person, BASELINE_COLUMNS};
-use haven_risk::read::{inputs, Inputs, RiskOptions};
+use haven_risk::read::{inputs, CodeMaps, Inputs, RiskOptions};
 use haven_store::{Store, Zone, ZoneSession};
 use serde::Serialize;
 
@@ -48,6 +49,10 @@ pub struct RiskRun {
     /// The operator's GP-code → eFI-deficit file (the code sets are not
     /// licensed to ship); without it the eFI is not scored.
     pub efi_map: Option<PathBuf>,
+    /// The operator's GP-code → long-term-condition file
+    /// (`haven_risk::gp_conditions`); without it the model has no GP-coded
+    /// conditions.
+    pub condition_map: Option<PathBuf>,
     /// The synthetic ground truth (`ground_truth/persons.psv`): each
     /// person's true log-risk, for the ceiling. Synthetic stores only.
     pub truth: Option<PathBuf>,
@@ -58,7 +63,7 @@ pub struct RiskRun {
 impl RiskRun {
     /// The defaults around `index_date`.
     pub fn new(index_date: Date) -> RiskRun {
-        RiskRun { index_date, seed: SplitOptions::default().seed, efi_map: None, truth: None, top_fraction: 0.05 }
+        RiskRun { index_date, seed: SplitOptions::default().seed, efi_map: None, condition_map: None, truth: None, top_fraction: 0.05 }
     }
 }
 
@@ -69,6 +74,9 @@ pub struct RiskSummary {
     pub people: usize,
     /// People fitted on and held out.
     pub trained_on: usize,
+    /// The ridge penalty, chosen on a validation split of the training
+    /// people, with the validation deviance of each λ tried.
+    pub ridge: RidgeChoice,
     pub report: EvaluationReport,
     /// Cohorts and segments over the whole ICB, largest first, protected.
     pub groups: Vec<(String, String)>,
@@ -91,36 +99,36 @@ impl App {
         if !(0.0..=1.0).contains(&run.top_fraction) || run.top_fraction == 0.0 {
             return Err(AppError::Invalid("the top-risk band is a share of people above 0 and at most 1".into()));
         }
-        let map = run.efi_map.as_ref().map(|p| DeficitCodeMap::read(p)).transpose().map_err(|e| AppError::Invalid(format!("the eFI code map: {e}")))?;
+        let (efi_map, condition_map) = read_maps(run.efi_map.as_deref(), run.condition_map.as_deref())?;
         let truth = match &run.truth {
             Some(path) => Some(self.true_log_risks(path)?),
             None => None,
         };
-        let inputs = self.read_risk_inputs(actor, run, map.as_ref())?;
+        let inputs = self.read_risk_inputs(actor, run, &CodeMaps { efi: efi_map.as_ref(), conditions: condition_map.as_ref() })?;
         let people = score(&inputs);
         let x = features(&people).map_err(risk)?;
         let fitted = fit(&inputs, &people, &x, run.seed)?;
         let (report, truth_matched) = evaluate_held_out(&inputs, &people, &x, &fitted, truth.as_ref())?;
         drop(x);
-        let (model, top) = (fitted.model, top_risk(&fitted.risks, run.top_fraction));
+        let (model, ridge, top) = (fitted.model, fitted.ridge, top_risk(&fitted.risks, run.top_fraction));
         let counts = counts_by_practice(&people, &top, &inputs.practices, &CohortOptions::default());
         let areas = self.practice_areas(actor)?;
         let title = format!("Risk stratification, index date {}", run.index_date);
         let policy = Policy::default();
         let (output, files) = self.hold(actor, &title, |draft| write_output(draft, &policy, &report, &model, &counts, &areas))?;
         let groups = largest_groups(&policy, &counts);
-        let kept = gp::KeptModel { index_date: run.index_date.to_string(), output: output.clone(), efi_map: run.efi_map.clone(), model };
+        let kept = gp::KeptModel { index_date: run.index_date.to_string(), output: output.clone(), efi_map: run.efi_map.clone(), condition_map: run.condition_map.clone(), model };
         gp::keep(&self.data, &kept)?;
         let trained_on = people.len() - report.rows;
         let detail = serde_json::json!({"people": people.len(), "held_out": report.rows, "events": report.events, "files": files, "output": output, "index_date": run.index_date.to_string(), "seed": run.seed});
         self.audit(actor.event("", "", "", "risk.run", &output, "ok", detail))?;
-        Ok(RiskSummary { people: people.len(), trained_on, report, groups, truth_matched, not_opened: inputs.not_opened, output })
+        Ok(RiskSummary { people: people.len(), trained_on, ridge, report, groups, truth_matched, not_opened: inputs.not_opened, output })
     }
 
     /// Reads the inputs under the actor's grant, audited on both sides of
     /// the read (the attempt first, then each dataset with its rows, or the
     /// failure with a fixed reason).
-    fn read_risk_inputs(&self, actor: &Actor, run: &RiskRun, map: Option<&DeficitCodeMap>) -> Result<Inputs, AppError> {
+    fn read_risk_inputs(&self, actor: &Actor, run: &RiskRun, maps: &CodeMaps<'_>) -> Result<Inputs, AppError> {
         let s = actor.session().expect("checked by the caller");
         let audit_read = |target: &str, outcome: &str, detail: serde_json::Value| self.audit(actor.event("", "", "", "read", target, outcome, detail));
         audit_read("pseudonymised+reference", "attempt", serde_json::json!({"for": "risk run"}))?;
@@ -129,7 +137,7 @@ impl App {
             let users = Users::open(&self.data)?;
             let g = grant(&users, &s.user, s.role, Purpose::RiskStratification, &dsa, crate::today())?;
             let zs = ZoneSession::open(&Store::open(&self.data)?, &g)?;
-            let inputs = inputs(&zs, &RiskOptions::new(run.index_date), map).map_err(risk)?;
+            let inputs = inputs(&zs, &RiskOptions::new(run.index_date), maps).map_err(risk)?;
             let mut rows = Vec::new();
             for d in READS {
                 if !zs.columns(Zone::Pseudonymised, d).is_empty() {
@@ -181,6 +189,15 @@ impl App {
 /// The pseudonymised datasets a run reads, for the audit log's row counts.
 const READS: &[&str] = &["gp_registration", "gp_patient", "gp_event", "gp_medication", "apc_episode", "op_attendance", "ecds_attendance"];
 
+/// The operator's code maps, each read when its file is given (a map that
+/// cannot be read is the operator's error, named with its file).
+pub(crate) fn read_maps(efi: Option<&std::path::Path>, conditions: Option<&std::path::Path>) -> Result<(Option<DeficitCodeMap>, Option<ConditionCodeMap>), AppError> {
+    let invalid = |e: haven_risk::RiskError| AppError::Invalid(e.to_string());
+    let efi = efi.map(DeficitCodeMap::read).transpose().map_err(invalid)?;
+    let conditions = conditions.map(ConditionCodeMap::read).transpose().map_err(invalid)?;
+    Ok((efi, conditions))
+}
+
 fn risk(e: haven_risk::RiskError) -> AppError {
     match e {
         haven_risk::RiskError::Store(s) => AppError::Store(s),
@@ -194,22 +211,25 @@ fn risk(e: haven_risk::RiskError) -> AppError {
 /// steps a run takes.
 pub struct Fitted {
     pub parts: Split,
+    pub ridge: RidgeChoice,
     pub model: LogisticModel,
     pub risks: Vec<f64>,
 }
 
-/// Splits `people` by pseudonym and `seed`, fits the model on the training
-/// rows of `x` and predicts everyone.
+/// Splits `people` by pseudonym and `seed`, chooses the ridge penalty on a
+/// validation split of the training rows (`haven_risk::model::tune`), fits
+/// the model on every training row with it and predicts everyone.
 pub fn fit(inputs: &Inputs, people: &[Person], x: &Features, seed: u64) -> Result<Fitted, AppError> {
     let keys: Vec<&[u8]> = people.iter().map(|p| inputs.people[p.row as usize].pseudonym.as_bytes()).collect();
     let parts = split(&keys, SplitOptions { seed, ..SplitOptions::default() });
     if parts.train.is_empty() || parts.held_out.is_empty() {
         return Err(AppError::Invalid("too few people registered on the index date to fit and evaluate a model".into()));
     }
-    let model = fit_model(x, &parts.train, FitOptions::default()).map_err(risk)?;
+    let ridge = choose_ridge(x, &keys, &parts.train, seed).map_err(risk)?;
+    let model = fit_model(x, &parts.train, FitOptions { ridge: ridge.ridge, ..FitOptions::default() }).map_err(risk)?;
     let all: Vec<usize> = (0..people.len()).collect();
     let risks = model.predict(x, &all).map_err(risk)?;
-    Ok(Fitted { parts, model, risks })
+    Ok(Fitted { parts, ridge, model, risks })
 }
 
 /// Evaluates the fitted model on the held-out 30% beside the baselines

@@ -35,7 +35,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{MapLineFault, Result, RiskError};
+use crate::codemap;
+use crate::error::{CodeMapKind, MapLineFault, Result};
 
 /// The number of deficits in the index (Clegg 2016 Box 1).
 pub const DEFICIT_COUNT: u32 = 36;
@@ -213,7 +214,7 @@ pub fn efi_deficits<'a>(map: &DeficitCodeMap, gp_codes: impl IntoIterator<Item =
 /// The operator's code-to-deficit table, read from a file so that no
 /// unlicensed code list is embedded in Haven.
 ///
-/// Format: UTF-8 text, one mapping per line, comma-separated.
+/// Format: [`crate::codemap`]'s, keyed by deficit number.
 ///
 /// ```text
 /// deficit_number,code,term
@@ -222,14 +223,8 @@ pub fn efi_deficits<'a>(map: &DeficitCodeMap, gp_codes: impl IntoIterator<Item =
 /// 5,230690007,Cerebrovascular accident
 /// ```
 ///
-/// * The first line that is not blank or a comment is the header; it must
-///   start `deficit_number,code`. Any further columns are for people (a
-///   term, the source code set) and are ignored, commas and all.
 /// * `deficit_number` is 1-36 as in `codelists/efi_deficits.csv`, except 26:
 ///   polypharmacy comes from prescriptions, not codes.
-/// * `code` is compared exactly, after trimming spaces: SNOMED CT concept
-///   ids, or Read v2 / CTV3 codes, which are case-sensitive. It must not be
-///   quoted.
 /// * A code may map to several deficits (one line each); a repeated line is
 ///   harmless.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -240,24 +235,12 @@ pub struct DeficitCodeMap {
 impl DeficitCodeMap {
     /// Reads and parses a code-map file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| RiskError::Read { path: path.to_owned(), source })?;
-        Self::parse(&text)
+        Self::parse(&codemap::read_text(path, CodeMapKind::Efi)?)
     }
 
     /// Parses the text of a code-map file (format above).
     pub fn parse(text: &str) -> Result<Self> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-        let header = lines.next().map(|(_, l)| l.trim()).unwrap_or_default();
-        let columns: Vec<&str> = header.splitn(3, ',').map(str::trim).collect();
-        if columns.get(..2) != Some(&["deficit_number", "code"][..]) {
-            return Err(RiskError::Header { found: header.to_owned() });
-        }
-        let mut map = DeficitCodeMap::default();
-        for (i, line) in lines {
-            let (deficit, code) = parse_line(line).map_err(|reason| RiskError::Line { line: i + 1, reason })?;
-            map.by_code.entry(code.to_owned()).or_default().insert(deficit);
-        }
-        Ok(map)
+        Ok(DeficitCodeMap { by_code: codemap::parse(text, CodeMapKind::Efi, parse_deficit)? })
     }
 
     /// The deficits any of `codes` maps to.
@@ -275,23 +258,19 @@ impl DeficitCodeMap {
     }
 }
 
-/// One mapping line: `deficit_number,code[,ignored...]`.
-fn parse_line(line: &str) -> Result<(Deficit, &str), MapLineFault> {
-    let mut fields = line.splitn(3, ',').map(str::trim);
-    let number = fields.next().unwrap_or_default();
+/// A mapping line's deficit number: 1-36, not 26.
+fn parse_deficit(number: &str) -> Result<Deficit, MapLineFault> {
     let deficit = number.parse::<u8>().ok().and_then(Deficit::new).ok_or_else(|| MapLineFault::NotADeficit(number.to_owned()))?;
     if deficit == Deficit::POLYPHARMACY {
         return Err(MapLineFault::PolypharmacyMapped);
     }
-    match fields.next() {
-        Some(code) if !code.is_empty() => Ok((deficit, code)),
-        _ => Err(MapLineFault::EmptyCode),
-    }
+    Ok(deficit)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RiskError;
 
     fn deficits(numbers: impl IntoIterator<Item = u8>) -> BTreeSet<Deficit> {
         numbers.into_iter().map(|n| Deficit::new(n).unwrap()).collect()
@@ -392,7 +371,7 @@ mod tests {
     #[test]
     fn code_map_faults_name_the_line() {
         let fault = |text: &str| match DeficitCodeMap::parse(text) {
-            Err(RiskError::Line { line, reason }) => (line, reason),
+            Err(RiskError::Line { line, reason, .. }) => (line, reason),
             other => panic!("{other:?}"),
         };
         assert_eq!(fault("deficit_number,code\n37,123\n"), (2, MapLineFault::NotADeficit("37".into())));

@@ -2,8 +2,9 @@
 //!
 //! The scores themselves never fail: an unknown or malformed code simply
 //! matches nothing, as in `haven_model::rules`. Errors arise only from
-//! configuration the operator supplies, such as the eFI code-to-deficit map
-//! ([`crate::efi::DeficitCodeMap`]), and from the emergency-admission model
+//! configuration the operator supplies, the code maps (the eFI
+//! code-to-deficit map, [`crate::efi::DeficitCodeMap`], and the GP
+//! code-to-condition map, [`crate::gp_conditions::ConditionCodeMap`]), and from the emergency-admission model
 //! ([`crate::model`]): a feature matrix of the wrong shape, or a statistic
 //! that cannot be computed; and from reading a zone session
 //! ([`crate::read`]): the store or query engine failing, a dataset the
@@ -16,19 +17,20 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RiskError {
-    /// The code-map file could not be read.
-    #[error("cannot read the eFI code map {path}: {source}")]
+    /// A code-map file could not be read.
+    #[error("cannot read the {map} {path}: {source}")]
     Read {
+        map: CodeMapKind,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// The first line is not the documented header.
-    #[error("eFI code map: the header must start `deficit_number,code`, found `{found}`")]
-    Header { found: String },
-    /// A line of the code map is not `deficit_number,code[,...]`.
-    #[error("eFI code map line {line}: {reason}")]
-    Line { line: usize, reason: MapLineFault },
+    #[error("{map}: the header must start `{}`, found `{found}`", map.header())]
+    Header { map: CodeMapKind, found: String },
+    /// A line of a code map is not `key,code[,...]`.
+    #[error("{map} line {line}: {reason}")]
+    Line { map: CodeMapKind, line: usize, reason: MapLineFault },
     /// The model's feature matrix or a score vector is malformed.
     #[error("model features: {0}")]
     Features(FeatureFault),
@@ -79,7 +81,36 @@ pub enum FeatureFault {
     AdmissionsLength,
 }
 
-/// Why one line of the eFI code map was refused.
+/// Which operator code map an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeMapKind {
+    /// GP code → eFI deficit ([`crate::efi::DeficitCodeMap`]).
+    Efi,
+    /// GP code → long-term condition ([`crate::gp_conditions::ConditionCodeMap`]).
+    GpConditions,
+}
+
+impl CodeMapKind {
+    /// The header's first two columns.
+    pub fn header(self) -> &'static str {
+        match self {
+            CodeMapKind::Efi => "deficit_number,code",
+            CodeMapKind::GpConditions => "condition,code",
+        }
+    }
+}
+
+impl std::fmt::Display for CodeMapKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CodeMapKind::Efi => "eFI code map",
+            CodeMapKind::GpConditions => "GP condition code map",
+        })
+    }
+}
+
+/// Why one line of a code map was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MapLineFault {
@@ -90,6 +121,9 @@ pub enum MapLineFault {
     PolypharmacyMapped,
     #[error("the code is empty")]
     EmptyCode,
+    /// Not one of [`crate::gp_conditions::GpCondition`]'s names.
+    #[error("`{0}` is not a GP condition's name (see haven_risk::gp_conditions)")]
+    NotACondition(String),
 }
 
 pub type Result<T, E = RiskError> = std::result::Result<T, E>;

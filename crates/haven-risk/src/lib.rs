@@ -12,9 +12,12 @@
 //! | [`multimorbidity`] | count of long-term conditions | Haven's definition over the flags above |
 //! | [`lace`] | LACE index | van Walraven 2010; riskscores.md §5 |
 //!
+//! [`gp_conditions`] reads long-term conditions from GP codes through the
+//! operator's code map (the QOF registers), a model feature.
+//!
 //! [`model`] is the emergency-admission risk model of issue 18 §2: a
 //! feature matrix, a seeded split by person, ridge logistic regression on
-//! the training rows (`haven_stats::fit_logistic_dense`) and a held-out
+//! the training rows (λ chosen on a validation split of them) (`haven_stats::fit_logistic_dense`) and a held-out
 //! evaluation report for the model and any comparison scores (metrics from
 //! `haven_stats::classification`).
 //!
@@ -26,7 +29,8 @@
 //! cohorts and segments and counts them by practice.
 //!
 //! ```text
-//! let inputs = haven_risk::read::inputs(&zone_session, &RiskOptions::new(index), map.as_ref())?;
+//! let maps = CodeMaps { efi: efi_map.as_ref(), conditions: condition_map.as_ref() };
+//! let inputs = haven_risk::read::inputs(&zone_session, &RiskOptions::new(index), &maps)?;
 //! let people = haven_risk::person::score(&inputs);
 //! let features = haven_risk::person::features(&people)?;
 //! let top = haven_risk::cohort::top_risk(&risks, 0.05);
@@ -36,16 +40,18 @@
 //! Every score function is pure and takes plain inputs (codes as text, dates,
 //! sets of deficits): which spells, records and windows feed a score is the
 //! caller's choice, made where the data are read. A code that is malformed
-//! or unknown matches nothing; only operator configuration (the eFI code
-//! map), reading a zone session and the model's inputs can fail, with [`RiskError`]. ICD-10 codes are normalised by
+//! or unknown matches nothing; only operator configuration (the eFI and GP
+//! condition code maps), reading a zone session and the model's inputs can fail, with [`RiskError`]. ICD-10 codes are normalised by
 //! `haven_model::rules::normalise_code`, and the Charlson table and hierarchy are
 //! `haven_model::rules::comorbidity`'s: a rule lives in one place.
 
 pub mod charlson;
+mod codemap;
 pub mod cohort;
 pub mod efi;
 pub mod elixhauser;
 pub mod error;
+pub mod gp_conditions;
 pub mod hfrs;
 pub mod lace;
 pub mod model;
@@ -61,9 +67,10 @@ mod reference;
 pub use charlson::{charlson_age_combined, charlson_age_points, charlson_conditions, charlson_index, CharlsonWeights};
 pub use efi::{efi, efi_deficits, Deficit, DeficitCodeMap, Efi, EfiCategory};
 pub use elixhauser::{elixhauser_conditions, elixhauser_van_walraven};
-pub use error::{FeatureFault, MapLineFault, RiskError};
+pub use error::{CodeMapKind, FeatureFault, MapLineFault, RiskError};
+pub use gp_conditions::{ConditionCodeMap, GpCondition, GpConditionSet};
 pub use hfrs::{hfrs, hfrs_of_codes, CodedSpell, Hfrs, HfrsBand, HfrsOptions, PriorSpells};
 pub use lace::{lace, Lace, LaceInput, LaceOptions};
 pub use multimorbidity::{long_term_conditions, multimorbidity_count, LongTermCondition};
-pub use read::{inputs, Inputs, PersonInputs, RiskOptions};
+pub use read::{inputs, CodeMaps, Inputs, PersonInputs, RiskOptions};
 pub use polypharmacy::{distinct_medicines, efi_polypharmacy, is_polypharmacy, PolypharmacyDefinition, Prescription};

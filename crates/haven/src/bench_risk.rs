@@ -30,8 +30,8 @@ use haven_model::Date;
 use haven_risk::cohort::{counts_by_practice, top_risk, CohortOptions, PracticeCount};
 use haven_risk::model::{EvaluationReport, Features, SplitOptions};
 use haven_risk::person::{features, score, Person};
-use haven_risk::read::{inputs, Inputs, RiskOptions};
-use haven_risk::DeficitCodeMap;
+use haven_risk::read::{inputs, CodeMaps, Inputs, RiskOptions};
+use haven_risk::{ConditionCodeMap, DeficitCodeMap};
 use haven_store::{Store, Zone, ZoneSession};
 
 use crate::bench::{generate_and_load, reset_peak, Prepared, Scratch, BENCH_ANALYST};
@@ -64,12 +64,14 @@ fn run(cli: &Cli, a: &BenchRiskArgs, scale: haven_synth::Scale, scratch: &Scratc
     let prepared = generate_and_load(scratch, scale, YEARS, a.reuse, &format!("the {} two years", a.scale))?;
     let synth = scratch.root().join("synth");
     let index_date = index_date(&synth)?;
-    let map = DeficitCodeMap::parse(&crate::risk::synthetic_efi_map())?;
+    let efi = DeficitCodeMap::parse(&crate::risk::synthetic_efi_map())?;
+    let conditions = ConditionCodeMap::parse(&crate::risk::synthetic_condition_map())?;
+    let maps = CodeMaps { efi: Some(&efi), conditions: Some(&conditions) };
     let zs = open_risk(&scratch.data(), &scratch.keys())?;
     let peak_resets = reset_peak();
     let mut stages = Vec::new();
     let t = Instant::now();
-    let timed = pipeline(&zs, index_date, &map, &mut stages)?;
+    let timed = pipeline(&zs, index_date, &maps, &mut stages)?;
     let total = t.elapsed().as_secs_f64();
     let ceiling = ceiling(&synth, &scratch.keys(), &timed)?;
     let result = Figures::new(&timed, stages, total, ceiling, peak_resets);
@@ -133,8 +135,8 @@ struct Timed {
 }
 
 /// The stages of `haven risk run`, in its order, each timed.
-fn pipeline(zs: &ZoneSession, index_date: Date, map: &DeficitCodeMap, stages: &mut Vec<Stage>) -> Result<Timed> {
-    let inputs = timed(stages, "read", || Ok(inputs(zs, &RiskOptions::new(index_date), Some(map))?))?;
+fn pipeline(zs: &ZoneSession, index_date: Date, maps: &CodeMaps<'_>, stages: &mut Vec<Stage>) -> Result<Timed> {
+    let inputs = timed(stages, "read", || Ok(inputs(zs, &RiskOptions::new(index_date), maps)?))?;
     let people = timed(stages, "score", || Ok(score(&inputs)))?;
     let x = timed(stages, "features", || Ok(features(&people)?))?;
     let fitted = timed(stages, "fit", || Ok(fit(&inputs, &people, &x, SplitOptions::default().seed)?))?;
@@ -175,6 +177,7 @@ struct Figures {
     held_out: usize,
     events: usize,
     columns: usize,
+    ridge: f64,
     practices: usize,
     top: usize,
     cohort_rows: usize,
@@ -198,6 +201,7 @@ impl Figures {
             held_out: t.report.rows,
             events: t.report.events,
             columns: t.x.columns().len(),
+            ridge: t.fitted.ridge.ridge,
             practices: t.inputs.practices.len(),
             top: t.top,
             cohort_rows: t.counts.len(),
@@ -217,7 +221,7 @@ fn report(cli: &Cli, a: &BenchRiskArgs, p: &Prepared, index_date: Date, f: &Figu
             "target_seconds": TARGET_SECONDS, "target_peak_rss_mib": TARGET_PEAK_MIB,
             "within_target": f.total < TARGET_SECONDS && f.peak < TARGET_PEAK_MIB,
             "people": f.people, "trained_on": f.trained_on, "held_out": f.held_out, "held_out_events": f.events,
-            "feature_columns": f.columns, "practices": f.practices, "top_risk_people": f.top, "cohort_count_rows": f.cohort_rows,
+            "feature_columns": f.columns, "ridge": f.ridge, "practices": f.practices, "top_risk_people": f.top, "cohort_count_rows": f.cohort_rows,
             "auc": aucs, "true_risk_ceiling_auc": f.ceiling.map(|c| c.0), "truth_matched": f.ceiling.map(|c| c.1),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -243,7 +247,7 @@ fn print_table(a: &BenchRiskArgs, p: &Prepared, index_date: Date, f: &Figures) {
     if !f.peak_resets {
         println!("  (the kernel refused to reset the peak mark: each peak is the process's, generation and loading included)");
     }
-    println!("  {} people registered, {} practices; {} feature columns; fitted on {}, evaluated on {} held out ({} admitted)", f.people, f.practices, f.columns, f.trained_on, f.held_out, f.events);
+    println!("  {} people registered, {} practices; {} feature columns; fitted on {} (ridge λ = {} chosen on a validation split of them), evaluated on {} held out ({} admitted)", f.people, f.practices, f.columns, f.trained_on, f.ridge, f.held_out, f.events);
     for (name, auc) in &f.aucs {
         println!("  held-out AUC {name:<28} {auc:.4}");
     }

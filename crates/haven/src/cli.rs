@@ -663,6 +663,9 @@ pub struct RiskRunArgs {
     /// The GP-code → eFI-deficit file (CSV code,deficit); without it the eFI is not scored.
     #[arg(long)]
     pub efi_map: Option<PathBuf>,
+    /// The GP-code → long-term-condition file (CSV condition,code; conditions named as haven_risk::gp_conditions); without it the model has no GP-coded conditions.
+    #[arg(long)]
+    pub condition_map: Option<PathBuf>,
     /// The synthetic ground truth (`ground_truth/persons.psv`), for the true-risk ceiling (demo stores only).
     #[arg(long)]
     pub truth: Option<PathBuf>,

@@ -16,7 +16,7 @@ pub fn risk(cli: &Cli, what: &RiskCommand) -> Result<()> {
 
 fn run(cli: &Cli, a: &RiskRunArgs) -> Result<()> {
     let index_date = haven_model::Date::parse(&a.index_date).map_err(|_| anyhow!("--index-date must be a date, YYYY-MM-DD"))?;
-    let run = RiskRun { index_date, seed: a.seed, efi_map: a.efi_map.clone(), truth: a.truth.clone(), top_fraction: a.top };
+    let run = RiskRun { index_date, seed: a.seed, efi_map: a.efi_map.clone(), condition_map: a.condition_map.clone(), truth: a.truth.clone(), top_fraction: a.top };
     let s = app(cli).run_risk(&app_actor(), &run)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
@@ -48,6 +48,7 @@ fn list(cli: &Cli, practice: Option<&str>, index_date: Option<&str>, limit: usiz
 pub(crate) fn print(s: &RiskSummary) {
     let r = &s.report;
     println!("risk stratification: {} people registered; fitted on {}, evaluated on {} held out ({} admitted in the outcome year)", s.people, s.trained_on, r.rows, r.events);
+    println!("  ridge penalty λ = {} (least validation deviance on {} of the fitted people, the model refitted on all of them)", s.ridge.ridge, s.ridge.validated_on);
     println!("  {:<28} {:>7} {:>17} {:>7} {:>7} {:>7} {:>7}", "score", "AUC", "95% interval", "Brier", "top0.5%", "top1%", "top5%");
     for sc in &r.scores {
         let cap: Vec<String> = sc.capture.iter().map(|c| format!("{:>7.3}", c.events_share)).collect();
@@ -78,8 +79,42 @@ pub(crate) fn synthetic_efi_map() -> String {
     map
 }
 
+/// **Synthetic.** The GP condition code map of the synthetic GP extract,
+/// which records each of the generator's conditions with one SNOMED CT
+/// concept (`haven_synth::clinical::FACTS`' `snomed`); a real deployment
+/// supplies its own map of the QOF cluster codes. Each generator condition
+/// is named here as the `haven_risk::gp_conditions` condition it stands
+/// for (asthma and COPD kept apart, as their QOF registers are). Shared by
+/// the demo and `haven bench risk`.
+pub(crate) fn synthetic_condition_map() -> String {
+    use haven_risk::gp_conditions::GpCondition as G;
+    use haven_synth::clinical::{facts, Condition as C, CONDITIONS};
+    use std::fmt::Write as _;
+    let mut map = String::from("condition,code,term\n# Synthetic: the codes of Haven's generated GP extract, not a clinical code list.\n");
+    for c in CONDITIONS {
+        let condition = match c {
+            C::Hypertension => G::Hypertension,
+            C::Diabetes => G::Diabetes,
+            C::Asthma => G::Asthma,
+            C::Copd => G::Copd,
+            C::Chd => G::CoronaryHeartDisease,
+            C::HeartFailure => G::HeartFailure,
+            C::AtrialFibrillation => G::AtrialFibrillation,
+            C::Ckd => G::ChronicKidneyDisease,
+            C::Dementia => G::Dementia,
+            C::Cancer => G::Cancer,
+            C::Depression => G::Depression,
+            C::Stroke => G::StrokeOrTia,
+        };
+        let f = facts(c);
+        let _ = writeln!(map, "{},{},{} (synthetic)", condition.name(), f.snomed, f.name);
+    }
+    map
+}
+
 /// The demo's risk stratification: as its analyst, on the store it made,
-/// with an eFI code map of the synthetic GP codes and the ground truth for
+/// with an eFI code map and a GP condition code map of the synthetic GP
+/// codes (each labelled synthetic) and the ground truth for
 /// the ceiling. Prints the model's AUC beside the ceiling and the largest
 /// cohorts.
 pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
@@ -94,13 +129,15 @@ pub fn demo(cli: &Cli, synth: &std::path::Path) -> Result<()> {
     };
     let map_path = synth.join("ground_truth/efi_code_map.csv");
     std::fs::write(&map_path, synthetic_efi_map())?;
+    let condition_map = synth.join("ground_truth/gp_condition_code_map.csv");
+    std::fs::write(&condition_map, synthetic_condition_map())?;
     let truth = synth.join("ground_truth/persons.psv");
     // Two years from April 2024: a base year, then the outcome year.
     let index_date = haven_model::Date::from_ymd(2025, 4, 1).map_err(|_| anyhow!("the demo's index date"))?;
     // The ceiling needs the ground truth, which only a store the demo made
     // may read (an administrator's demo on another store runs without it).
     let truth = (truth.is_file() && crate::commands::is_demo_store(&cli.data_dir)).then_some(truth);
-    let run = RiskRun { efi_map: Some(map_path), truth, ..RiskRun::new(index_date) };
+    let run = RiskRun { efi_map: Some(map_path), condition_map: Some(condition_map), truth, ..RiskRun::new(index_date) };
     let s = app(cli).run_risk(&haven_app::Actor::Signed(session), &run)?;
     if !cli.json {
         let auc = |name: &str| s.report.score(name).map_or_else(|| "n/a".to_owned(), |r| format!("{:.4}", r.auc.auc));

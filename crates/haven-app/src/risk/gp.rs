@@ -19,10 +19,9 @@ use haven_governance::grant::grant;
 use haven_governance::users::Users;
 use haven_model::Date;
 use haven_risk::cohort::{cohorts, CohortOptions};
-use haven_risk::efi::DeficitCodeMap;
 use haven_risk::model::LogisticModel;
 use haven_risk::person::{features, score};
-use haven_risk::read::{inputs, RiskOptions, Sex};
+use haven_risk::read::{inputs, CodeMaps, RiskOptions, Sex};
 use haven_store::{Store, Zone, ZoneSession};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +38,10 @@ pub struct KeptModel {
     pub output: String,
     /// The eFI code map the run read (the features need the same).
     pub efi_map: Option<PathBuf>,
+    /// The GP condition code map the run read (absent in a model kept
+    /// before the map existed).
+    #[serde(default)]
+    pub condition_map: Option<PathBuf>,
     pub model: LogisticModel,
 }
 
@@ -104,14 +107,14 @@ impl App {
         let kept: KeptModel = serde_json::from_slice(&text).map_err(|_| AppError::Invalid("the kept risk model cannot be read; run `haven risk run` again".into()))?;
         let fitted = Date::parse(&kept.index_date).map_err(|_| AppError::Invalid("the kept risk model has no index date; run `haven risk run` again".into()))?;
         let index_date = index_date.unwrap_or_else(|| fitted.add_days(RiskOptions::new(fitted).outcome_days));
-        let map = kept.efi_map.as_ref().map(|p| DeficitCodeMap::read(p)).transpose().map_err(|e| AppError::Invalid(format!("the eFI code map: {e}")))?;
+        let (efi_map, condition_map) = super::read_maps(kept.efi_map.as_deref(), kept.condition_map.as_deref())?;
         let audit_read = |target: &str, outcome: &str, detail: serde_json::Value| self.audit(actor.event("", "", "", "read", target, outcome, detail));
         audit_read("direct_care+pseudonymised+reference", "attempt", serde_json::json!({"for": "risk list", "practice": own}))?;
         let read = || -> Result<_, AppError> {
             let dsa = self.dsa(s.dsa.as_deref().unwrap_or(""))?;
             let g = grant(&Users::open(&self.data)?, &s.user, s.role, Purpose::DirectCare, &dsa, crate::today())?;
             let zs = ZoneSession::open(&Store::open(&self.data)?, &g)?;
-            let inputs = inputs(&zs, &RiskOptions::new(index_date), map.as_ref()).map_err(risk)?;
+            let inputs = inputs(&zs, &RiskOptions::new(index_date), &CodeMaps { efi: efi_map.as_ref(), conditions: condition_map.as_ref() }).map_err(risk)?;
             Ok((inputs, nhs_numbers(&zs)?))
         };
         let (inputs, nhs) = read().inspect_err(|e| {

@@ -118,26 +118,43 @@ pub(crate) fn logistic(eta: f64) -> f64 {
 /// error: see [`LogisticModel::converged`].
 pub fn fit_model(features: &Features, rows: &[usize], options: FitOptions) -> Result<LogisticModel> {
     let standardiser = Standardiser::fit(features, rows)?;
-    let p = features.columns().len() + 1;
+    let varying = varying_columns(features, rows, &standardiser);
+    let p = varying.len() + 1;
     let mut design = Vec::with_capacity(rows.len() * p);
+    let mut z = Vec::with_capacity(features.columns().len());
     for &i in rows {
         design.push(1.0);
-        standardiser.transform_into(features.row(i), &mut design);
+        z.clear();
+        standardiser.transform_into(features.row(i), &mut z);
+        design.extend(varying.iter().map(|&j| z[j]));
     }
     let successes: Vec<f64> = rows.iter().map(|&i| if features.outcome()[i] { 1.0 } else { 0.0 }).collect();
     let trials = vec![1.0; rows.len()];
     let opts = LogisticOptions { max_iter: options.max_iter, tolerance: options.tolerance, ridge: options.ridge };
     let fit = fit_logistic_dense(&design, p, &trials, &successes, opts)
         .map_err(|source| RiskError::Stats { what: "logistic fit", source })?;
+    let mut coefficients = vec![0.0; features.columns().len()];
+    for (&j, b) in varying.iter().zip(&fit.coefficients[1..]) {
+        coefficients[j] = *b;
+    }
     Ok(LogisticModel {
         columns: features.columns().to_vec(),
         standardiser,
         intercept: fit.coefficients[0],
-        coefficients: fit.coefficients[1..].to_vec(),
+        coefficients,
         options,
         training_rows: rows.len(),
         iterations: fit.iterations,
         converged: fit.converged,
         deviance: fit.deviance,
     })
+}
+
+/// The columns that vary over the training rows. A constant column is 0
+/// in every standardised row, so its penalised coefficient is exactly 0
+/// (the score of β is −λβ alone); leaving it out of the IRLS system gives
+/// that answer without its O(n·p) share of every iteration — a condition
+/// nobody in the population has costs nothing.
+fn varying_columns(features: &Features, rows: &[usize], s: &Standardiser) -> Vec<usize> {
+    (0..features.columns().len()).filter(|&j| rows.iter().any(|&i| features.row(i)[j] != s.means[j])).collect()
 }

@@ -11,6 +11,8 @@
 //! * [`fit`] — [`fit_model`]: ridge logistic regression by IRLS/Newton with
 //!   a Cholesky solve, `haven_stats::fit_logistic_dense` (no solver is
 //!   duplicated here), on standardised features, intercept unpenalised.
+//! * [`tune`] — [`choose_ridge`]: λ from a grid by validation deviance on
+//!   an inner split of the training rows (never the held-out rows).
 //! * [`evaluate`](mod@evaluate) — [`evaluate()`]: AUC with its DeLong
 //!   interval, calibration by deciles, slope and calibration-in-the-large,
 //!   Brier score and the share of events (and admissions) in the top 0.5%,
@@ -22,7 +24,8 @@
 //! give the same coefficients bit for bit (IRLS has no random start, and
 //! every sum runs in row order). Fitting costs O(n·p²) time per iteration
 //! and holds one standardised copy of the training rows (n × (p + 1)
-//! values) beside the caller's matrix.
+//! values) beside the caller's matrix, p counting only the columns that
+//! vary over the training rows (a constant column's coefficient is 0).
 //!
 //! The features of a zone's population come from [`crate::person::features`].
 //! Not here yet: a gradient-boosted model.
@@ -31,6 +34,7 @@ pub mod evaluate;
 pub mod features;
 pub mod fit;
 pub mod split;
+pub mod tune;
 
 #[cfg(test)]
 mod tests;
@@ -39,3 +43,4 @@ pub use evaluate::{evaluate, AucReport, CalibrationRow, CaptureRow, EvaluationOp
 pub use features::{Features, Standardiser};
 pub use fit::{fit_model, FitOptions, LogisticModel};
 pub use split::{is_held_out, split, Split, SplitOptions};
+pub use tune::{choose_ridge, mean_deviance, RidgeChoice, RIDGE_GRID};

@@ -142,6 +142,33 @@ fn same_seed_gives_identical_coefficients_bit_for_bit() {
 }
 
 #[test]
+fn a_column_constant_in_training_gets_zero_and_changes_nothing_else() {
+    // The fixture plus a column that is 0 on every training row (a
+    // condition nobody fitted on has) and 1 on one held-out row: its
+    // standardised value is 0 throughout training, so its coefficient is
+    // 0 and every other coefficient is the fit without it, bit for bit.
+    let f = fixture(5_000, 11);
+    let s = split(&f.keys, SplitOptions::default());
+    let p = COLUMNS.len();
+    let marked = s.held_out[0];
+    let mut values = Vec::with_capacity(f.features.rows() * (p + 1));
+    for i in 0..f.features.rows() {
+        values.extend_from_slice(f.features.row(i));
+        values.push(if i == marked { 1.0 } else { 0.0 });
+    }
+    let mut columns: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    columns.push("nobody_in_training".into());
+    let with = Features::new(columns, values, f.features.outcome().to_vec()).unwrap();
+    let (a, b) = (fit_model(&with, &s.train, FitOptions::default()).unwrap(), fit_model(&f.features, &s.train, FitOptions::default()).unwrap());
+    assert_eq!(a.coefficients[p], 0.0);
+    let bits = |c: &[f64]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.coefficients[..p]), bits(&b.coefficients));
+    assert_eq!(a.intercept.to_bits(), b.intercept.to_bits());
+    // The held-out row's risk is unchanged by its mark: (1 − 0) / 1 × 0.
+    assert_eq!(a.predict(&with, &[marked]).unwrap(), b.predict(&f.features, &[marked]).unwrap());
+}
+
+#[test]
 fn separable_outcome_keeps_finite_coefficients() {
     // The outcome is exactly x > 0: unpenalised, the MLE slope is +∞. The
     // ridge (λ = 1 on the standardised slope) bounds it: the fit converges
@@ -207,4 +234,73 @@ fn report_counts_admissions_and_serialises() {
     // crate takes no JSON dependency).
     fn serialisable<T: serde::Serialize + serde::de::DeserializeOwned>(_: &T) {}
     serialisable(&report);
+}
+
+#[test]
+fn mean_deviance_by_hand() {
+    // −2/2 × (ln 0.5 + ln(1 − 0.75)) = −(−0.693147 − 1.386294) = 2.079442.
+    let d = mean_deviance(&[0.5, 0.75], &[true, false]);
+    assert!((d - 2.079_441_542).abs() < 1e-9, "{d}");
+    // A certain, right prediction costs nothing; a certain, wrong one is
+    // clamped at 10⁻¹⁵: −2 × ln 10⁻¹⁵ = 69.08.
+    assert!(mean_deviance(&[1.0], &[true]).abs() < 1e-12);
+    assert!((mean_deviance(&[0.0], &[true]) - 69.077_552_79).abs() < 1e-6);
+}
+
+/// The fixture with `noise` further standard-normal columns that play no
+/// part in the outcome.
+fn with_noise(f: &Fixture, noise: usize, seed: u64) -> Features {
+    let mut rng = NormalRng::seeded(seed);
+    let mut columns = f.features.columns().to_vec();
+    columns.extend((0..noise).map(|k| format!("noise_{k}")));
+    let mut values = Vec::new();
+    for i in 0..f.features.rows() {
+        values.extend_from_slice(f.features.row(i));
+        values.extend((0..noise).map(|_| rng.standard_normal()));
+    }
+    Features::new(columns, values, f.features.outcome().to_vec()).unwrap()
+}
+
+#[test]
+fn ridge_choice_is_reproducible_and_never_sees_held_out_rows() {
+    let f = fixture(4_000, 5);
+    let s = split(&f.keys, SplitOptions::default());
+    let a = choose_ridge(&f.features, &f.keys, &s.train, 18).unwrap();
+    assert_eq!(a, choose_ridge(&f.features, &f.keys, &s.train, 18).unwrap());
+    assert_eq!(a.tried.len(), RIDGE_GRID.len());
+    assert_eq!(a.fitted_on + a.validated_on, s.train.len());
+    // Every held-out outcome flipped: the choice is the same, bit for bit.
+    let mut outcome = f.features.outcome().to_vec();
+    s.held_out.iter().for_each(|&i| outcome[i] = !outcome[i]);
+    let values: Vec<f64> = (0..f.features.rows()).flat_map(|i| f.features.row(i).to_vec()).collect();
+    let flipped = Features::new(f.features.columns().to_vec(), values, outcome).unwrap();
+    assert_eq!(a, choose_ridge(&flipped, &f.keys, &s.train, 18).unwrap());
+}
+
+#[test]
+fn few_rows_and_noise_columns_choose_more_shrinkage() {
+    // 30 pure-noise columns beside the 6 real ones: with 400 people (about
+    // 40 events) λ = 1 over-fits the noise, so validation picks a larger
+    // λ; with 40,000 the data outweigh any λ in the grid's lower end.
+    let choose = |n: usize| {
+        let f = fixture(n, 9);
+        let x = with_noise(&f, 30, 10);
+        let s = split(&f.keys, SplitOptions::default());
+        choose_ridge(&x, &f.keys, &s.train, 18).unwrap()
+    };
+    let (small, large) = (choose(400), choose(40_000));
+    assert!(small.ridge > 1.0, "{small:?}");
+    assert!(small.ridge >= large.ridge, "{small:?} vs {large:?}");
+}
+
+#[test]
+fn too_few_people_to_validate_keep_the_default_penalty() {
+    // Eight people, one event: one side of the inner split has no event
+    // (or no non-event), so no λ can be validated.
+    let x = Features::new(vec!["x".into()], (0..8).map(f64::from).collect(), (0..8).map(|i| i == 7).collect()).unwrap();
+    let keys: Vec<String> = (0..8).map(|i| format!("k{i}")).collect();
+    let train: Vec<usize> = (0..8).collect();
+    let c = choose_ridge(&x, &keys, &train, 18).unwrap();
+    assert_eq!((c.ridge, c.tried.len()), (FitOptions::default().ridge, 0));
+    assert!(matches!(choose_ridge(&x, &keys[..7], &train, 18), Err(RiskError::Features(crate::error::FeatureFault::Shape))));
 }

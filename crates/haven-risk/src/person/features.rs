@@ -6,13 +6,23 @@
 //!
 //! An unknown age or IMD decile is 0 with its own indicator column, so the
 //! fit estimates what "unknown" means rather than an imputed value.
-//! Every long-term condition is a 0/1 column named `ltc_<condition>`; a
-//! condition nobody has is a constant column, which the standardiser
-//! centres to zero and the ridge penalty keeps at zero.
+//! Every long-term condition is a 0/1 column named `ltc_<condition>`, and
+//! every GP-coded condition ([`crate::gp_conditions`]) one named
+//! `gp_<condition>`, with their count `gp_conditions`; a condition nobody
+//! has is a constant column, which the standardiser centres to zero and
+//! the ridge penalty keeps at zero.
+//!
+//! Age enters as age and age² and also as 0/1 five-year bands (0–4, …,
+//! 80–84, 85+: the Office for National Statistics' standard bands), so the
+//! fit can follow a risk that is not quadratic in age — emergency
+//! admission rates are high in infancy, lowest in later childhood and
+//! climb steeply after 65 (NHS Digital, *Hospital Admitted Patient Care
+//! Activity*, admissions by age). An unknown age is in no band.
 
 use super::Person;
 use crate::error::Result;
 use crate::model::Features;
+use crate::gp_conditions::GpCondition;
 use crate::multimorbidity::LongTermCondition;
 use crate::read::Sex;
 
@@ -49,7 +59,29 @@ fn flag(b: bool) -> f64 {
     f64::from(u8::from(b))
 }
 
-/// One person's values, in [`COLUMNS`] order, then the conditions.
+/// Five-year age bands: the lower bounds 0, 5, …, 80, then 85 and over.
+const AGE_BAND_WIDTH: u8 = 5;
+const AGE_BANDS: u8 = 18;
+
+/// The band of an age: `min(age / 5, 17)`.
+fn age_band(age: u8) -> u8 {
+    (age / AGE_BAND_WIDTH).min(AGE_BANDS - 1)
+}
+
+/// The band columns' names, `age_0_4` … `age_80_84`, `age_85_plus`.
+fn age_band_columns() -> impl Iterator<Item = String> {
+    (0..AGE_BANDS).map(|b| {
+        let from = b * AGE_BAND_WIDTH;
+        if b + 1 == AGE_BANDS {
+            format!("age_{from}_plus")
+        } else {
+            format!("age_{from}_{}", from + AGE_BAND_WIDTH - 1)
+        }
+    })
+}
+
+/// One person's values, in [`COLUMNS`] order, then the age bands, the
+/// long-term conditions, the GP-coded conditions and their count.
 fn row(p: &Person, out: &mut Vec<f64>) {
     let age = f64::from(p.age.unwrap_or(0));
     let u = &p.prior;
@@ -75,12 +107,23 @@ fn row(p: &Person, out: &mut Vec<f64>) {
         f64::from(p.multimorbidity()),
         f64::from(u.maternity_admissions),
     ]);
+    let band = p.age.map(age_band);
+    out.extend((0..AGE_BANDS).map(|b| flag(band == Some(b))));
     out.extend(LongTermCondition::all().map(|ltc| flag(p.conditions.contains(ltc))));
+    out.extend(GpCondition::all().map(|c| flag(p.gp_conditions.contains(c))));
+    out.push(f64::from(p.gp_conditions.len()));
+}
+
+/// Every column's name, in [`row`]'s order.
+pub fn columns() -> Vec<String> {
+    let fixed = COLUMNS.iter().map(|c| (*c).to_owned()).chain(age_band_columns());
+    let conditions = LongTermCondition::all().map(|ltc| format!("ltc_{}", ltc.name())).chain(GpCondition::all().map(|c| format!("gp_{}", c.name())));
+    fixed.chain(conditions).chain(["gp_conditions".to_owned()]).collect()
 }
 
 /// The model's features for `people`, in that order.
 pub fn features(people: &[Person]) -> Result<Features> {
-    let columns: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).chain(LongTermCondition::all().map(|ltc| format!("ltc_{}", ltc.name()))).collect();
+    let columns = columns();
     let mut values = Vec::with_capacity(people.len() * columns.len());
     for p in people {
         row(p, &mut values);

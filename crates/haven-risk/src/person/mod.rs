@@ -10,6 +10,7 @@
 //! | `efi` | [`crate::efi::efi`] of the GP deficits plus the polypharmacy deficit ([`crate::polypharmacy::efi_polypharmacy`]) | riskscores.md §4 |
 //! | `medicines`, `medicines_efi` | [`crate::polypharmacy::distinct_medicines`], PCN DES / NHSBSA and eFI definitions | riskscores.md §6 |
 //! | `conditions` | [`crate::multimorbidity::long_term_conditions`] | Haven's list |
+//! | `gp_conditions` | GP-coded conditions as read ([`crate::gp_conditions`]) | QOF registers, the operator's code map |
 //! | `parr30` | [`parr30_terms`] | riskscores.md §5, partial |
 //!
 //! [`features`] lays them out as the model's matrix.
@@ -17,7 +18,7 @@
 mod features;
 mod parr30;
 
-pub use features::{features, BASELINE_COLUMNS};
+pub use features::{columns, features, BASELINE_COLUMNS};
 pub use parr30::{parr30_terms, PARR30_NAME};
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::charlson::{charlson_conditions, charlson_index, CharlsonWeights};
 use crate::efi::{efi, Deficit, Efi};
 use crate::elixhauser::elixhauser_van_walraven;
+use crate::gp_conditions::GpConditionSet;
 use crate::hfrs::{hfrs_of_codes, HfrsBand};
 use crate::multimorbidity::{long_term_conditions, LongTermCondition};
 use crate::polypharmacy::{distinct_medicines, efi_polypharmacy, PolypharmacyDefinition, Prescription};
@@ -81,6 +83,10 @@ pub struct Person {
     /// Distinct medicines, BNF chapters 1–15, last 12 months (eFI).
     pub medicines_efi: u32,
     pub conditions: Conditions,
+    /// Long-term conditions coded in the GP record (empty when no condition
+    /// map was read).
+    #[serde(default)]
+    pub gp_conditions: GpConditionSet,
     /// Charlson's metastatic solid tumour in the look-back (the end-of-life
     /// approximation of [`crate::cohort::Segment::EndOfLife`]).
     pub metastatic_cancer: bool,
@@ -146,6 +152,7 @@ fn score_one(inputs: &Inputs, row: u32, p: &PersonInputs) -> Person {
         medicines: distinct_medicines(&prescriptions, on, &PolypharmacyDefinition::ten_or_more()),
         medicines_efi: distinct_medicines(&prescriptions, on, &PolypharmacyDefinition::efi()),
         conditions: long_term_conditions(&dx, &deficits).into_iter().collect(),
+        gp_conditions: p.gp_conditions,
         metastatic_cancer: charlson.contains(&"metacanc"),
         parr30_log_odds: parr30_terms(p.age, &p.prior, &charlson),
     }

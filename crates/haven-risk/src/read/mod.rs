@@ -22,14 +22,15 @@
 //! | base-year use | admission, arrival or appointment in [I − `base_days`, I) | spells by `haven_model::rules::spell_key`, admission groups by `rules::{is_emergency, is_elective, is_maternity, is_birth}`, OP by `rules::{op_attended, op_dna}` |
 //! | bed days | days of stay inside [I − `base_days`, I) | an open spell counts to I |
 //! | diagnoses | spells discharged in [I − `lookback_days`, I) | all 20 positions of every episode (riskscores.md §1's suggested HFRS look-back; the same codes feed Charlson and Elixhauser) |
-//! | GP codes (eFI) | recorded on or before I | eFI deficits are "ever recorded" (riskscores.md §4) |
+//! | GP codes (eFI, conditions) | recorded on or before I | eFI deficits are "ever recorded" (riskscores.md §4); GP-coded conditions likewise ([`crate::gp_conditions`]) |
 //! | medicines | issued in the `medicine_months` calendar months ending on I | [`crate::window::in_months_ending`], as [`crate::polypharmacy`] |
 //! | outcome | emergency spells admitted in [I, I + `outcome_days`) | outcome = count ≥ 1; a death in the window does not censor it |
 //!
 //! Memory (issue 18 §7: 1.5 M people under 4 GiB): a person is a fixed
 //! record of counts plus three short sorted lists: diagnoses packed into a
 //! `u32` each ([`Diagnosis`]), eFI deficits as a 64-bit set
-//! ([`DeficitSet`]), and medicines as (substance number, last issue) —
+//! ([`DeficitSet`]), GP-coded conditions as a 32-bit set
+//! ([`GpConditionSet`]), and medicines as (substance number, last issue) —
 //! the last issue before I is all any window ending on I needs. Codes are
 //! reduced to these while streaming; no code text is kept per person.
 //!
@@ -53,6 +54,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::efi::{Deficit, DeficitCodeMap};
 use crate::error::{Result, RiskError};
+use crate::gp_conditions::{ConditionCodeMap, GpConditionSet};
+
+/// The operator's code maps for the GP record: GP code → eFI deficit and
+/// GP code → long-term condition. Without a map, what it maps is not read
+/// (empty sets, and [`Inputs::efi_read`] or [`Inputs::gp_conditions_read`]
+/// false).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CodeMaps<'a> {
+    pub efi: Option<&'a DeficitCodeMap>,
+    pub conditions: Option<&'a ConditionCodeMap>,
+}
 
 /// The index date and the windows around it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +241,9 @@ pub struct PersonInputs {
     pub diagnoses: Box<[Diagnosis]>,
     /// eFI deficits from GP codes (empty when no code map was given).
     pub deficits: DeficitSet,
+    /// Long-term conditions from GP codes (empty when no condition map was
+    /// given).
+    pub gp_conditions: GpConditionSet,
     /// Medicines issued in the window, by substance, ascending.
     pub medicines: Box<[Issue]>,
 }
@@ -252,6 +267,9 @@ pub struct Inputs {
     /// Whether eFI deficits were read (a code map was given and
     /// `gp_event` was open).
     pub efi_read: bool,
+    /// Whether GP-coded conditions were read (a condition map was given
+    /// and `gp_event` was open).
+    pub gp_conditions_read: bool,
     /// Optional datasets the session did not open (`zone.dataset`).
     pub not_opened: Vec<String>,
 }
@@ -268,10 +286,10 @@ impl Inputs {
     }
 }
 
-/// Reads everyone's inputs (module docs). `map` turns GP codes into eFI
-/// deficits; without it no GP event is read and every [`DeficitSet`] is
-/// empty.
-pub fn inputs(zs: &ZoneSession, options: &RiskOptions, map: Option<&DeficitCodeMap>) -> Result<Inputs> {
+/// Reads everyone's inputs (module docs). `maps` turn GP codes into eFI
+/// deficits and long-term conditions; with neither no GP event is read
+/// and every [`DeficitSet`] and [`GpConditionSet`] is empty.
+pub fn inputs(zs: &ZoneSession, options: &RiskOptions, maps: &CodeMaps<'_>) -> Result<Inputs> {
     let mut not_opened = Vec::new();
     let mut optional = |zone: Zone, dataset: &str| {
         let open = source::is_open(zs, zone, dataset);
@@ -290,12 +308,10 @@ pub fn inputs(zs: &ZoneSession, options: &RiskOptions, map: Option<&DeficitCodeM
     let people = population.keys.len();
     let mut index = source::PersonIndex::new(&population.keys);
     let hospital = hospital::read(zs, options, &mut index, op, ecds, people)?;
-    let deficits = match map.filter(|_| events) {
-        Some(map) => primary_care::deficits(zs, options, &mut index, map, people)?,
-        None => vec![DeficitSet::default(); people],
-    };
+    let coded = if events && (maps.efi.is_some() || maps.conditions.is_some()) { primary_care::coded(zs, options, &mut index, maps, people)? } else { vec![primary_care::Coded::default(); people] };
+    let (deficits, conditions) = coded.into_iter().map(|c| (c.deficits, c.conditions)).unzip();
     let (medicines, issues) = if medication { primary_care::medicines(zs, options, &mut index, people)? } else { (Vec::new(), vec![Vec::new(); people]) };
     drop(index);
-    let gp = population::Gp { deficits, medicines, issues, efi_read: map.is_some() && events };
+    let gp = population::Gp { deficits, conditions, medicines, issues, efi_read: maps.efi.is_some() && events, gp_conditions_read: maps.conditions.is_some() && events };
     Ok(population.assemble(*options, hospital, gp, not_opened))
 }

@@ -10,6 +10,7 @@ use super::hospital::Hospital;
 use super::source::{d, each, n, s, sql_date, Cols, Interner, PersonIndex};
 use super::{DeficitSet, Inputs, Issue, PersonInputs, RiskOptions, Sex};
 use crate::error::Result;
+use crate::gp_conditions::GpConditionSet;
 
 /// The registered population as parallel columns, sorted by pseudonym.
 pub(crate) struct Population {
@@ -150,10 +151,12 @@ fn imd_deciles(zs: &ZoneSession, seen: &Interner) -> Result<HashMap<u32, u8>> {
 /// What was read of the GP record, per person in population order.
 pub(crate) struct Gp {
     pub deficits: Vec<DeficitSet>,
+    pub conditions: Vec<GpConditionSet>,
     /// The medicine table of [`Inputs::medicines`].
     pub medicines: Vec<String>,
     pub issues: Vec<Vec<Issue>>,
     pub efi_read: bool,
+    pub gp_conditions_read: bool,
 }
 
 impl Population {
@@ -161,8 +164,8 @@ impl Population {
     pub fn assemble(self, options: RiskOptions, hospital: Hospital, gp: Gp, mut not_opened: Vec<String>) -> Inputs {
         not_opened.sort();
         let mut people = Vec::with_capacity(self.keys.len());
-        let parts = hospital.prior.into_iter().zip(hospital.outcome).zip(hospital.diagnoses).zip(gp.deficits).zip(gp.issues);
-        for (i, ((((prior, outcome), diagnoses), deficits), issues)) in parts.enumerate() {
+        let parts = hospital.prior.into_iter().zip(hospital.outcome).zip(hospital.diagnoses).zip(gp.deficits).zip(gp.conditions).zip(gp.issues);
+        for (i, (((((prior, outcome), diagnoses), deficits), gp_conditions), issues)) in parts.enumerate() {
             people.push(PersonInputs {
                 pseudonym: self.keys[i].clone(),
                 practice: self.practice[i],
@@ -174,9 +177,10 @@ impl Population {
                 outcome_admissions: outcome,
                 diagnoses,
                 deficits,
+                gp_conditions,
                 medicines: issues.into_boxed_slice(),
             });
         }
-        Inputs { options, people, practices: self.practices, medicines: gp.medicines, efi_read: gp.efi_read, not_opened }
+        Inputs { options, people, practices: self.practices, medicines: gp.medicines, efi_read: gp.efi_read, gp_conditions_read: gp.gp_conditions_read, not_opened }
     }
 }

@@ -1,22 +1,47 @@
-//! The GP record per person: coded events turned into eFI deficits through
-//! the operator's code map, and medicine issues reduced to each
+//! The GP record per person: coded events turned into eFI deficits and
+//! long-term conditions through the operator's code maps, and medicine issues reduced to each
 //! substance's last issue in the window.
 
 use hashbrown::HashMap;
 use haven_store::{Zone, ZoneSession};
 
 use super::source::{d, each, s, sql_date, Cols, Interner, PersonIndex};
-use super::{DeficitSet, Issue, RiskOptions};
-use crate::efi::DeficitCodeMap;
+use super::{CodeMaps, DeficitSet, Issue, RiskOptions};
+use crate::gp_conditions::GpConditionSet;
 use crate::error::Result;
 use crate::window::months_before;
 
-/// Each person's deficits from GP codes recorded on or before I (eFI
-/// deficits are "ever recorded", riskscores.md §4). Each distinct code is
-/// looked up in the map once.
-pub(crate) fn deficits(zs: &ZoneSession, options: &RiskOptions, index: &mut PersonIndex<'_>, map: &DeficitCodeMap, people: usize) -> Result<Vec<DeficitSet>> {
-    let mut out = vec![DeficitSet::default(); people];
-    let mut by_code: HashMap<Box<str>, DeficitSet> = HashMap::new();
+/// What the GP codes of one person, or one code, map to.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Coded {
+    pub deficits: DeficitSet,
+    pub conditions: GpConditionSet,
+}
+
+impl Coded {
+    fn of(code: &str, maps: &CodeMaps<'_>) -> Coded {
+        Coded {
+            deficits: maps.efi.map(|m| m.deficits_of([code]).into_iter().collect()).unwrap_or_default(),
+            conditions: maps.conditions.map(|m| m.conditions_of([code])).unwrap_or_default(),
+        }
+    }
+
+    fn union(self, other: Coded) -> Coded {
+        Coded { deficits: self.deficits.union(other.deficits), conditions: self.conditions.union(other.conditions) }
+    }
+
+    fn is_empty(self) -> bool {
+        self.deficits.is_empty() && self.conditions.is_empty()
+    }
+}
+
+/// Each person's eFI deficits and long-term conditions from GP codes
+/// recorded on or before I (both "ever recorded": riskscores.md §4 for the
+/// eFI, [`crate::gp_conditions`] for the conditions), in one pass over
+/// `gp_event`. Each distinct code is looked up in the maps once.
+pub(crate) fn coded(zs: &ZoneSession, options: &RiskOptions, index: &mut PersonIndex<'_>, maps: &CodeMaps<'_>, people: usize) -> Result<Vec<Coded>> {
+    let mut out = vec![Coded::default(); people];
+    let mut by_code: HashMap<Box<str>, Coded> = HashMap::new();
     let filter = format!("\"EVENT_DATE\" <= {}", sql_date(options.index_date));
     each(zs, Zone::Pseudonymised, "gp_event", &["TOKEN_PERSON_ID", "CODE"], &filter, |b| {
         let c = Cols { b, dataset: "gp_event" };
@@ -24,12 +49,8 @@ pub(crate) fn deficits(zs: &ZoneSession, options: &RiskOptions, index: &mut Pers
         for i in 0..b.num_rows() {
             let (Some(p), Some(code)) = (s(&person, i), s(&code, i)) else { continue };
             let found = match by_code.get(code) {
-                Some(set) => *set,
-                None => {
-                    let set: DeficitSet = map.deficits_of([code]).into_iter().collect();
-                    by_code.insert(code.into(), set);
-                    set
-                }
+                Some(found) => *found,
+                None => *by_code.entry(code.into()).or_insert_with(|| Coded::of(code, maps)),
             };
             if found.is_empty() {
                 continue;

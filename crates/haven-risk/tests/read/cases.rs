@@ -14,18 +14,18 @@
 use haven_governance::dsa::Purpose;
 use haven_risk::cohort::{counts_by_practice, segment, top_risk, CohortOptions, Group, Segment};
 use haven_risk::person::{features, parr30_terms, score, Person, BASELINE_COLUMNS, PARR30_NAME};
-use haven_risk::read::{inputs, Diagnosis, Inputs, PersonInputs, PriorUse, RiskOptions, Sex};
-use haven_risk::{Deficit, DeficitCodeMap, EfiCategory, HfrsBand, LongTermCondition, RiskError};
+use haven_risk::read::{inputs, CodeMaps, Diagnosis, Inputs, PersonInputs, PriorUse, RiskOptions, Sex};
+use haven_risk::{ConditionCodeMap, Deficit, DeficitCodeMap, EfiCategory, GpCondition, GpConditionSet, HfrsBand, LongTermCondition, RiskError};
 
-use super::fixture::{day, p1_substances, Fixture, MAP, P7_SUBSTANCES};
+use super::fixture::{day, p1_substances, Fixture, CONDITION_MAP, MAP, P7_SUBSTANCES};
 
 fn options() -> RiskOptions {
     RiskOptions::new(day("2024-04-01"))
 }
 
 fn read(f: &Fixture) -> Inputs {
-    let map = DeficitCodeMap::parse(MAP).unwrap();
-    inputs(&f.session(Purpose::RiskStratification), &options(), Some(&map)).unwrap()
+    let (efi, conditions) = (DeficitCodeMap::parse(MAP).unwrap(), ConditionCodeMap::parse(CONDITION_MAP).unwrap());
+    inputs(&f.session(Purpose::RiskStratification), &options(), &CodeMaps { efi: Some(&efi), conditions: Some(&conditions) }).unwrap()
 }
 
 fn person<'a>(inputs: &'a Inputs, key: &str) -> &'a PersonInputs {
@@ -184,7 +184,7 @@ fn issue_18_features_name_every_column_and_carry_the_outcome() {
     let people = score(&read(&f));
     let m = features(&people).unwrap();
     assert_eq!(m.rows(), 5);
-    assert_eq!(m.columns().len(), 20 + 31, "20 measures and 31 long-term conditions");
+    assert_eq!(m.columns().len(), 20 + 18 + 31 + 21 + 1, "20 measures, 18 age bands, 31 long-term conditions, 21 GP-coded conditions and their count");
     // Outcome: P1 (SUS3), P3 (SUS10), P7 (SUS14); not P4, P6.
     assert_eq!(m.outcome(), [true, true, false, false, true]);
     let value = |row: usize, name: &str| m.row(row)[m.column_index(name).unwrap()];
@@ -192,6 +192,18 @@ fn issue_18_features_name_every_column_and_carry_the_outcome() {
     assert_eq!((value(0, "emergency_admissions"), value(0, "bed_days"), value(0, "hfrs_points")), (2.0, 10.0, 8.9));
     assert_eq!((value(3, "age_unknown"), value(3, "imd_unknown"), value(3, "ltc_cancer")), (1.0, 1.0, 1.0));
     assert_eq!(value(1, "ltc_diabetes"), 1.0);
+    // Age bands: P1 83 → 80–84; P3 33 → 30–34; P4 0 → 0–4; P6 unknown →
+    // none; P7 78 → 75–79. Each known age in exactly one band.
+    let bands: Vec<&String> = m.columns().iter().filter(|c| c.starts_with("age_") && c.chars().nth(4).is_some_and(|c| c.is_ascii_digit())).collect();
+    assert_eq!(bands.len(), 18);
+    assert_eq!((bands[0].as_str(), bands[17].as_str()), ("age_0_4", "age_85_plus"));
+    assert_eq!([value(0, "age_80_84"), value(1, "age_30_34"), value(2, "age_0_4"), value(4, "age_75_79")], [1.0; 4]);
+    let in_bands = |row: usize| bands.iter().map(|b| value(row, b)).sum::<f64>();
+    assert_eq!([in_bands(0), in_bands(1), in_bands(2), in_bands(3), in_bands(4)], [1.0, 1.0, 1.0, 0.0, 1.0]);
+    // GP-coded conditions: P1 asthma (heart failure coded after I is not
+    // counted); P7 diabetes, heart failure and COPD = 3.
+    assert_eq!((value(0, "gp_asthma"), value(0, "gp_heart_failure"), value(0, "gp_conditions")), (1.0, 0.0, 1.0));
+    assert_eq!((value(4, "gp_diabetes"), value(4, "gp_copd"), value(4, "gp_conditions")), (1.0, 1.0, 3.0));
     let baseline = m.select(&BASELINE_COLUMNS).unwrap();
     assert_eq!(baseline.columns(), ["emergency_admissions"]);
     assert_eq!(PARR30_NAME, "PARR-30 terms (partial: no hospital term)");
@@ -247,17 +259,41 @@ fn issue_18_reading_twice_gives_identical_output() {
 #[test]
 fn issue_18_without_a_code_map_no_efi_is_read() {
     let f = Fixture::build();
-    let inputs = inputs(&f.session(Purpose::RiskStratification), &options(), None).unwrap();
-    assert!(!inputs.efi_read);
-    assert!(inputs.people.iter().all(|p| p.deficits.is_empty()));
+    let inputs = inputs(&f.session(Purpose::RiskStratification), &options(), &CodeMaps::default()).unwrap();
+    assert!(!inputs.efi_read && !inputs.gp_conditions_read);
+    assert!(inputs.people.iter().all(|p| p.deficits.is_empty() && p.gp_conditions.is_empty()));
     assert!(score(&inputs).iter().all(|p| p.efi.is_none()));
+}
+
+#[test]
+fn issue_18_gp_coded_conditions_are_read_through_the_condition_map() {
+    // EVENTS on or before I = 2024-04-01 through CONDITION_MAP: P1's asthma
+    // (2020-01-01; its heart failure is coded 2024-05-01, after I); P7's
+    // diabetes, heart failure and COPD; nobody else has a mapped code.
+    let f = Fixture::build();
+    let inputs = read(&f);
+    assert!(inputs.gp_conditions_read);
+    let set = |cs: &[GpCondition]| cs.iter().copied().collect::<GpConditionSet>();
+    let got: Vec<GpConditionSet> = inputs.people.iter().map(|p| p.gp_conditions).collect();
+    let p7 = set(&[GpCondition::Diabetes, GpCondition::HeartFailure, GpCondition::Copd]);
+    assert_eq!(got, [set(&[GpCondition::Asthma]), set(&[]), set(&[]), set(&[]), p7]);
+    // The condition map alone: the same conditions, no eFI.
+    let conditions = ConditionCodeMap::parse(CONDITION_MAP).unwrap();
+    let alone = inputs_with(&f, &CodeMaps { conditions: Some(&conditions), ..CodeMaps::default() });
+    assert!(alone.gp_conditions_read && !alone.efi_read);
+    assert_eq!(alone.people.iter().map(|p| p.gp_conditions).collect::<Vec<_>>(), got);
+    assert!(alone.people.iter().all(|p| p.deficits.is_empty()));
+}
+
+fn inputs_with(f: &Fixture, maps: &CodeMaps<'_>) -> Inputs {
+    inputs(&f.session(Purpose::RiskStratification), &options(), maps).unwrap()
 }
 
 #[test]
 fn issue_18_a_grant_that_does_not_link_the_gp_extract_cannot_stratify() {
     // Commissioning links SUS+ but never the GP extract (the demo agreement).
     let f = Fixture::build();
-    match inputs(&f.session(Purpose::Commissioning), &options(), None) {
+    match inputs(&f.session(Purpose::Commissioning), &options(), &CodeMaps::default()) {
         Err(RiskError::Missing(what)) => assert_eq!(what, "pseudonymised.gp_registration"),
         other => panic!("expected a missing GP extract, got {:?}", other.map(|i| i.people.len())),
     }

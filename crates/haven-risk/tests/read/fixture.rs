@@ -133,6 +133,10 @@ const EVENTS: [[&str; 3]; 7] = [
 /// The operator's eFI code map for [`EVENTS`].
 pub const MAP: &str = "deficit_number,code,term\n10,1912002,Fall\n7,44054006,Diabetes mellitus\n14,84114007,Heart failure\n28,13645005,COPD\n";
 
+/// The operator's GP condition code map for [`EVENTS`]: asthma is mapped
+/// here (though not in the eFI map), falls are not.
+pub const CONDITION_MAP: &str = "condition,code,term\ndiabetes,44054006,Diabetes mellitus\nheart_failure,84114007,Heart failure\ncopd,13645005,COPD\nasthma,195967001,Asthma\n";
+
 /// P1's ten chapter-2 substances (0205051F0 … 0205051O0).
 pub fn p1_substances() -> Vec<String> {
     (0..10).map(|i| format!("0205051{}0", (b'F' + i) as char)).collect()
