@@ -36,7 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // a governed zone session (haven-governance only as a dev-dependency:
     // its tests open sessions under a risk-stratification grant).
     ("haven-risk", &["haven-model", "haven-stats", "haven-store", "haven-governance", "haven-charts"]),
-    ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-analytics", "haven-finance", "haven-risk"]),
+    ("haven-app", &["haven-model", "haven-store", "haven-governance", "haven-ingest", "haven-analytics", "haven-finance", "haven-risk", "haven-charts"]),
     ("haven-server", &["haven-app", "haven-governance", "haven-store", "haven-analytics", "haven-finance"]),
     ("haven", &["haven-model", "haven-synth", "haven-store", "haven-ingest", "haven-governance", "haven-analytics", "haven-finance", "haven-risk", "haven-app", "haven-server"]),
 ];

@@ -282,6 +282,8 @@ fn largest_groups(policy: &Policy, counts: &[PracticeCount]) -> Vec<(String, Str
 }
 
 mod gp;
+mod patient;
+pub use patient::{EncounterRow, PatientTimeline};
 mod truth;
 /// The ground truth's log-risk by pseudonym, for a caller that holds the
 /// synthetic data it generated (`haven bench risk`'s own scratch store);

@@ -66,6 +66,7 @@ pub fn path(command: &Command) -> &'static str {
         Command::Iv { what: IvCommand::Run(_) } => "iv run",
         Command::Risk { what: RiskCommand::Run(_) } => "risk run",
         Command::Risk { what: RiskCommand::List { .. } } => "risk list",
+        Command::Risk { what: RiskCommand::Patient { .. } } => "risk patient",
         Command::Iv { what: IvCommand::Reasons } => "iv reasons",
         Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::List { .. } } } => "iv challenges list",
         Command::Iv { what: IvCommand::Challenges { what: ChallengesCommand::Show { .. } } } => "iv challenges show",

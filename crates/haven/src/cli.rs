@@ -650,6 +650,20 @@ pub enum RiskCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// One of the GP's registered patients: their encounters with services, and the theograph (role gp, purpose direct_care; every view audited).
+    Patient {
+        /// The patient's NHS number.
+        nhs_number: String,
+        /// Write the theograph (SVG) here.
+        #[arg(long)]
+        theograph: Option<PathBuf>,
+        /// The last day shown (YYYY-MM-DD); by default the end of the model's outcome year, else today.
+        #[arg(long)]
+        to: Option<String>,
+        /// Years shown before it.
+        #[arg(long, default_value_t = 2)]
+        years: u16,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub fn risk(cli: &Cli, what: &RiskCommand) -> Result<()> {
     match what {
         RiskCommand::Run(a) => run(cli, a),
         RiskCommand::List { practice, index_date, limit } => list(cli, practice.as_deref(), index_date.as_deref(), *limit),
+        RiskCommand::Patient { nhs_number, theograph, to, years } => patient(cli, nhs_number, theograph.as_deref(), to.as_deref(), *years),
     }
 }
 
@@ -39,6 +40,32 @@ fn list(cli: &Cli, practice: Option<&str>, index_date: Option<&str>, limit: usiz
         let age = p.age.map_or_else(|| "-".to_owned(), |a| a.to_string());
         let efi = p.efi.as_deref().unwrap_or("-");
         println!("{:>4} {:<10} {age:>3} {:<7} {:>6.3} {:>5.1} {:>3} {efi:<8} {:>3}  {}", p.rank, p.nhs_number, p.sex, p.risk, p.hfrs, p.charlson, p.emergency_admissions, p.cohorts.join(","));
+    }
+    Ok(())
+}
+
+fn patient(cli: &Cli, nhs: &str, theograph: Option<&std::path::Path>, to: Option<&str>, years: u16) -> Result<()> {
+    let to = to.map(haven_model::Date::parse).transpose().map_err(|_| anyhow!("--to must be a date, YYYY-MM-DD"))?;
+    let t = app(cli).risk_patient(&app_actor(), nhs, to, years)?;
+    if let Some(path) = theograph {
+        // The patient's record: the file is the GP's alone from its first byte.
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(t.svg.as_bytes())?;
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&t)?);
+        return Ok(());
+    }
+    println!("patient {} of practice {}: {} encounters from {} to {}", t.nhs_number, t.practice, t.encounters.len(), t.from, t.to);
+    for e in &t.encounters {
+        let end = e.end.as_deref().map(|d| format!(" to {d}")).unwrap_or_default();
+        println!("  {}{end:<14} {:<26} {}", e.day, e.kind, e.what);
+    }
+    if let Some(path) = theograph {
+        println!("theograph written to {}", path.display());
     }
     Ok(())
 }

@@ -75,6 +75,9 @@ fn cases(out: &str) -> Vec<Case> {
         // A GP's at-risk list: GPs (for direct care) alone; here no model
         // has been fitted, so an allowed run ends "not found".
         c("risk list", &["--limit", "5"], Some(&["gp"])),
+        // One of those patients: GPs alone; a number that is not ten digits
+        // ends "invalid" once allowed.
+        c("risk patient", &["12345"], Some(&["gp"])),
         c("iv challenges list", &["--status", "bogus"], Some(&["ceff", "auditor"])),
         c("iv challenges show", &["999"], Some(&["ceff", "auditor"])),
         c("iv challenges update", &["999", "--status", "sent"], Some(&["ceff"])),

@@ -74,6 +74,25 @@ pub struct PracticeList {
     pub patients: Vec<AtRisk>,
 }
 
+/// The signed-in GP under the direct-care purpose, and their practice:
+/// the only session that sees patients identifiably.
+pub(super) fn direct_care_gp(actor: &Actor) -> Result<(&haven_governance::session::Session, String), AppError> {
+    let s = actor.session().ok_or_else(|| AppError::Refused("a patient list needs a sign-in".into()))?;
+    if s.role != Role::Gp || s.purpose != Some(Purpose::DirectCare) {
+        return Err(AppError::Refused("patients are shown identifiably only to a GP, under the direct_care purpose".into()));
+    }
+    let own = s.practice.clone().ok_or_else(|| AppError::Refused("the GP is bound to no practice".into()))?;
+    Ok((s, own))
+}
+
+/// The end of the kept model's outcome year (the latest full year of
+/// histories), when an analyst has run the model.
+pub(super) fn model_year_end(data: &Path) -> Option<Date> {
+    let kept: KeptModel = serde_json::from_slice(&std::fs::read(model_path(data)).ok()?).ok()?;
+    let fitted = Date::parse(&kept.index_date).ok()?;
+    Some(fitted.add_days(RiskOptions::new(fitted).outcome_days))
+}
+
 fn model_path(data: &Path) -> PathBuf {
     data.join("risk").join("model.json")
 }
@@ -95,11 +114,7 @@ impl App {
     /// refused, and the refusal audited by the face); `index_date` defaults
     /// to the end of the model's outcome year, the latest full year.
     pub fn risk_list(&self, actor: &Actor, practice: Option<&str>, index_date: Option<Date>, limit: usize) -> Result<PracticeList, AppError> {
-        let s = actor.session().ok_or_else(|| AppError::Refused("an at-risk list needs a sign-in".into()))?;
-        if s.role != Role::Gp || s.purpose != Some(Purpose::DirectCare) {
-            return Err(AppError::Refused("an at-risk list is a GP's, under the direct_care purpose".into()));
-        }
-        let own = s.practice.clone().ok_or_else(|| AppError::Refused("the GP is bound to no practice".into()))?;
+        let (s, own) = direct_care_gp(actor)?;
         if practice.is_some_and(|p| !p.eq_ignore_ascii_case(&own)) {
             return Err(AppError::Refused(format!("{} may see only practice {own}'s patients", s.user)));
         }
@@ -160,7 +175,7 @@ impl App {
 
 /// Pseudonym → NHS number from the direct-care zone's re-identification
 /// map (the GP's session holds only the practice's current patients).
-fn nhs_numbers(zs: &ZoneSession) -> Result<HashMap<String, String>, AppError> {
+pub(super) fn nhs_numbers(zs: &ZoneSession) -> Result<HashMap<String, String>, AppError> {
     if zs.columns(Zone::DirectCare, "gp_registration").is_empty() {
         return Err(AppError::Refused("the direct-care zone's registration map is not open to this session".into()));
     }
