@@ -178,7 +178,7 @@ pub const TABLE: &[Operation] = &[
     // A GP's own currently registered patients, identifiable, for direct care.
     op("risk.list", signed(&[R::Gp], N::OneOf(&[P::DirectCare])), &["risk list"], &["GET /risk/patients"]),
     // One of those patients' encounters, each view audited.
-    op("risk.patient", signed(&[R::Gp], N::OneOf(&[P::DirectCare])), &["risk patient"], &[]),
+    op("risk.patient", signed(&[R::Gp], N::OneOf(&[P::DirectCare])), &["risk patient"], &["GET /risk/patients/{nhs}"]),
     // The challenge log holds invoice and line numbers, reasons and
     // amounts, never a patient: auditors read it; validators move it on.
     op("iv.challenges", signed(&[R::Ceff, R::Auditor], N::None), &["iv challenges list", "iv challenges show"], &["GET /finance/challenges", "GET /finance/challenges/{id}", "GET /api/finance/challenges", "GET /api/finance/challenges/{id}"]),

@@ -181,7 +181,9 @@ impl Theograph {
         for (day, label) in month_ticks(self.from, self.to) {
             let x = xs.map(f64::from(day));
             svg.leaf("line", Attrs::new().str("class", "gridline").num("x1", x).num("y1", plot.y).num("x2", x).num("y2", plot.bottom()).str("stroke", NHS_PALE_GREY));
-            svg.text("text", Attrs::new().str("class", "tick-label").num("x", x).num("y", plot.bottom() + style.font_size + 4.0).str("text-anchor", "middle").num("font-size", style.font_size).str("fill", NHS_DARK_GREY), &label);
+            // A label near the right edge ends at its tick, so it is not cut off.
+            let anchor = if x + crate::svg::text_width(&label, style.font_size) / 2.0 > plot.right() { "end" } else { "middle" };
+            svg.text("text", Attrs::new().str("class", "tick-label").num("x", x).num("y", plot.bottom() + style.font_size + 4.0).str("text-anchor", anchor).num("font-size", style.font_size).str("fill", NHS_DARK_GREY), &label);
         }
         for (i, kind) in lanes.iter().enumerate() {
             let mid = plot.y + lane_h * (i as f64 + 0.5);

@@ -75,6 +75,7 @@ pub fn routes() -> Router<Shared> {
         .route("/finance/challenges/{id}", get(pages::finance::challenge).post(pages::finance::update))
         .route("/finance/responses", post(pages::finance::responses))
         .route("/risk/patients", get(pages::risk::patients))
+        .route("/risk/patients/{nhs}", get(pages::risk::patient))
         .route("/dq", get(pages::dscro::data_quality))
         .route("/loads/{id}/quarantine", get(pages::dscro::quarantine))
         .route("/released", get(pages::outputs::released_list))

@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use common::registered;
+
 use haven_app::{Actor, App};
 use haven_governance::dsa::{Purpose, Role};
 use haven_governance::session::Session;
@@ -22,21 +24,6 @@ fn gp(practice: &str) -> Actor {
         practice: Some(practice.into()),
         expires_at: u64::MAX,
     })
-}
-
-/// NHS numbers registered with each practice on `on` (REG_START on or
-/// before it, REG_END empty or on or after it), from the raw file.
-fn registered(file: &str, on: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in file.lines().skip(1) {
-        let f: Vec<&str> = line.split('|').collect();
-        let (nhs, practice, start, end) = (f[0], f[1], f[2], f[3]);
-        // ISO dates compare as text.
-        if start <= on && (end.is_empty() || end >= on) {
-            out.entry(practice.to_owned()).or_default().insert(nhs.to_owned());
-        }
-    }
-    out
 }
 
 #[test]

@@ -1,10 +1,12 @@
-//! Risk stratification's GP page (issue 18 §5): the practice's currently
+//! Risk stratification's GP pages (issue 18 §5): the practice's currently
 //! registered patients ranked by the ICB's model, identifiable, for direct
-//! care, filtered by cohort. The GP sees only their own practice: the page
-//! takes no practice from the URL, and the use case refuses any other.
+//! care, filtered by cohort; and one patient's encounters with their
+//! theograph. The GP sees only their own practice: the list takes no
+//! practice from the URL, and the use cases refuse any other practice's
+//! patient whatever NHS number the URL names (the refusal audited).
 
-use axum::extract::{Query, State};
-use maud::{html, Markup};
+use axum::extract::{Path, Query, State};
+use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
 use crate::guard::Signed;
@@ -31,7 +33,7 @@ pub async fn patients(State(state): State<Shared>, signed: Signed, Query(filter)
         .map(|p| {
             vec![
                 html! { (p.rank) },
-                html! { (p.nhs_number) },
+                html! { a href={"/risk/patients/" (p.nhs_number)} { (p.nhs_number) } },
                 html! { (p.age.map_or_else(|| "–".to_owned(), |a| a.to_string())) },
                 html! { (p.sex) },
                 html! { (format!("{:.1}%", 100.0 * p.risk)) },
@@ -64,4 +66,25 @@ pub async fn patients(State(state): State<Shared>, signed: Signed, Query(filter)
         }
     };
     render(&state, &signed, "Patients at risk", body).await
+}
+
+/// `GET /risk/patients/{nhs}`: one patient's encounters over the two years
+/// to the end of the model's outcome year, and their theograph. Every view
+/// is audited by the use case.
+pub async fn patient(State(state): State<Shared>, signed: Signed, Path(nhs): Path<String>) -> Page {
+    let actor = signed.actor();
+    let t = call(&state, &signed, move |app| app.risk_patient(&actor, &nhs, None, 2)).await?;
+    let rows: Vec<Vec<Markup>> = t.encounters.iter().map(|e| vec![html! { (e.day) }, html! { (e.end.as_deref().unwrap_or("–")) }, html! { (e.kind) }, html! { (e.what) }]).collect();
+    let body = html! {
+        p class="nhsuk-lede-text" {
+            "NHS number " (t.nhs_number) ", registered with " (t.practice) ": " (t.encounters.len()) " encounters from " (t.from) " to " (t.to) "."
+        }
+        // The chart is haven-charts' own SVG, its text already escaped.
+        div class="haven-chart" { (PreEscaped(&t.svg)) }
+        @if rows.is_empty() { p { "No encounter in these two years." } } @else {
+            (layout::table("Encounters", &["From", "To", "Kind", "What"], &rows))
+        }
+        p { a href="/risk/patients" { "All patients at risk" } }
+    };
+    render(&state, &signed, "Patient timeline", body).await
 }

@@ -208,3 +208,18 @@ pub fn demo_store(root: &Path) -> (Haven, std::collections::BTreeMap<String, Str
         .collect();
     (h, creds)
 }
+
+/// NHS numbers registered with each practice on `on` (REG_START on or
+/// before it, REG_END empty or on or after it), from the raw file.
+pub fn registered(file: &str, on: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = std::collections::BTreeMap::new();
+    for line in file.lines().skip(1) {
+        let f: Vec<&str> = line.split('|').collect();
+        let (nhs, practice, start, end) = (f[0], f[1], f[2], f[3]);
+        // ISO dates compare as text.
+        if start <= on && (end.is_empty() || end >= on) {
+            out.entry(practice.to_owned()).or_default().insert(nhs.to_owned());
+        }
+    }
+    out
+}
