@@ -19,13 +19,7 @@ fn issue_17_a_finance_validator_works_a_run_and_its_challenges_in_the_browser() 
     let tmp = tempfile::tempdir().unwrap();
     let (h, creds) = common::demo_store(tmp.path());
     let app = App::new(&h.data, &h.keys);
-    haven_server::check_ready(&app).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    // `localhost`, a secure context, so the browser keeps the Secure cookie.
-    let site = format!("http://localhost:{}", listener.local_addr().unwrap().port());
-    let served = app.clone();
-    runtime.spawn(async move { haven_server::serve(served, listener).await.unwrap() });
+    let (_runtime, site) = common::serve(&app);
 
     let b = Browser::start();
     let mut pages = Checked::default();

@@ -28,13 +28,7 @@ fn issue_18_a_gp_reads_a_patients_timeline_and_a_url_edited_to_another_practice_
     let mut mfa = haven_governance::mfa::Mfa::open(&h.data).unwrap();
     mfa.enrol("risk.gp", haven_governance::session::now()).unwrap();
 
-    haven_server::check_ready(&app).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    // `localhost`, a secure context, so the browser keeps the Secure cookie.
-    let site = format!("http://localhost:{}", listener.local_addr().unwrap().port());
-    let served = app.clone();
-    runtime.spawn(async move { haven_server::serve(served, listener).await.unwrap() });
+    let (_runtime, site) = common::serve(&app);
 
     let b = Browser::start();
     let mut pages = Checked::default();

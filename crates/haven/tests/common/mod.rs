@@ -223,3 +223,16 @@ pub fn registered(file: &str, on: &str) -> std::collections::BTreeMap<String, st
     }
     out
 }
+
+/// Serves `app` on a loopback port for a browser test: the runtime (kept
+/// alive by the caller) and the site's address. `localhost` is a secure
+/// context, so the browser keeps the Secure cookie.
+pub fn serve(app: &haven_app::App) -> (tokio::runtime::Runtime, String) {
+    haven_server::check_ready(app).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let site = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let served = app.clone();
+    runtime.spawn(async move { haven_server::serve(served, listener).await.unwrap() });
+    (runtime, site)
+}
